@@ -112,7 +112,7 @@ function schemaFromScimmy(cls: ScimmySchemaClass): SchemaDef {
     description: document.description,
     attributes,
     byKey: new Map(attributes.map((a) => [a.name.toLowerCase(), a])),
-    document: { ...document, meta: { resourceType: "Schema", location: `/Schemas/${document.id}` } },
+    document,
   };
 }
 

@@ -1,0 +1,72 @@
+/**
+ * Issuing and verifying bearer tokens. A token is 32 random bytes (256 bits) in base64url with a
+ * recognisable prefix so secret scanners can spot a leaked one. Because tokens are high-entropy,
+ * a single SHA-256 is the right hash: a slow password hash would add latency to every request and
+ * no security.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Scope, TokenRow, TokenStore } from "../db/tokens.js";
+
+export const TOKEN_PREFIX = "scimbridge_";
+
+export interface Principal {
+  readonly name: string;
+  readonly scope: Scope;
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+export function generateToken(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString("base64url");
+}
+
+export function issueToken(store: TokenStore, name: string, scope: Scope): { token: string; row: TokenRow } {
+  const token = generateToken();
+  return { token, row: store.insert(name, scope, hashToken(token)) };
+}
+
+/** A token accepted from the environment (SCIM_BRIDGE_SCIM_TOKEN, SCIM_BRIDGE_ADMIN_TOKEN); only its hash is kept. */
+export interface StaticToken {
+  readonly name: string;
+  readonly scope: Scope;
+  readonly hash: Buffer;
+}
+
+export function staticToken(name: string, scope: Scope, secret: string): StaticToken {
+  return { name, scope, hash: Buffer.from(hashToken(secret), "hex") };
+}
+
+/** last_used_at is written at most this often per token, so reads don't each cost a write. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export class TokenVerifier {
+  private readonly lastTouched = new Map<number, number>();
+
+  constructor(
+    private readonly store: TokenStore,
+    private readonly statics: readonly StaticToken[],
+    private readonly nowMs: () => number = Date.now,
+  ) {}
+
+  verify(presented: string): Principal | undefined {
+    const hashHex = hashToken(presented);
+    const hash = Buffer.from(hashHex, "hex");
+    // Compare every static token in constant time, without stopping at the first match.
+    let match: StaticToken | undefined;
+    for (const s of this.statics) {
+      if (timingSafeEqual(s.hash, hash)) match = s;
+    }
+    if (match) return { name: match.name, scope: match.scope };
+    // The lookup is by hash, so the secret itself is never compared byte by byte.
+    const row = this.store.findActiveByHash(hashHex);
+    if (!row) return undefined;
+    const now = this.nowMs();
+    if (now - (this.lastTouched.get(row.id) ?? 0) > TOUCH_INTERVAL_MS) {
+      this.lastTouched.set(row.id, now);
+      this.store.markUsed(row.id);
+    }
+    return { name: row.name, scope: row.scope };
+  }
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/**
+ * Command line: token management against the configured database.
+ *   scim-bridge token create --scope scim|admin|reviewer --name okta
+ *   scim-bridge token list
+ *   scim-bridge token revoke <id|name>
+ * Arguments are parsed once here; the stores do the work.
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { issueToken } from "./auth/tokens.js";
+import { systemClock } from "./clock.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { AuditLog } from "./db/audit.js";
+import { openDatabase } from "./db/database.js";
+import { SCOPES, TokenStore } from "./db/tokens.js";
+
+const USAGE = `Usage:
+  scim-bridge token create --scope <scim|admin|reviewer> --name <name>
+  scim-bridge token list
+  scim-bridge token revoke <id|name>`;
+
+const createArgs = z.object({
+  scope: z.enum(SCOPES as [string, ...string[]], { message: `--scope must be one of ${SCOPES.join(", ")}` }),
+  name: z.string().trim().min(1, "--name is required").max(100),
+});
+
+export function runCli(argv: readonly string[], out: (line: string) => void, env = process.env): number {
+  const [group, command, ...rest] = argv;
+  if (group !== "token" || command === undefined) {
+    out(USAGE);
+    return 2;
+  }
+  const config = loadConfig(env);
+  const db = openDatabase(config.database);
+  try {
+    const store = new TokenStore(db, systemClock);
+    const audit = new AuditLog(db, systemClock);
+    switch (command) {
+      case "create": {
+        const { values } = parseArgs({ args: rest, options: { scope: { type: "string" }, name: { type: "string" } }, strict: true });
+        const parsed = createArgs.safeParse(values);
+        if (!parsed.success) {
+          out(parsed.error.issues.map((i) => i.message).join("\n"));
+          return 2;
+        }
+        const { token, row } = db.transaction(() => {
+          const issued = issueToken(store, parsed.data.name, parsed.data.scope as (typeof SCOPES)[number]);
+          audit.append({ actor: "cli", requestId: null, action: "token.create", resourceType: "Token", resourceId: String(issued.row.id), after: { name: issued.row.name, scope: issued.row.scope } });
+          return issued;
+        })();
+        out(`Created ${row.scope} token "${row.name}" (id ${row.id}). It is shown once; store it now:`);
+        out(token);
+        return 0;
+      }
+      case "list": {
+        for (const t of store.list()) {
+          out(`${t.id}\t${t.scope}\t${t.name}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? "never"}${t.revokedAt ? `\tREVOKED ${t.revokedAt}` : ""}`);
+        }
+        return 0;
+      }
+      case "revoke": {
+        const target = rest[0];
+        if (!target) {
+          out(USAGE);
+          return 2;
+        }
+        const n = db.transaction(() => {
+          const count = store.revoke(target);
+          if (count > 0) audit.append({ actor: "cli", requestId: null, action: "token.revoke", resourceType: "Token", resourceId: target });
+          return count;
+        })();
+        out(n > 0 ? `Revoked ${n} token(s) matching "${target}".` : `No active token matches "${target}".`);
+        return n > 0 ? 0 : 1;
+      }
+      default:
+        out(USAGE);
+        return 2;
+    }
+  } finally {
+    db.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    process.exitCode = runCli(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`));
+  } catch (e: unknown) {
+    process.stderr.write(`${e instanceof ConfigError || e instanceof TypeError ? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Numbered schema migrations. Each runs once, in order, inside its own transaction;
+ * `PRAGMA user_version` records the last one applied. Append only: never edit a shipped one.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: "directory, audit and tokens",
+    sql: `
+      -- The directory as the IdP sent it. pk is the internal row key; id is the SCIM id.
+      CREATE TABLE users (
+        pk            INTEGER PRIMARY KEY,
+        id            TEXT NOT NULL UNIQUE,
+        user_name     TEXT NOT NULL,
+        -- userName is caseExact=false (RFC 7643 §4.1.1): uniqueness and lookups use the folded form.
+        user_name_key TEXT NOT NULL UNIQUE,
+        external_id   TEXT,
+        active        INTEGER NOT NULL DEFAULT 1,
+        data          TEXT NOT NULL,      -- the resource's attributes as JSON (no id, meta, groups)
+        version       INTEGER NOT NULL DEFAULT 1,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+      );
+      CREATE INDEX users_external_id ON users(external_id);
+      CREATE INDEX users_updated_at ON users(updated_at);
+
+      -- One row per email of a user, so email filters (Entra: emails[type eq "work"].value) use an index.
+      CREATE TABLE user_emails (
+        user_pk    INTEGER NOT NULL REFERENCES users(pk) ON DELETE CASCADE,
+        value_key  TEXT NOT NULL,
+        type_key   TEXT,
+        is_primary INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX user_emails_value ON user_emails(value_key);
+      CREATE INDEX user_emails_user ON user_emails(user_pk);
+
+      CREATE TABLE groups (
+        pk               INTEGER PRIMARY KEY,
+        id               TEXT NOT NULL UNIQUE,
+        display_name     TEXT NOT NULL,
+        display_name_key TEXT NOT NULL,
+        external_id      TEXT,
+        data             TEXT NOT NULL,
+        version          INTEGER NOT NULL DEFAULT 1,
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL
+      );
+      CREATE INDEX groups_display_name ON groups(display_name_key);
+      CREATE INDEX groups_external_id ON groups(external_id);
+      CREATE INDEX groups_updated_at ON groups(updated_at);
+
+      -- Membership rows: adding or removing one member costs the same in a group of 10 or 10,000.
+      CREATE TABLE group_members (
+        group_pk INTEGER NOT NULL REFERENCES groups(pk) ON DELETE CASCADE,
+        user_pk  INTEGER NOT NULL REFERENCES users(pk) ON DELETE CASCADE,
+        PRIMARY KEY (group_pk, user_pk)
+      ) WITHOUT ROWID;
+      CREATE INDEX group_members_user ON group_members(user_pk, group_pk);
+
+      -- Append-only history of every change. before/after are JSON or NULL.
+      CREATE TABLE audit_events (
+        seq           INTEGER PRIMARY KEY,
+        at            TEXT NOT NULL,
+        actor         TEXT NOT NULL,
+        request_id    TEXT,
+        action        TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        resource_id   TEXT,
+        before        TEXT,
+        after         TEXT
+      );
+      CREATE INDEX audit_events_resource ON audit_events(resource_type, resource_id);
+      CREATE INDEX audit_events_request ON audit_events(request_id);
+
+      -- Bearer tokens, stored only as SHA-256 hashes of the secret.
+      CREATE TABLE tokens (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL,
+        scope        TEXT NOT NULL CHECK (scope IN ('scim', 'admin', 'reviewer')),
+        hash         TEXT NOT NULL UNIQUE,
+        created_at   TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at   TEXT
+      );
+    `,
+  },
+];

@@ -1,0 +1,40 @@
+/**
+ * The HTTP application: request ids and access log, health probes, and the SCIM API.
+ */
+import express, { type Express } from "express";
+import { bearerAuth } from "../auth/bearer.js";
+import type { TokenVerifier } from "../auth/tokens.js";
+import type { Logger } from "../log.js";
+import type { ScimDeps } from "../scim/deps.js";
+import { denyScim, SCIM_BASE, scimRouter } from "../scim/router.js";
+import { requestLog } from "./request-log.js";
+
+export interface AppOptions {
+  readonly deps: ScimDeps;
+  readonly verifier: TokenVerifier;
+  readonly log: Logger;
+  readonly maxBodyBytes: number;
+  readonly publicUrl: string | undefined;
+  readonly trustProxy: boolean | number | string;
+}
+
+export function createApp(o: AppOptions): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", o.trustProxy);
+  app.set("etag", false);
+  // Query strings are parsed flat: SCIM parameters are plain strings, never nested objects.
+  app.set("query parser", "simple");
+  app.use(requestLog(o.log));
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  const auth = bearerAuth(o.verifier, (req) => {
+    o.log.warn("authentication failed", { requestId: req.requestId, path: req.originalUrl.split("?")[0], ip: req.ip });
+  });
+  app.use(
+    SCIM_BASE,
+    scimRouter({ deps: o.deps, log: o.log, maxBodyBytes: o.maxBodyBytes, publicUrl: o.publicUrl, authenticate: auth("scim", denyScim) }),
+  );
+  return app;
+}

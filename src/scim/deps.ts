@@ -1,0 +1,20 @@
+/** What the SCIM handlers need, passed in by the composition root (no module-level state). */
+import type { AuditEvent, AuditLog } from "../db/audit.js";
+import type { Directory } from "../db/directory.js";
+import type { RequestContext } from "./protocol.js";
+
+export interface ScimDeps {
+  readonly directory: Directory;
+  readonly audit: AuditLog;
+}
+
+export function auditEvent(
+  ctx: RequestContext,
+  action: string,
+  resourceType: "User" | "Group",
+  resourceId: string,
+  before: unknown,
+  after: unknown,
+): AuditEvent {
+  return { actor: ctx.actor, requestId: ctx.requestId, action, resourceType, resourceId, before, after };
+}

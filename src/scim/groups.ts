@@ -1,0 +1,191 @@
+/**
+ * /Groups (RFC 7644 §3.3–§3.6). Members live in group_members rows, never in the group's JSON, so
+ * adding or removing one member costs the same whatever the group's size.
+ */
+import { BridgeError } from "../errors.js";
+import type { GroupRow } from "../db/directory.js";
+import { coerceResourceBody, isObject, requireAttributes, type JsonObject } from "./coerce.js";
+import { auditEvent, type ScimDeps } from "./deps.js";
+import { matchesElement } from "./filter/evaluate.js";
+import { listResponse, parseListQuery, type ListParams } from "./list-query.js";
+import { applyPatch, type MemberOp } from "./patch/apply.js";
+import { normalizePatchRequest } from "./patch/normalize.js";
+import { Projection } from "./projection.js";
+import type { RequestContext, ScimRequest, ScimResponse } from "./protocol.js";
+import { etagMatches, etagOf, renderGroup } from "./render.js";
+import { groupResource } from "./schema.js";
+
+function projectionOf(req: ScimRequest): Projection {
+  return Projection.parse(groupResource, req.query["attributes"], req.query["excludedAttributes"]);
+}
+
+function render(deps: ScimDeps, row: GroupRow, ctx: RequestContext, projection: Projection): JsonObject {
+  const members = projection.wants("members") ? deps.directory.membersOfGroups([row.pk]).get(row.pk) : undefined;
+  return projection.apply(renderGroup(row, members, ctx.baseUrl));
+}
+
+function found(deps: ScimDeps, id: string): GroupRow {
+  const row = deps.directory.getGroup(id);
+  if (!row) throw new BridgeError("notFound", `Group ${id} not found`);
+  return row;
+}
+
+function checkIfMatch(req: ScimRequest, row: GroupRow): void {
+  if (req.ifMatch !== undefined && !etagMatches(req.ifMatch, row.version)) {
+    throw new BridgeError("preconditionFailed", `Group ${row.id} has changed (version is ${etagOf(row.version)})`);
+  }
+}
+
+/** Splits a POST/PUT body into the group's own attributes and its member ids. */
+function groupBody(body: unknown): { attributes: JsonObject; memberIds: string[] } {
+  const { members, ...attributes } = coerceResourceBody(groupResource, body);
+  requireAttributes(groupResource, attributes);
+  const memberIds = (Array.isArray(members) ? members : []).map((m, i) => {
+    const value = isObject(m) ? m["value"] : undefined;
+    if (typeof value !== "string" || value === "") throw new BridgeError("invalidValue", `members[${i}].value is required`);
+    return value;
+  });
+  return { attributes, memberIds };
+}
+
+export function listGroups(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
+  const q = parseListQuery(groupResource, params);
+  const total = deps.directory.countGroups(q.where, q.params);
+  const rows =
+    q.count === 0
+      ? []
+      : deps.directory.listGroups({ where: q.where, params: q.params, orderBy: q.orderBy, limit: q.count, offset: q.startIndex - 1 });
+  const members = q.projection.wants("members") ? deps.directory.membersOfGroups(rows.map((r) => r.pk)) : undefined;
+  const resources = rows.map((r) => q.projection.apply(renderGroup(r, members?.get(r.pk), ctx.baseUrl)));
+  return { status: 200, body: listResponse(total, q.startIndex, resources) };
+}
+
+export function getGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimResponse {
+  const row = found(deps, id);
+  const etag = etagOf(row.version);
+  if (req.ifNoneMatch !== undefined && etagMatches(req.ifNoneMatch, row.version)) {
+    return { status: 304, headers: { ETag: etag } };
+  }
+  return { status: 200, body: render(deps, row, req.context, projectionOf(req)), headers: { ETag: etag } };
+}
+
+export function createGroup(deps: ScimDeps, req: ScimRequest): ScimResponse {
+  const projection = projectionOf(req);
+  const { attributes, memberIds } = groupBody(req.body);
+  const row = deps.directory.write(() => {
+    const created = deps.directory.insertGroup(attributes);
+    deps.directory.addMembers(created.pk, memberIds);
+    deps.audit.append(auditEvent(req.context, "group.create", "Group", created.id, undefined, { ...attributes, members: memberIds }));
+    return created;
+  });
+  return {
+    status: 201,
+    body: render(deps, row, req.context, projection),
+    headers: { ETag: etagOf(row.version), Location: `${req.context.baseUrl}/Groups/${row.id}` },
+  };
+}
+
+export function replaceGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimResponse {
+  const projection = projectionOf(req);
+  const { attributes, memberIds } = groupBody(req.body);
+  const row = deps.directory.write(() => {
+    const before = found(deps, id);
+    checkIfMatch(req, before);
+    const removed = deps.directory.removeAllMembers(before.pk);
+    deps.directory.addMembers(before.pk, memberIds);
+    const after = deps.directory.replaceGroup(before.pk, attributes);
+    deps.audit.append(
+      auditEvent(req.context, "group.replace", "Group", id, { ...before.attributes, memberCount: removed.length }, { ...attributes, members: memberIds }),
+    );
+    return after;
+  });
+  return { status: 200, body: render(deps, row, req.context, projection), headers: { ETag: etagOf(row.version) } };
+}
+
+export function patchGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimResponse {
+  const ops = normalizePatchRequest(req.body, groupResource);
+  const row = deps.directory.write(() => {
+    const before = found(deps, id);
+    checkIfMatch(req, before);
+    const { attributes, memberOps } = applyPatch(groupResource, before.attributes, ops);
+    requireAttributes(groupResource, attributes);
+    const { added, removed } = applyMemberOps(deps, before, memberOps);
+    const attributesChanged = JSON.stringify(attributes) !== JSON.stringify(before.attributes);
+    if (!attributesChanged && added.length === 0 && removed.length === 0) return before;
+    const after = deps.directory.replaceGroup(before.pk, attributes);
+    deps.audit.append(
+      auditEvent(
+        req.context,
+        "group.patch",
+        "Group",
+        id,
+        attributesChanged ? before.attributes : undefined,
+        { ...(attributesChanged ? attributes : {}), membersAdded: added, membersRemoved: removed },
+      ),
+    );
+    return after;
+  });
+  const etag = etagOf(row.version);
+  // RFC 7644 §3.5.2: 204 unless the client asked for attributes, then 200 with them.
+  if (req.query["attributes"] === undefined && req.query["excludedAttributes"] === undefined) {
+    return { status: 204, headers: { ETag: etag } };
+  }
+  return { status: 200, body: render(deps, row, req.context, projectionOf(req)), headers: { ETag: etag } };
+}
+
+/**
+ * Applies member operations in order as row inserts and deletes. Returns the user ids whose
+ * membership actually changed (an add then remove of the same id in one request cancels out).
+ */
+function applyMemberOps(deps: ScimDeps, group: GroupRow, ops: readonly MemberOp[]): { added: string[]; removed: string[] } {
+  const added = new Set<string>();
+  const removed = new Set<string>();
+  const { directory } = deps;
+  const note = (kind: "add" | "remove", ids: readonly string[]) => {
+    for (const uid of ids) {
+      const [mine, other] = kind === "add" ? [added, removed] : [removed, added];
+      if (other.has(uid)) other.delete(uid);
+      else mine.add(uid);
+    }
+  };
+  for (const op of ops) {
+    switch (op.kind) {
+      case "add":
+        note("add", directory.addMembers(group.pk, op.ids));
+        break;
+      case "remove":
+        note("remove", directory.removeMembers(group.pk, op.ids));
+        break;
+      case "removeAll":
+        note("remove", directory.removeAllMembers(group.pk));
+        break;
+      case "replaceAll": {
+        const wanted = new Set(op.ids);
+        const current = directory.memberIdsOf(group.pk);
+        note("remove", directory.removeMembers(group.pk, current.filter((m) => !wanted.has(m))));
+        note("add", directory.addMembers(group.pk, op.ids));
+        break;
+      }
+      case "removeMatching": {
+        const members = directory.membersOfGroups([group.pk]).get(group.pk) ?? [];
+        const ids = members
+          .filter((m) => matchesElement(op.filter, { value: m.id, display: m.display, type: "User" }))
+          .map((m) => m.id);
+        note("remove", directory.removeMembers(group.pk, ids));
+        break;
+      }
+    }
+  }
+  return { added: [...added], removed: [...removed] };
+}
+
+export function deleteGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimResponse {
+  deps.directory.write(() => {
+    const before = found(deps, id);
+    checkIfMatch(req, before);
+    const memberIds = deps.directory.memberIdsOf(before.pk);
+    deps.directory.deleteGroup(before.pk);
+    deps.audit.append(auditEvent(req.context, "group.delete", "Group", id, { ...before.attributes, members: memberIds }, undefined));
+  });
+  return { status: 204 };
+}

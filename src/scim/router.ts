@@ -1,0 +1,103 @@
+/**
+ * Express adapter for the SCIM core: content negotiation, body parsing, auth, and the mapping
+ * of ScimResponse to HTTP. Every answer, failures included, is `application/scim+json`.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import type { Deny } from "../auth/bearer.js";
+import type { ErrorCode } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { ScimDeps } from "./deps.js";
+import { scimError, type ScimRequest, type ScimResponse } from "./protocol.js";
+import { handleScim } from "./service.js";
+
+export const SCIM_BASE = "/scim/v2";
+const CONTENT_TYPE = "application/scim+json; charset=utf-8";
+
+export function send(res: Response, r: ScimResponse): void {
+  res.status(r.status);
+  for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
+  if (r.body === undefined) {
+    res.end();
+    return;
+  }
+  res.setHeader("Content-Type", CONTENT_TYPE);
+  res.send(JSON.stringify(r.body));
+}
+
+const sendError = (res: Response, code: ErrorCode, detail: string) => send(res, scimError(code, detail));
+
+export const denyScim: Deny = (res, status, detail) => sendError(res, status === 401 ? "unauthorized" : "forbidden", detail);
+
+/** RFC 7644 §3.1 wants application/scim+json; Okta POSTs application/json. Both, with any parameters. */
+function isJsonType(req: Request): boolean {
+  const type = (req.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  return type === "application/scim+json" || type === "application/json";
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.get("content-length");
+  return req.get("transfer-encoding") !== undefined || (length !== undefined && length !== "0");
+}
+
+function firstValues(query: Request["query"]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(query)) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (typeof first === "string") out[k] = first;
+  }
+  return out;
+}
+
+export interface ScimRouterOptions {
+  readonly deps: ScimDeps;
+  readonly log: Logger;
+  readonly maxBodyBytes: number;
+  readonly publicUrl: string | undefined;
+  readonly authenticate: express.RequestHandler;
+}
+
+export function scimRouter(o: ScimRouterOptions): Router {
+  const router = express.Router();
+  router.use(o.authenticate);
+  router.use((req, res, next) => {
+    if (hasBody(req) && !isJsonType(req)) {
+      sendError(res, "unsupportedMediaType", "Send the body as application/scim+json or application/json");
+      return;
+    }
+    next();
+  });
+  router.use(express.json({ limit: o.maxBodyBytes, type: () => true, strict: true }));
+  router.use((req, res) => {
+    const baseUrl = `${o.publicUrl ?? `${req.protocol}://${req.get("host") ?? "localhost"}`}${SCIM_BASE}`;
+    const scimRequest: ScimRequest = {
+      method: req.method,
+      segments: req.path.split("/").filter((s) => s !== "").map(decodeURIComponent),
+      query: firstValues(req.query),
+      body: req.body as unknown,
+      ifMatch: req.get("if-match"),
+      ifNoneMatch: req.get("if-none-match"),
+      context: { actor: req.principal?.name ?? "unknown", requestId: req.requestId, baseUrl },
+    };
+    send(res, handleScim(o.deps, scimRequest));
+  });
+  // Body parser failures and anything unexpected still answer in SCIM form (RFC 7644 §3.12).
+  router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const type = (err as { type?: unknown }).type;
+    if (type === "entity.too.large") return sendError(res, "payloadTooLarge", `The body is larger than ${o.maxBodyBytes} bytes`);
+    if (type === "entity.parse.failed") return sendError(res, "invalidSyntax", "The body is not valid JSON");
+    if (type === "encoding.unsupported" || type === "charset.unsupported") {
+      return sendError(res, "unsupportedMediaType", "Only UTF-8 JSON bodies are accepted");
+    }
+    if (type === "request.aborted") return;
+    o.log.error("SCIM request failed", { requestId: req.requestId, error: err });
+    send(res, {
+      status: 500,
+      body: {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        status: "500",
+        detail: `Internal error; quote request id ${req.requestId} when reporting it`,
+      },
+    });
+  });
+  return router;
+}
