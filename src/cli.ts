@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { issueToken } from "./auth/tokens.js";
 import { systemClock } from "./clock.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, configJsonSchema, loadConfig } from "./config.js";
 import { AuditLog } from "./db/audit.js";
 import { openDatabase } from "./db/database.js";
 import { SCOPES, TokenStore } from "./db/tokens.js";
@@ -18,7 +18,8 @@ import { SCOPES, TokenStore } from "./db/tokens.js";
 const USAGE = `Usage:
   scim-bridge token create --scope <scim|admin|reviewer> --name <name>
   scim-bridge token list
-  scim-bridge token revoke <id|name>`;
+  scim-bridge token revoke <id|name>
+  scim-bridge config schema            (prints the JSON Schema of the config file)`;
 
 const createArgs = z.object({
   scope: z.enum(SCOPES as [string, ...string[]], { message: `--scope must be one of ${SCOPES.join(", ")}` }),
@@ -27,6 +28,10 @@ const createArgs = z.object({
 
 export function runCli(argv: readonly string[], out: (line: string) => void, env = process.env): number {
   const [group, command, ...rest] = argv;
+  if (group === "config" && command === "schema") {
+    out(JSON.stringify(configJsonSchema(), null, 2));
+    return 0;
+  }
   if (group !== "token" || command === undefined) {
     out(USAGE);
     return 2;

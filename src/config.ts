@@ -31,6 +31,11 @@ const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 
+/** JSON Schema of the config file (schemas/config.schema.json), for editors and validation tools. */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: "input" }) as Record<string, unknown>;
+}
+
 /** Environment variable → config key. */
 const ENV_KEYS: Record<string, keyof Config> = {
   PORT: "port",

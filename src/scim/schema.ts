@@ -104,7 +104,9 @@ interface ScimmySchemaClass {
 }
 
 function schemaFromScimmy(cls: ScimmySchemaClass): SchemaDef {
-  const document = cls.definition.describe();
+  // describe() returns scimmy Attribute instances whose RFC form only exists through toJSON();
+  // a JSON round trip gives the plain RFC 7643 §7 document.
+  const document = JSON.parse(JSON.stringify(cls.definition.describe())) as ReturnType<ScimmySchemaClass["definition"]["describe"]>;
   const attributes = document.attributes.map(toDef);
   return {
     id: document.id,

@@ -104,7 +104,7 @@ function applyAttributeOp(slot: Slot, op: PatchOperation): void {
     slot.set(empty ? undefined : mergeComplex(def, isObject(existing) ? existing : {}, op.value, path.text));
   } else {
     // Single-valued simple attribute: add and replace both set it; null or "" clears it (RFC 7644 §3.5.2.3).
-    slot.set(coerceAttributeValue(def, op.value, path.text));
+    slot.set(coerceValue(def, op.value, path.text));
   }
 }
 
@@ -112,7 +112,7 @@ function applyAttributeOp(slot: Slot, op: PatchOperation): void {
 function applyMultiValued(slot: Slot, op: PatchOperation): void {
   const def = op.path.attribute;
   if (op.op === "remove") return slot.set(undefined);
-  const incoming = asArray(coerceAttributeValue(def, op.value, op.path.text));
+  const incoming = asArray(coerceValue(def, op.value, op.path.text));
   if (op.op === "replace") {
     // RFC 7644 §3.5.2.3: without a filter the whole multi-valued attribute is replaced.
     settlePrimary(incoming, incoming, op.path.text);
@@ -138,7 +138,7 @@ function applyMultiValued(slot: Slot, op: PatchOperation): void {
 /** `emails.type` with no filter: every element (RFC 7644 §3.5.2: no filter selects all values). */
 function applyMultiValuedSub(slot: Slot, op: PatchOperation, sub: AttributeDef): void {
   const items = asArray(slot.get()).filter(isObject);
-  const value = op.op === "remove" ? undefined : coerceAttributeValue(sub, op.value, op.path.text);
+  const value = op.op === "remove" ? undefined : coerceValue(sub, op.value, op.path.text);
   if (value === undefined) return slot.set(orUndefined(clearSub(items, items, sub)));
   if (items.length === 0) items.push({});
   for (const item of items) item[sub.name] = value;
@@ -154,15 +154,16 @@ function applyFiltered(slot: Slot, op: PatchOperation, filter: Filter): void {
   const matched = items.filter((item): item is JsonObject => isObject(item) && matchesElement(filter, item));
 
   if (path.sub) {
-    const value = op.op === "remove" ? undefined : coerceAttributeValue(path.sub, op.value, path.text);
+    const value = op.op === "remove" ? undefined : coerceValue(path.sub, op.value, path.text);
     // Remove, or set to null/"": remove of an absent value is a no-op, not noTarget.
     if (value === undefined) return slot.set(orUndefined(clearSub(items, matched, path.sub)));
     if (matched.length > 0) {
       for (const item of matched) item[path.sub.name] = value;
       settlePrimary(items, matched, path.text);
     } else {
-      // Entra adds `emails[type eq "work"].value` to users with no work email: create the element
-      // from the filter's eq conditions (RFC 7644 §3.5.2.3 says noTarget; every IdP expects this).
+      // Entra sends `Add emails[type eq "work"].value` to users with no work email and expects the
+      // email to exist afterwards: create the element from the filter's eq conditions. (RFC 7644
+      // §3.5.2.3 would answer noTarget; we do only when the filter describes no element.)
       const created = { ...synthesize(filter, path), [path.sub.name]: value };
       items.push(created);
       settlePrimary(items, [created], path.text);
@@ -228,7 +229,7 @@ function conditionsOf(filter: Filter): JsonObject | undefined {
   if (filter.kind === "compare") {
     const sub = filter.attr.resolved.sub;
     if (filter.op !== "eq" || !sub || filter.value === null) return undefined;
-    const value = coerceAttributeValue(sub, filter.value, filter.attr.text);
+    const value = coerceValue(sub, filter.value, filter.attr.text);
     return value === undefined ? undefined : { [sub.name]: value };
   }
   if (filter.kind === "and") {
@@ -255,7 +256,7 @@ function mergeComplex(def: AttributeDef, base: JsonObject, value: unknown, where
       if (sub) setSub(out, sub, v, where);
     }
   } else {
-    const coerced = coerceAttributeValue(def, value, where);
+    const coerced = coerceValue(def, value, where);
     if (coerced === undefined) return undefined;
     Object.assign(out, coerced);
   }
@@ -263,7 +264,7 @@ function mergeComplex(def: AttributeDef, base: JsonObject, value: unknown, where
 }
 
 function setSub(holder: JsonObject, sub: AttributeDef, value: unknown, where: string): void {
-  const coerced = coerceAttributeValue(sub, value, `${where}.${sub.name}`);
+  const coerced = coerceValue(sub, value, `${where}.${sub.name}`);
   if (coerced === undefined) delete holder[sub.name];
   else holder[sub.name] = coerced;
 }
@@ -308,6 +309,12 @@ function sameJson(a: Json | undefined, b: Json | undefined): boolean {
     return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
   }
   return false;
+}
+
+/** coerceAttributeValue, with "" also meaning "no value": clearing a field by sending "" clears it. */
+function coerceValue(def: AttributeDef, value: unknown, where: string): Json | undefined {
+  const coerced = coerceAttributeValue(def, value, where);
+  return coerced === "" ? undefined : coerced;
 }
 
 function asArray(value: Json | undefined): Json[] {

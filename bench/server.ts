@@ -1,0 +1,92 @@
+/**
+ * The process under test for `npm run bench`: seeds a directory, then serves the real bridge app
+ * and, on a second port, a bare express route doing the same SQLite lookup as `userName eq`
+ * without any SCIM layer (the ceiling). Runs as a child so the load generator has its own core.
+ */
+import express from "express";
+import type { Server } from "node:http";
+import { TokenVerifier, staticToken } from "../src/auth/tokens.js";
+import { systemClock } from "../src/clock.js";
+import { AuditLog } from "../src/db/audit.js";
+import { fold, openDatabase } from "../src/db/database.js";
+import { Directory } from "../src/db/directory.js";
+import { TokenStore } from "../src/db/tokens.js";
+import { createApp } from "../src/http/app.js";
+import { createLogger } from "../src/log.js";
+
+export interface BenchServerReady {
+  readonly port: number;
+  readonly barePort: number;
+  readonly smallGroupId: string;
+  readonly bigGroupId: string;
+  readonly userIds: string[];
+  readonly seedMs: number;
+}
+
+const USERS = Number(process.env["BENCH_USERS"] ?? 10_000);
+const token = process.env["BENCH_TOKEN"] ?? "";
+
+function listen(app: express.Express): Promise<Server> {
+  return new Promise((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+}
+
+async function main(): Promise<void> {
+  const db = openDatabase(process.env["BENCH_DB"] ?? ":memory:");
+  const directory = new Directory(db, systemClock);
+  const started = performance.now();
+  const { userIds, smallGroupId, bigGroupId } = directory.write(() => {
+    const ids: string[] = [];
+    for (let i = 0; i < USERS; i++) {
+      const userName = `user${i}@example.com`;
+      const row = directory.insertUser({
+        userName,
+        name: { givenName: `Given${i}`, familyName: `Family${i}` },
+        displayName: `Given${i} Family${i}`,
+        active: true,
+        emails: [{ value: userName, type: "work", primary: true }],
+      });
+      ids.push(row.id);
+    }
+    const small = directory.insertGroup({ displayName: "Small group" });
+    directory.addMembers(small.pk, ids.slice(0, 10));
+    const big = directory.insertGroup({ displayName: "Big group" });
+    directory.addMembers(big.pk, ids.slice(0, 10_000));
+    return { userIds: ids, smallGroupId: small.id, bigGroupId: big.id };
+  });
+  const seedMs = performance.now() - started;
+
+  // Logs go to stdout, which the bench discards: the cost of writing them is still paid.
+  const log = createLogger("info");
+  const app = createApp({
+    deps: { directory, audit: new AuditLog(db, systemClock) },
+    verifier: new TokenVerifier(new TokenStore(db, systemClock), [staticToken("bench", "scim", token)]),
+    log,
+    maxBodyBytes: 1024 * 1024,
+    publicUrl: undefined,
+    trustProxy: false,
+  });
+  const bare = express();
+  const lookup = db.prepare("SELECT id, user_name, data, version, created_at, updated_at FROM users WHERE user_name_key = ?");
+  bare.get("/bare/users", (req, res) => {
+    const userName = typeof req.query["userName"] === "string" ? req.query["userName"] : "";
+    res.json(lookup.get(fold(userName)) ?? null);
+  });
+  const [server, bareServer] = await Promise.all([listen(app), listen(bare)]);
+  const port = (server.address() as { port: number }).port;
+  const barePort = (bareServer.address() as { port: number }).port;
+  const ready: BenchServerReady = { port, barePort, smallGroupId, bigGroupId, userIds, seedMs };
+  process.send?.(ready);
+  process.on("message", (m) => {
+    if (m === "memory") process.send?.({ rss: process.memoryUsage().rss });
+    if (m === "stop") {
+      server.close();
+      bareServer.close();
+      db.close();
+      process.exit(0);
+    }
+  });
+}
+
+void main();
