@@ -14,6 +14,7 @@ import { ConfigError, configJsonSchema, loadConfig } from "./config.js";
 import { AuditLog } from "./db/audit.js";
 import { openDatabase } from "./db/database.js";
 import { SCOPES, TokenStore } from "./db/tokens.js";
+import { isMainModule } from "./is-main.js";
 
 const USAGE = `Usage:
   scim-bridge token create --scope <scim|admin|reviewer> --name <name>
@@ -87,7 +88,7 @@ export function runCli(argv: readonly string[], out: (line: string) => void, env
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   try {
     process.exitCode = runCli(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`));
   } catch (e: unknown) {

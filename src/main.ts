@@ -14,6 +14,7 @@ import { TokenStore } from "./db/tokens.js";
 import { createApp } from "./http/app.js";
 import { createLogger, type Logger } from "./log.js";
 import { SCIM_BASE } from "./scim/router.js";
+import { isMainModule } from "./is-main.js";
 
 export interface Running {
   readonly server: Server;
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   main().catch((e: unknown) => {
     process.stderr.write(`scim-bridge failed to start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);

@@ -124,6 +124,18 @@ function emailRows(attributes: JsonObject): EmailRow[] {
   return rows;
 }
 
+/**
+ * `IN` over a page of row keys. A single key (a GET by id, an IdP lookup) binds directly, which
+ * SQLite plans as an index seek; a page binds one JSON array instead of up to 1,000 parameters.
+ */
+function keySet(pks: readonly number[]): string {
+  return pks.length === 1 ? "(?)" : "(SELECT value FROM json_each(?))";
+}
+
+function keyParams(pks: readonly number[]): unknown[] {
+  return pks.length === 1 ? [pks[0]] : [JSON.stringify(pks)];
+}
+
 /** Statements are prepared once per store; SQL text built from filters is cached by its text. */
 export class Directory {
   private readonly statements = new Map<string, Database.Statement<unknown[]>>();
@@ -241,8 +253,8 @@ export class Directory {
     const rows = this.stmt(
       `SELECT gm.user_pk AS owner, g.id AS id, g.display_name AS display FROM group_members gm
        JOIN groups g ON g.pk = gm.group_pk
-       WHERE gm.user_pk IN (SELECT value FROM json_each(?)) ORDER BY g.pk`,
-    ).all(JSON.stringify(pks)) as { owner: number; id: string; display: string }[];
+       WHERE gm.user_pk IN ${keySet(pks)} ORDER BY g.pk`,
+    ).all(...keyParams(pks)) as { owner: number; id: string; display: string }[];
     for (const r of rows) out.get(r.owner)?.push({ id: r.id, display: r.display });
     return out;
   }
@@ -309,8 +321,8 @@ export class Directory {
     const rows = this.stmt(
       `SELECT gm.group_pk AS owner, u.id AS id, COALESCE(json_extract(u.data, '$.displayName'), u.user_name) AS display
        FROM group_members gm JOIN users u ON u.pk = gm.user_pk
-       WHERE gm.group_pk IN (SELECT value FROM json_each(?)) ORDER BY u.pk`,
-    ).all(JSON.stringify(pks)) as { owner: number; id: string; display: string }[];
+       WHERE gm.group_pk IN ${keySet(pks)} ORDER BY u.pk`,
+    ).all(...keyParams(pks)) as { owner: number; id: string; display: string }[];
     for (const r of rows) out.get(r.owner)?.push({ id: r.id, display: r.display });
     return out;
   }

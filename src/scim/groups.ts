@@ -7,7 +7,7 @@ import type { GroupRow } from "../db/directory.js";
 import { coerceResourceBody, isObject, requireAttributes, type JsonObject } from "./coerce.js";
 import { auditEvent, type ScimDeps } from "./deps.js";
 import { matchesElement } from "./filter/evaluate.js";
-import { listResponse, parseListQuery, type ListParams } from "./list-query.js";
+import { listResponse, parseListQuery, runPage, type ListParams } from "./list-query.js";
 import { applyPatch, type MemberOp } from "./patch/apply.js";
 import { normalizePatchRequest } from "./patch/normalize.js";
 import { Projection } from "./projection.js";
@@ -50,11 +50,11 @@ function groupBody(body: unknown): { attributes: JsonObject; memberIds: string[]
 
 export function listGroups(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
   const q = parseListQuery(groupResource, params);
-  const total = deps.directory.countGroups(q.where, q.params);
-  const rows =
-    q.count === 0
-      ? []
-      : deps.directory.listGroups({ where: q.where, params: q.params, orderBy: q.orderBy, limit: q.count, offset: q.startIndex - 1 });
+  const { total, rows } = runPage(
+    q,
+    (limit, offset) => deps.directory.listGroups({ where: q.where, params: q.params, orderBy: q.orderBy, limit, offset }),
+    () => deps.directory.countGroups(q.where, q.params),
+  );
   const members = q.projection.wants("members") ? deps.directory.membersOfGroups(rows.map((r) => r.pk)) : undefined;
   const resources = rows.map((r) => q.projection.apply(renderGroup(r, members?.get(r.pk), ctx.baseUrl)));
   return { status: 200, body: listResponse(total, q.startIndex, resources) };

@@ -121,6 +121,17 @@ export function parseSearchRequest(body: unknown): ListParams {
   return parsed.data;
 }
 
+/**
+ * Runs a page query and its total. When the first page is not full, its length is the total, so
+ * the common IdP lookup (`userName eq "x"`, one or zero hits) costs one query instead of two.
+ */
+export function runPage<T>(q: ListQuery, list: (limit: number, offset: number) => T[], count: () => number): { total: number; rows: T[] } {
+  if (q.count === 0) return { total: count(), rows: [] };
+  const rows = list(q.count, q.startIndex - 1);
+  const total = q.startIndex === 1 && rows.length < q.count ? rows.length : count();
+  return { total, rows };
+}
+
 export function listResponse(totalResults: number, startIndex: number, resources: readonly unknown[]): Record<string, unknown> {
   return {
     schemas: ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],

@@ -59,14 +59,12 @@ export interface ScimRouterOptions {
 export function scimRouter(o: ScimRouterOptions): Router {
   const router = express.Router();
   router.use(o.authenticate);
+  const parseJson = express.json({ limit: o.maxBodyBytes, type: () => true, strict: true });
   router.use((req, res, next) => {
-    if (hasBody(req) && !isJsonType(req)) {
-      sendError(res, "unsupportedMediaType", "Send the body as application/scim+json or application/json");
-      return;
-    }
-    next();
+    if (!hasBody(req)) return next();
+    if (!isJsonType(req)) return sendError(res, "unsupportedMediaType", "Send the body as application/scim+json or application/json");
+    parseJson(req, res, next);
   });
-  router.use(express.json({ limit: o.maxBodyBytes, type: () => true, strict: true }));
   router.use((req, res) => {
     const baseUrl = `${o.publicUrl ?? `${req.protocol}://${req.get("host") ?? "localhost"}`}${SCIM_BASE}`;
     const scimRequest: ScimRequest = {

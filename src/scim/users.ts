@@ -5,7 +5,7 @@
 import { BridgeError } from "../errors.js";
 import type { UserRow } from "../db/directory.js";
 import { coerceResourceBody, requireAttributes, type JsonObject } from "./coerce.js";
-import { listResponse, parseListQuery, type ListParams } from "./list-query.js";
+import { listResponse, parseListQuery, runPage, type ListParams } from "./list-query.js";
 import { applyPatch } from "./patch/apply.js";
 import { normalizePatchRequest } from "./patch/normalize.js";
 import { Projection } from "./projection.js";
@@ -42,11 +42,11 @@ function withDefaults(attributes: JsonObject): JsonObject {
 
 export function listUsers(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
   const q = parseListQuery(userResource, params);
-  const total = deps.directory.countUsers(q.where, q.params);
-  const rows =
-    q.count === 0
-      ? []
-      : deps.directory.listUsers({ where: q.where, params: q.params, orderBy: q.orderBy, limit: q.count, offset: q.startIndex - 1 });
+  const { total, rows } = runPage(
+    q,
+    (limit, offset) => deps.directory.listUsers({ where: q.where, params: q.params, orderBy: q.orderBy, limit, offset }),
+    () => deps.directory.countUsers(q.where, q.params),
+  );
   const groups = q.projection.wants("groups") ? deps.directory.groupsOfUsers(rows.map((r) => r.pk)) : undefined;
   const resources = rows.map((r) => q.projection.apply(renderUser(r, groups?.get(r.pk), ctx.baseUrl)));
   return { status: 200, body: listResponse(total, q.startIndex, resources) };

@@ -1,0 +1,67 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { configJsonSchema, loadConfig } from "../src/config.js";
+
+describe("configuration", () => {
+  it("starts on embedded defaults with no environment at all", () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.database).toBe("./data/scim-bridge.db");
+    expect(c.logLevel).toBe("info");
+    expect(c.scimToken).toBeUndefined();
+  });
+
+  it("reads PORT, SCIM_BRIDGE_DB, the token variables and LOG_LEVEL exactly", () => {
+    const c = loadConfig({
+      PORT: "9090",
+      SCIM_BRIDGE_DB: "/tmp/x.db",
+      SCIM_BRIDGE_SCIM_TOKEN: "s".repeat(24),
+      SCIM_BRIDGE_ADMIN_TOKEN: "a".repeat(24),
+      LOG_LEVEL: "debug",
+    });
+    expect(c).toMatchObject({ port: 9090, database: "/tmp/x.db", scimToken: "s".repeat(24), adminToken: "a".repeat(24), logLevel: "debug" });
+  });
+
+  it("refuses a bad value and names the environment variable", () => {
+    expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT/);
+    expect(() => loadConfig({ LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ SCIM_BRIDGE_SCIM_TOKEN: "short" })).toThrow(/SCIM_BRIDGE_SCIM_TOKEN: must be at least 20/);
+  });
+
+  it("never echoes a rejected token value in the error", () => {
+    const secret = "tiny-secret";
+    try {
+      loadConfig({ SCIM_BRIDGE_ADMIN_TOKEN: secret });
+      expect.unreachable();
+    } catch (e: unknown) {
+      expect(String(e)).not.toContain(secret);
+    }
+  });
+
+  it("reads a YAML config file, lets the environment win, and names unknown keys with the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "scim-bridge-config-"));
+    const file = join(dir, "bridge.yaml");
+    writeFileSync(file, "port: 7000\ndatabase: /var/lib/bridge.db\n");
+    expect(loadConfig({ SCIM_BRIDGE_CONFIG: file })).toMatchObject({ port: 7000, database: "/var/lib/bridge.db" });
+    expect(loadConfig({ SCIM_BRIDGE_CONFIG: file, PORT: "7001" }).port).toBe(7001);
+    writeFileSync(file, "prot: 7000\n");
+    expect(() => loadConfig({ SCIM_BRIDGE_CONFIG: file })).toThrow(new RegExp(`prot \\(in ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\): unknown key`));
+  });
+
+  it("reads a JSON config file and rejects one that is not valid JSON", () => {
+    const dir = mkdtempSync(join(tmpdir(), "scim-bridge-config-"));
+    const file = join(dir, "bridge.json");
+    writeFileSync(file, JSON.stringify({ logLevel: "warn" }));
+    expect(loadConfig({ SCIM_BRIDGE_CONFIG: file }).logLevel).toBe("warn");
+    writeFileSync(file, "{ nope");
+    expect(() => loadConfig({ SCIM_BRIDGE_CONFIG: file })).toThrow(/SCIM_BRIDGE_CONFIG: .* is not valid JSON/);
+  });
+
+  it("ships a config JSON Schema that matches the code", () => {
+    const shipped = JSON.parse(readFileSync(new URL("../schemas/config.schema.json", import.meta.url), "utf8")) as unknown;
+    expect(shipped).toEqual(configJsonSchema());
+  });
+});
