@@ -27,6 +27,13 @@ export function bearerAuth(verifier: TokenVerifier, onFailure: (req: Request) =>
     }),
   );
   return (scope, deny) => (req: Request, res: Response, next: NextFunction) => {
+    // Only the Authorization header is accepted: RFC 6750 §2.3 URI tokens end up in proxy logs and
+    // browser history, and form-body tokens are never how an IdP sends one.
+    if (req.get("authorization") === undefined) {
+      onFailure(req);
+      deny(res, 401, "A valid bearer token is required");
+      return;
+    }
     const authenticate = passport.authenticate("bearer", { session: false }, (err: unknown, principal: Principal | false) => {
       if (err) {
         next(err);

@@ -46,6 +46,10 @@ export function coerceAttributeValue(def: AttributeDef, value: unknown, where: s
       const v = coerceSingle(def, item, `${where}[${i}]`);
       if (v !== undefined) out.push(v);
     }
+    // RFC 7643 §2.4: `primary: true` appears at most once; PATCH rejects the same (patch/apply.ts).
+    if (out.filter((v) => isObject(v) && v["primary"] === true).length > 1) {
+      throw new BridgeError("invalidValue", `${where}: only one value may be primary`);
+    }
     return out.length === 0 ? undefined : out;
   }
   if (Array.isArray(value)) {

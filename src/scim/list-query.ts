@@ -88,7 +88,9 @@ export function parseListQuery(resource: ResourceSchema, raw: ListParams): ListQ
   const pk = `${alias(resource)}.pk`;
   const orderBy = raw.sortBy ? `${sortExpression(resource, raw.sortBy)} ${dir}, ${pk} ${dir}` : `${pk} ASC`;
   // RFC 7644 §3.4.2.4: startIndex below 1 is read as 1; a negative count as 0.
-  const startIndex = Math.max(1, integerParam(raw.startIndex, "startIndex") ?? 1);
+  // A startIndex past every page is valid and answers an empty page; beyond 2^53 SQLite cannot
+  // take it as an OFFSET ("datatype mismatch"), and no directory is that large anyway.
+  const startIndex = Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, integerParam(raw.startIndex, "startIndex") ?? 1));
   const count = Math.min(MAX_PAGE_SIZE, Math.max(0, integerParam(raw.count, "count") ?? 100));
   return { where, params, orderBy, startIndex, count, projection };
 }

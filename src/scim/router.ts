@@ -39,6 +39,19 @@ function hasBody(req: Request): boolean {
   return req.get("transfer-encoding") !== undefined || (length !== undefined && length !== "0");
 }
 
+/**
+ * Path segments below the SCIM base, percent-decoded; undefined when a segment is not valid
+ * percent-encoding (`/Users/%E0%A4%A`), which names no resource: decodeURIComponent would throw.
+ */
+function pathSegments(path: string): string[] | undefined {
+  try {
+    return path.split("/").filter((s) => s !== "").map(decodeURIComponent);
+  } catch (e: unknown) {
+    if (e instanceof URIError) return undefined;
+    throw e;
+  }
+}
+
 function firstValues(query: Request["query"]): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(query)) {
@@ -66,10 +79,12 @@ export function scimRouter(o: ScimRouterOptions): Router {
     parseJson(req, res, next);
   });
   router.use((req, res) => {
+    const segments = pathSegments(req.path);
+    if (segments === undefined) return sendError(res, "notFound", `No such endpoint ${req.path}`);
     const baseUrl = `${o.publicUrl ?? `${req.protocol}://${req.get("host") ?? "localhost"}`}${SCIM_BASE}`;
     const scimRequest: ScimRequest = {
       method: req.method,
-      segments: req.path.split("/").filter((s) => s !== "").map(decodeURIComponent),
+      segments,
       query: firstValues(req.query),
       body: req.body as unknown,
       ifMatch: req.get("if-match"),

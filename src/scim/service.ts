@@ -1,101 +1,137 @@
 /**
  * Routes a ScimRequest to its handler and turns every failure into an RFC 7644 §3.12 error.
- * Paths and methods follow RFC 7644 §3.2; anything else is a SCIM 404 or 405.
+ * Paths and methods follow RFC 7644 §3.2; anything else is a SCIM 404, or a 405 with `Allow`.
  */
 import { BridgeError, isBridgeError } from "../errors.js";
 import type { ScimDeps } from "./deps.js";
 import { resourceTypes, schemas, serviceProviderConfig } from "./discovery.js";
 import * as groups from "./groups.js";
 import { listResponse, parseListQuery, parseSearchRequest, type ListParams } from "./list-query.js";
-import { errorFromBridgeError, type RequestContext, type ScimRequest, type ScimResponse } from "./protocol.js";
-import { groupResource, userResource } from "./schema.js";
+import { errorFromBridgeError, scimError, type RequestContext, type ScimRequest, type ScimResponse } from "./protocol.js";
+import { groupResource, resolvePath, userResource, type ResourceSchema } from "./schema.js";
 import * as users from "./users.js";
+
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+type Endpoint = Partial<Record<Method, () => ScimResponse>>;
 
 export function handleScim(deps: ScimDeps, req: ScimRequest): ScimResponse {
   try {
-    return route(deps, req);
+    const endpoint = endpointOf(deps, req);
+    const handler = endpoint[req.method as Method];
+    if (handler) return handler();
+    const allowed = Object.keys(endpoint).join(", ");
+    const r = scimError("methodNotAllowed", `${req.method} is not supported on /${req.segments.join("/")}; allowed: ${allowed}`);
+    // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
+    return { ...r, headers: { ...r.headers, Allow: allowed } };
   } catch (e: unknown) {
     if (isBridgeError(e)) return errorFromBridgeError(e);
     throw e;
   }
 }
 
-function notAllowed(req: ScimRequest): never {
-  throw new BridgeError("methodNotAllowed", `${req.method} is not supported on /${req.segments.join("/")}`);
-}
-
-function route(deps: ScimDeps, req: ScimRequest): ScimResponse {
+function endpointOf(deps: ScimDeps, req: ScimRequest): Endpoint {
   const [first, second, third] = req.segments;
-  const { method } = req;
   const base = req.context.baseUrl;
-  if (third !== undefined) throw new BridgeError("notFound", `No such endpoint /${req.segments.join("/")}`);
-  switch (first) {
-    case "Users":
-    case "Groups": {
-      const isUsers = first === "Users";
-      if (second === ".search") {
-        if (method !== "POST") notAllowed(req);
-        const params = parseSearchRequest(req.body);
-        return isUsers ? users.listUsers(deps, params, req.context) : groups.listGroups(deps, params, req.context);
-      }
-      if (second === undefined) {
-        if (method === "GET") {
-          const params = req.query as ListParams;
-          return isUsers ? users.listUsers(deps, params, req.context) : groups.listGroups(deps, params, req.context);
-        }
-        if (method === "POST") return isUsers ? users.createUser(deps, req) : groups.createGroup(deps, req);
-        notAllowed(req);
-      }
-      switch (method) {
-        case "GET":
-          return isUsers ? users.getUser(deps, req, second) : groups.getGroup(deps, req, second);
-        case "PUT":
-          return isUsers ? users.replaceUser(deps, req, second) : groups.replaceGroup(deps, req, second);
-        case "PATCH":
-          return isUsers ? users.patchUser(deps, req, second) : groups.patchGroup(deps, req, second);
-        case "DELETE":
-          return isUsers ? users.deleteUser(deps, req, second) : groups.deleteGroup(deps, req, second);
-        default:
-          notAllowed(req);
-      }
+  const ctx = req.context;
+  if (third === undefined) {
+    if (first === "Users" || first === "Groups") {
+      const h = first === "Users" ? userHandlers : groupHandlers;
+      if (second === ".search") return { POST: () => h.list(deps, parseSearchRequest(req.body), ctx) };
+      if (second === undefined) return { GET: () => h.list(deps, req.query as ListParams, ctx), POST: () => h.create(deps, req) };
+      return {
+        GET: () => h.get(deps, req, second),
+        PUT: () => h.replace(deps, req, second),
+        PATCH: () => h.patch(deps, req, second),
+        DELETE: () => h.delete(deps, req, second),
+      };
     }
-    // falls through (notAllowed never returns)
-    case ".search":
-      if (second !== undefined) break;
-      if (method !== "POST") notAllowed(req);
-      return searchAll(deps, parseSearchRequest(req.body), req.context);
-    case "ServiceProviderConfig":
-      if (second !== undefined) break;
-      if (method !== "GET") notAllowed(req);
-      return serviceProviderConfig(base);
-    case "ResourceTypes":
-      if (method !== "GET") notAllowed(req);
-      return resourceTypes(base, second);
-    case "Schemas":
-      if (method !== "GET") notAllowed(req);
-      return schemas(base, second);
-    case "Bulk":
-    case "Me":
+    if (first === ".search" && second === undefined) return { POST: () => searchAll(deps, parseSearchRequest(req.body), ctx) };
+    if (first === "ServiceProviderConfig" && second === undefined) return { GET: () => serviceProviderConfig(base) };
+    if (first === "ResourceTypes") return { GET: () => resourceTypes(base, second) };
+    if (first === "Schemas") return { GET: () => schemas(base, second) };
+    if ((first === "Bulk" || first === "Me") && second === undefined) {
       throw new BridgeError("notImplemented", `/${first} is not supported by this service provider`);
+    }
   }
   throw new BridgeError("notFound", `No such endpoint /${req.segments.join("/")}`);
 }
 
+const userHandlers = {
+  list: users.listUsers,
+  create: users.createUser,
+  get: users.getUser,
+  replace: users.replaceUser,
+  patch: users.patchUser,
+  delete: users.deleteUser,
+};
+
+const groupHandlers = {
+  list: groups.listGroups,
+  create: groups.createGroup,
+  get: groups.getGroup,
+  replace: groups.replaceGroup,
+  patch: groups.patchGroup,
+  delete: groups.deleteGroup,
+};
+
+interface Page {
+  totalResults: number;
+  Resources: unknown[];
+}
+
+/** The attribute names of `names` that `resource` defines. */
+function namesFor(resource: ResourceSchema, names: string | readonly string[] | undefined): string[] | undefined {
+  if (names === undefined) return undefined;
+  return (typeof names === "string" ? names.split(",") : names).map((n) => n.trim()).filter((n) => resolvePath(resource, n));
+}
+
 /**
- * Root-level search (RFC 7644 §3.4.3) across Users then Groups. The filter must make sense for
- * both resource types; paging runs over the concatenation, Users first, in a stable order.
+ * Root-level search (RFC 7644 §3.4.3) over Users then Groups, paged over the concatenation in a
+ * stable order. An attribute one resource type lacks simply does not apply to it: a filter that
+ * only makes sense for Users (`userName eq "x"`) finds no Groups, rather than failing the search.
+ * A filter or attribute list that fits neither type is still a 400.
  */
 function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
-  const uq = parseListQuery(userResource, params);
-  const gq = parseListQuery(groupResource, params);
-  const userTotal = deps.directory.countUsers(uq.where, uq.params);
-  const groupTotal = deps.directory.countGroups(gq.where, gq.params);
-  const offset = uq.startIndex - 1;
-  const fromUsers = Math.max(0, Math.min(uq.count, userTotal - offset));
-  const userPage = fromUsers === 0 ? [] : (users.listUsers(deps, { ...params, startIndex: uq.startIndex, count: fromUsers }, ctx).body as { Resources: unknown[] }).Resources;
-  const groupCount = uq.count - userPage.length;
-  const groupStart = Math.max(0, offset - userTotal) + 1;
-  const groupPage =
-    groupCount === 0 ? [] : (groups.listGroups(deps, { ...params, startIndex: groupStart, count: groupCount }, ctx).body as { Resources: unknown[] }).Resources;
-  return { status: 200, body: listResponse(userTotal + groupTotal, uq.startIndex, [...userPage, ...groupPage]) };
+  const sides = [
+    { resource: userResource, list: users.listUsers },
+    { resource: groupResource, list: groups.listGroups },
+  ];
+  for (const names of [params.attributes, params.excludedAttributes]) {
+    const list = names === undefined ? [] : typeof names === "string" ? names.split(",") : names;
+    const unknown = list.map((n) => n.trim()).find((n) => n !== "" && !sides.some((s) => resolvePath(s.resource, n)));
+    if (unknown !== undefined) throw new BridgeError("invalidValue", `unknown attribute "${unknown}"`);
+  }
+  // Paging parameters are validated and bounded exactly as for a single resource type.
+  const { startIndex, count } = parseListQuery(userResource, { startIndex: params.startIndex, count: params.count });
+  let firstError: BridgeError | undefined;
+  let failures = 0;
+  let skip = startIndex - 1;
+  let room = count;
+  let total = 0;
+  const resources: unknown[] = [];
+  for (const side of sides) {
+    const sideParams = {
+      ...params,
+      attributes: namesFor(side.resource, params.attributes),
+      excludedAttributes: namesFor(side.resource, params.excludedAttributes),
+    };
+    let totals: Page;
+    try {
+      totals = side.list(deps, { ...sideParams, count: 0 }, ctx).body as Page;
+    } catch (e: unknown) {
+      if (!(isBridgeError(e) && e.code === "invalidFilter")) throw e;
+      firstError ??= e;
+      failures++;
+      continue;
+    }
+    total += totals.totalResults;
+    if (room > 0 && skip < totals.totalResults) {
+      const page = side.list(deps, { ...sideParams, startIndex: skip + 1, count: room }, ctx).body as Page;
+      resources.push(...page.Resources);
+      room -= page.Resources.length;
+    }
+    skip = Math.max(0, skip - totals.totalResults);
+  }
+  if (firstError && failures === sides.length) throw firstError;
+  return { status: 200, body: listResponse(total, startIndex, resources) };
 }

@@ -30,6 +30,8 @@ function entraUser(userName: string, extra: Record<string, unknown> = {}): Recor
 }
 
 const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
+/** Code-unit order, the same on both sides of a comparison of id lists. */
+const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const list = (resource: "Users" | "Groups", filter: string, extra = "") =>
   // Entra form-encodes the query (spaces as "+"), as URLSearchParams does.
   `/${resource}?${new URLSearchParams({ filter }).toString()}${extra}`;
@@ -72,7 +74,7 @@ describe("Microsoft Entra ID", () => {
   async function memberIds(groupId: string): Promise<string[]> {
     const res = await bridge.scim("GET", `/Groups/${groupId}`);
     expect(res.status).toBe(200);
-    return ((res.body.members ?? []) as { value: string }[]).map((m) => m.value).sort();
+    return ((res.body.members ?? []) as { value: string }[]).map((m) => m.value).sort(byCodeUnit);
   }
 
   it("answers Test connection's filter on a random GUID with 200 and an empty list", async () => {
@@ -108,6 +110,16 @@ describe("Microsoft Entra ID", () => {
     // Entra combines matching attributes with `and`.
     expect(await ids(`externalId eq "${created.externalId as string}" and userName eq "Matching.User@contoso.com"`)).toEqual([created.id]);
     expect(await ids(`externalId eq "${created.externalId as string}" and userName eq "someone.else@contoso.com"`)).toEqual([]);
+  });
+
+  it("matches userNames holding an apostrophe, a plus sign or an escaped quote", async () => {
+    for (const userName of ["o'brien+scim@contoso.com", 'quoted"name@contoso.com']) {
+      const created = await createUser(userName);
+      const escaped = userName.replaceAll('"', '\\"');
+      const res = await bridge.scim("GET", list("Users", `userName eq "${escaped}"`));
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.Resources.map((u: any) => u.id)).toEqual([created.id]);
+    }
   });
 
   it("finds groups by displayName and reads them with excludedAttributes=members", async () => {
@@ -153,6 +165,10 @@ describe("Microsoft Entra ID", () => {
           { op: "Replace", path: 'emails[type eq "work"].value', value: "updated.work@contoso.com" },
           { op: "Replace", path: "name.familyName", value: "UpdatedFamily" },
           { op: "Add", path: "title", value: "Analyst" },
+          // A user with no work address or mobile yet: the filter's eq conditions create the element.
+          { op: "Add", path: 'addresses[type eq "work"].streetAddress', value: "1 Microsoft Way" },
+          { op: "Add", path: 'phoneNumbers[type eq "mobile"].value', value: "+1 425 555 0100" },
+          { op: "Add", path: "roles", value: [{ primary: "True", type: "WindowsAzureActiveDirectoryRole", value: "Reader" }] },
           { op: "Replace", path: "active", value: "False" },
         ),
       );
@@ -163,6 +179,9 @@ describe("Microsoft Entra ID", () => {
       expect(read.title).toBe("Analyst");
       expect(read.name).toEqual({ formatted: "Given Family", familyName: "UpdatedFamily", givenName: "Given" });
       expect(read.emails).toEqual([{ primary: true, type: "work", value: "updated.work@contoso.com" }]);
+      expect(read.addresses).toEqual([{ type: "work", streetAddress: "1 Microsoft Way" }]);
+      expect(read.phoneNumbers).toEqual([{ type: "mobile", value: "+1 425 555 0100" }]);
+      expect(read.roles).toEqual([{ primary: true, type: "WindowsAzureActiveDirectoryRole", value: "Reader" }]);
 
       const back = await bridge.scim("PATCH", `/Users/${user.id}`, patch({ op: "Replace", path: "active", value: "True" }));
       expect([200, 204]).toContain(back.status);
@@ -175,7 +194,7 @@ describe("Microsoft Entra ID", () => {
 
       const add = await bridge.scim("PATCH", `/Groups/${group.id}`, patch({ op: "Add", path: "members", value: [{ $ref: null, value: a.id }, { $ref: null, value: b.id }] }));
       expect(add.status, add.text).toBe(204);
-      expect(await memberIds(group.id)).toEqual([a.id, b.id].sort());
+      expect(await memberIds(group.id)).toEqual([a.id, b.id].sort(byCodeUnit));
 
       const remove = await bridge.scim("PATCH", `/Groups/${group.id}`, patch({ op: "Remove", path: "members", value: [{ $ref: null, value: a.id }] }));
       expect(remove.status, remove.text).toBe(204);
