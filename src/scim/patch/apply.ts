@@ -11,15 +11,10 @@ import { coerceAttributeValue, isObject, type Json, type JsonObject } from "../c
 import type { Filter, PatchPath } from "../filter/ast.js";
 import { matchesElement } from "../filter/evaluate.js";
 import type { AttributeDef, ResourceSchema } from "../schema.js";
+import { isMembers, toMemberOp, type MemberOp } from "./members.js";
 import type { PatchOperation } from "./normalize.js";
 
-export type MemberOp =
-  | { readonly kind: "add"; readonly ids: readonly string[] }
-  | { readonly kind: "remove"; readonly ids: readonly string[] }
-  | { readonly kind: "removeAll" }
-  | { readonly kind: "replaceAll"; readonly ids: readonly string[] }
-  /** `members[<filter>]` that is not a plain `value eq "id"`: remove every member the filter matches. */
-  | { readonly kind: "removeMatching"; readonly filter: Filter };
+export type { MemberOp } from "./members.js";
 
 export interface PatchResult {
   readonly attributes: JsonObject;
@@ -324,71 +319,4 @@ function asArray(value: Json | undefined): Json[] {
 
 function orUndefined(items: Json[]): Json[] | undefined {
   return items.length === 0 ? undefined : items;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Group members
-
-function isMembers(resource: ResourceSchema, path: PatchPath): boolean {
-  return (
-    resource.name === "Group" &&
-    path.attribute.name === "members" &&
-    path.schema?.toLowerCase() === resource.core.id.toLowerCase()
-  );
-}
-
-function toMemberOp(op: PatchOperation): MemberOp | undefined {
-  const { path } = op;
-  if (path.sub) throw new BridgeError("invalidPath", `${path.text}: patch members or members[value eq "id"], not a member's sub-attribute`);
-  if (path.filter) {
-    // Okta and Entra (aadOptscim062020) remove one member with `members[value eq "id"]`.
-    if (op.op !== "remove") throw new BridgeError("invalidPath", `${path.text}: only remove takes a members filter`);
-    const ids = idsOf(path.filter);
-    return ids ? { kind: "remove", ids } : { kind: "removeMatching", filter: path.filter };
-  }
-  switch (op.op) {
-    case "add": {
-      const ids = memberIds(op.value, path.text);
-      return ids.length === 0 ? undefined : { kind: "add", ids };
-    }
-    case "replace":
-      // Okta's "replace all members", including with [] (RFC 7644 §3.5.2.3).
-      return { kind: "replaceAll", ids: memberIds(op.value, path.text) };
-    case "remove": {
-      // RFC 7644 §3.5.2.2: path `members` with no value removes them all.
-      if (op.value === undefined || op.value === null) return { kind: "removeAll" };
-      // Entra's default dialect: {"op":"Remove","path":"members","value":[{"$ref":null,"value":"id"}]}.
-      // An empty array removes nothing (never "all": a wiped group is the costliest mistake here).
-      const ids = memberIds(op.value, path.text);
-      return ids.length === 0 ? undefined : { kind: "remove", ids };
-    }
-  }
-}
-
-/** The ids of `value eq "id"` (or several joined by `or`); undefined for any other filter. */
-function idsOf(filter: Filter): string[] | undefined {
-  if (filter.kind === "compare") {
-    const isValue = filter.attr.resolved.sub?.name === "value";
-    return isValue && filter.op === "eq" && typeof filter.value === "string" ? [filter.value] : undefined;
-  }
-  if (filter.kind === "or") {
-    const left = idsOf(filter.left);
-    const right = idsOf(filter.right);
-    return left && right ? [...new Set([...left, ...right])] : undefined;
-  }
-  return undefined;
-}
-
-/** Member ids from `[{value: "id", ...}]` (one bare object is accepted too); `$ref`, `display`, `type` are ignored. */
-function memberIds(value: unknown, where: string): string[] {
-  if (value === undefined || value === null) return [];
-  const items: unknown[] = Array.isArray(value) ? value : [value];
-  const ids = items.map((item, i) => {
-    const id = isObject(item) ? Object.entries(item).find(([key]) => key.toLowerCase() === "value")?.[1] : undefined;
-    if (typeof id !== "string" || id.trim() === "") {
-      throw new BridgeError("invalidValue", `${where}[${i}].value must be a member id string`);
-    }
-    return id;
-  });
-  return [...new Set(ids)];
 }
