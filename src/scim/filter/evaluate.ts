@@ -10,7 +10,11 @@ import { resourceSchemas, type AttributeDef, type ResolvedPath } from "../schema
 import type { CompareOp, Filter, Literal } from "./ast.js";
 
 export function matchesFilter(filter: Filter, resource: JsonObject): boolean {
-  return evaluate(filter, (path) => valuesOf(resource, path), (path) => presentIn(resource, path), resource);
+  return evaluate(filter, {
+    values: (path) => valuesOf(resource, path),
+    present: (path) => presentIn(resource, path),
+    elements: (path) => elementsOf(topValue(resource, path)),
+  });
 }
 
 /**
@@ -19,38 +23,43 @@ export function matchesFilter(filter: Filter, resource: JsonObject): boolean {
  */
 export function matchesElement(filter: Filter, element: JsonObject): boolean {
   const valueAt = (path: ResolvedPath): Json | undefined => (path.sub ? element[path.sub.name] : undefined);
-  return evaluate(filter, (path) => [valueAt(path)], (path) => isPresent(valueAt(path)), undefined);
+  return evaluate(filter, {
+    values: (path) => [valueAt(path)],
+    present: (path) => isPresent(valueAt(path)),
+    // The parser allows no value path inside a value filter.
+    elements: () => [],
+  });
 }
 
 const CORE_URNS: ReadonlySet<string> = new Set(resourceSchemas.map((r) => r.core.id));
 
-type ValuesOf = (path: ResolvedPath) => readonly (Json | undefined)[];
-type PresentOf = (path: ResolvedPath) => boolean;
+/** Where attribute values come from: a whole resource, or one element inside a value filter. */
+interface Scope {
+  values(path: ResolvedPath): readonly (Json | undefined)[];
+  present(path: ResolvedPath): boolean;
+  elements(path: ResolvedPath): readonly Json[];
+}
 
-function evaluate(filter: Filter, values: ValuesOf, present: PresentOf, resource: JsonObject | undefined): boolean {
+function evaluate(filter: Filter, scope: Scope): boolean {
   switch (filter.kind) {
     case "and":
-      return evaluate(filter.left, values, present, resource) && evaluate(filter.right, values, present, resource);
+      return evaluate(filter.left, scope) && evaluate(filter.right, scope);
     case "or":
-      return evaluate(filter.left, values, present, resource) || evaluate(filter.right, values, present, resource);
+      return evaluate(filter.left, scope) || evaluate(filter.right, scope);
     case "not":
-      return !evaluate(filter.operand, values, present, resource);
+      return !evaluate(filter.operand, scope);
     case "present":
-      return present(filter.attr.resolved);
+      return scope.present(filter.attr.resolved);
     case "compare": {
       const def = filter.attr.resolved.sub ?? filter.attr.resolved.attribute;
       // `ne` is exactly `not eq`, so it also holds when the attribute is absent.
       const op = filter.op === "ne" ? "eq" : filter.op;
-      const any = values(filter.attr.resolved).some((v) => compareValue(def, op, filter.value, v));
+      const any = scope.values(filter.attr.resolved).some((v) => compareValue(def, op, filter.value, v));
       return filter.op === "ne" ? !any : any;
     }
-    case "valuePath": {
-      // Only a resource has value paths; the parser rejects them inside a value filter.
-      if (!resource) return false;
-      return elementsOf(topValue(resource, filter.attr.resolved)).some(
-        (e) => isObject(e) && matchesElement(filter.filter, e),
-      );
-    }
+    case "valuePath":
+      // RFC 7644 §3.4.2.2: one element must satisfy the whole inner filter.
+      return scope.elements(filter.attr.resolved).some((e) => isObject(e) && matchesElement(filter.filter, e));
   }
 }
 

@@ -9,8 +9,11 @@
  *   user without a title as RFC 7644 §3.4.2.2 wants, despite SQL's three-valued logic.
  * - Hot lookups hit indexes: userName → users.user_name_key, emails → user_emails.value_key,
  *   members.value → users.id, displayName → groups.display_name_key, id, externalId.
+ * - meta.location and $ref are absolute URLs built from the request (render.ts); the database
+ *   cannot see them, so filtering on them is refused rather than answered wrongly.
  */
 import { fold } from "../../db/database.js";
+import { BridgeError } from "../../errors.js";
 import type { AttributeDef, ResolvedPath, ResourceSchema } from "../schema.js";
 import type { CompareOp, Filter, Literal } from "./ast.js";
 
@@ -96,24 +99,22 @@ function rowSql(f: Filter, t: Table): Frag {
       return not(rowSql(f.operand, t));
     case "present":
     case "compare": {
+      // `ne` is `not eq` over the whole attribute: no element equals the value.
+      if (f.kind === "compare" && f.op === "ne") return not(rowSql({ ...f, op: "eq" }, t));
       const path = f.attr.resolved;
       if (path.attribute.multiValued) return rowElements(path, f, t);
       if (f.kind === "compare") return compareSql(f.attr.resolved, scalar(path, t), f.op, f.value);
       if (!path.sub && path.attribute.type === "complex") return containerPresent(path, t);
       return presentSql(path, scalar(path, t));
     }
-    case "valuePath": {
-      const path = f.attr.resolved;
-      if (path.attribute.multiValued) return rowElements(path, f.filter, t);
-      // A value filter on a single-valued complex attribute treats it as a one-element list.
-      return join("AND", containerIsObject(path, t), elementSql(f.filter, containerElements(path, t)));
-    }
+    case "valuePath":
+      return rowElements(f.attr.resolved, f.filter, t);
   }
 }
 
 /** `emails.value eq "x"` is `emails[value eq "x"]`; `emails pr` asks for any element at all. */
 function rowElements(path: ResolvedPath, filter: Filter, t: Table): Frag {
-  const elements = t.elements(path, filter);
+  const elements = path.attribute.multiValued ? t.elements(path, filter) : containerElements(path, t);
   if (filter.kind === "present" && !filter.attr.resolved.sub) return elements.some(TRUE);
   return elements.some(elementSql(filter, elements));
 }
@@ -144,23 +145,20 @@ function compareSql(path: ResolvedPath, operand: Operand, op: CompareOp, literal
   const folds = !def.caseExact && isStringType(def);
   const x = folds ? (operand.folded ?? `scim_fold(${required(operand.raw)})`) : required(operand.raw);
   const value = typeof literal === "boolean" ? (literal ? 1 : 0) : folds && typeof literal === "string" ? fold(literal) : literal;
-  const twoValued = (sql: string): string => (operand.nonNull ? sql : `COALESCE(${sql}, 0)`);
-  // Substring tests work on UTF-8 bytes: exact for NUL too, and byte and code-point matches agree in UTF-8.
-  const bytes = typeof value === "string" ? Buffer.byteLength(value, "utf8") : 0;
-  switch (op) {
-    case "eq":
-      return { sql: operand.nonNull ? `${x} = ?` : `${x} IS ?`, params: [value] };
-    case "co":
-      return { sql: twoValued(`instr(CAST(${x} AS BLOB), CAST(? AS BLOB)) > 0`), params: [value] };
-    case "sw":
-      return { sql: twoValued(`substr(CAST(${x} AS BLOB), 1, ?) = CAST(? AS BLOB)`), params: [bytes, value] };
-    case "ew":
-      if (bytes === 0) return { sql: `${x} IS NOT NULL`, params: [] };
-      return { sql: twoValued(`substr(CAST(${x} AS BLOB), ?) = CAST(? AS BLOB)`), params: [-bytes, value] };
-    default:
-      // TEXT compares by memcmp of UTF-8, i.e. by code point (evaluate.ts compareCodePoints).
-      return { sql: twoValued(`${x} ${ORDERING_SQL[op]} ?`), params: [value] };
+  if (op === "eq") return { sql: operand.nonNull ? `${x} = ?` : `${x} IS ?`, params: [value] };
+  if (op === "co" || op === "sw" || op === "ew") {
+    // Every string contains, starts and ends with "" (and SQLite's substr() of an empty BLOB is NULL).
+    if (value === "") return { sql: `${x} IS NOT NULL`, params: [] };
+    // Byte-wise on UTF-8: exact with NUL characters too, and byte and code-point matches agree in UTF-8.
+    // COALESCE even for NOT NULL columns: substr() and instr() give NULL for an empty BLOB.
+    const bytes = typeof value === "string" ? Buffer.byteLength(value, "utf8") : 0;
+    if (op === "co") return { sql: `COALESCE(instr(CAST(${x} AS BLOB), CAST(? AS BLOB)) > 0, 0)`, params: [value] };
+    if (op === "sw") return { sql: `COALESCE(substr(CAST(${x} AS BLOB), 1, ?) = CAST(? AS BLOB), 0)`, params: [bytes, value] };
+    return { sql: `COALESCE(substr(CAST(${x} AS BLOB), ?) = CAST(? AS BLOB), 0)`, params: [-bytes, value] };
   }
+  // TEXT compares by memcmp of UTF-8, i.e. by code point (evaluate.ts compareCodePoints).
+  const sql = `${x} ${ORDERING_SQL[op]} ?`;
+  return { sql: operand.nonNull ? sql : `COALESCE(${sql}, 0)`, params: [value] };
 }
 
 const ORDERING_SQL: Readonly<Record<"gt" | "ge" | "lt" | "le", string>> = { gt: ">", ge: ">=", lt: "<", le: "<=" };
@@ -191,7 +189,7 @@ function scalar(path: ResolvedPath, t: Table): Operand {
       case "resourceType":
         return { raw: `'${t.resource.name}'`, nonNull: true };
       case "location":
-        return { raw: `('${t.resource.endpoint}/' || ${a}.id)`, nonNull: true };
+        throw notFilterable("meta.location");
     }
     throw new Error(`no storage for ${path.attribute.name}.${path.sub?.name ?? ""}`);
   }
@@ -205,14 +203,13 @@ function containerPresent(path: ResolvedPath, t: Table): Frag {
   return { sql: `EXISTS (SELECT 1 FROM json_each(${t.alias}.data, '${dataPath(path, t)}'))`, params: [] };
 }
 
-function containerIsObject(path: ResolvedPath, t: Table): Frag {
-  if (path.schema === null) return TRUE;
-  return { sql: `COALESCE(json_type(${t.alias}.data, '${dataPath(path, t)}') = 'object', 0)`, params: [] };
-}
-
+/** A value filter on a single-valued complex attribute (`name[givenName sw "B"]`) sees it as one element. */
 function containerElements(path: ResolvedPath, t: Table): Elements {
+  // meta always exists; other complex attributes only when the data JSON holds an object there.
+  const exists: Frag =
+    path.schema === null ? TRUE : { sql: `COALESCE(json_type(${t.alias}.data, '${dataPath(path, t)}') = 'object', 0)`, params: [] };
   return {
-    some: (pred) => pred,
+    some: (pred) => join("AND", exists, pred),
     operand: (sub) => scalar(sub ? { ...path, sub } : path, t),
   };
 }
@@ -220,10 +217,11 @@ function containerElements(path: ResolvedPath, t: Table): Elements {
 /** Elements of a multi-valued attribute kept in the `data` JSON. */
 function jsonElements(alias: "u" | "g", path: ResolvedPath, resource: ResourceSchema): Elements {
   const complex = path.attribute.type === "complex";
+  const array = dataPath({ schema: path.schema, attribute: path.attribute }, { resource });
   const where = complex ? "e.type = 'object' AND " : "";
   return {
     some: (pred) => ({
-      sql: `EXISTS (SELECT 1 FROM json_each(${alias}.data, '${dataPath(path, { resource })}') e WHERE ${where}(${pred.sql}))`,
+      sql: `EXISTS (SELECT 1 FROM json_each(${alias}.data, '${array}') e WHERE ${where}(${pred.sql}))`,
       params: pred.params,
     }),
     operand: (sub) =>
@@ -234,10 +232,11 @@ function jsonElements(alias: "u" | "g", path: ResolvedPath, resource: ResourceSc
 }
 
 /**
- * user_emails has one row per element of `emails`: value_key = fold(value) ('' when absent),
- * type_key = fold(type) or NULL, is_primary = (primary === true). That answers value and type
- * tests exactly, except those that cannot tell an absent value from "" and `primary eq false`
- * (absent and false are both 0); those go to the JSON instead.
+ * user_emails has one row per element of `emails` that has a string value (db/directory.ts):
+ * value_key = fold(value), type_key = fold(type) or NULL, is_primary = (primary === true).
+ * Elements without a value have no row, so the rows answer exactly those filters that are false
+ * for such an element; `primary eq false` cannot be told from an absent primary (both 0).
+ * Everything else reads the JSON.
  */
 const emailRows: Elements = {
   some: (pred) => ({ sql: `u.pk IN (SELECT ue.user_pk FROM user_emails ue WHERE ${pred.sql})`, params: pred.params }),
@@ -255,27 +254,47 @@ const emailRows: Elements = {
 };
 
 function emailRowsAnswer(f: Filter): boolean {
+  return emailColumnsSuffice(f) && needsValue(f);
+}
+
+function emailColumnsSuffice(f: Filter): boolean {
   switch (f.kind) {
     case "and":
     case "or":
-      return emailRowsAnswer(f.left) && emailRowsAnswer(f.right);
+      return emailColumnsSuffice(f.left) && emailColumnsSuffice(f.right);
     case "not":
-      return emailRowsAnswer(f.operand);
+      return emailColumnsSuffice(f.operand);
     case "valuePath":
-      return emailRowsAnswer(f.filter);
-    case "present": {
-      const sub = f.attr.resolved.sub;
-      return sub === undefined || sub.name === "value" || sub.name === "type";
-    }
+      return false;
+    case "present":
     case "compare": {
       const sub = f.attr.resolved.sub;
-      if (sub?.name === "primary") return (f.op === "eq" || f.op === "ne") && f.value === true;
-      if (sub?.name === "type") return !sub.caseExact;
-      if (sub?.name === "value") return !sub.caseExact && f.value !== "" && !["lt", "le"].includes(f.op);
-      return false;
+      if (sub?.name === "value" || sub?.name === "type") return !sub.caseExact;
+      return f.kind === "compare" && sub?.name === "primary" && (f.op === "eq" || f.op === "ne") && f.value === true;
     }
   }
 }
+
+/** Whether f is false for every element without a value (conservative: `not` never counts). */
+function needsValue(f: Filter): boolean {
+  switch (f.kind) {
+    case "and":
+      return needsValue(f.left) || needsValue(f.right);
+    case "or":
+      return needsValue(f.left) && needsValue(f.right);
+    case "present":
+    case "compare":
+      return f.attr.resolved.sub?.name === "value" && !(f.kind === "compare" && f.op === "ne");
+    default:
+      return false;
+  }
+}
+
+/*
+ * groups.value and members.value are caseExact=false (RFC 7643 §8.7.1) but hold ids, which the
+ * server assigns as lower-case UUIDs (db/directory.ts), so an id is its own folded form and the
+ * lookup can use the id index instead of scim_fold(id).
+ */
 
 /** A user's groups (RFC 7643 §4.1.2) come from group_members; all are direct memberships. */
 const userGroups: Elements = {
@@ -286,13 +305,13 @@ const userGroups: Elements = {
   operand(sub) {
     switch (sub?.name) {
       case "value":
-        return { raw: "g.id", nonNull: true };
+        return { raw: "g.id", folded: "g.id", nonNull: true };
       case "display":
         return { raw: "g.display_name", folded: "g.display_name_key", nonNull: true };
       case "type":
         return { raw: "'direct'", nonNull: true };
       case "$ref":
-        return { raw: "('/Groups/' || g.id)", nonNull: true };
+        throw notFilterable("groups.$ref");
     }
     throw new Error(`no storage for groups.${sub?.name ?? ""}`);
   },
@@ -307,13 +326,13 @@ const groupMembers: Elements = {
   operand(sub) {
     switch (sub?.name) {
       case "value":
-        return { raw: "mu.id", nonNull: true };
+        return { raw: "mu.id", folded: "mu.id", nonNull: true };
       case "display":
         return { raw: `COALESCE(json_extract(mu.data, '$."displayName"'), mu.user_name)`, nonNull: true };
       case "type":
         return { raw: "'User'", nonNull: true };
       case "$ref":
-        return { raw: "('/Users/' || mu.id)", nonNull: true };
+        throw notFilterable("members.$ref");
     }
     throw new Error(`no storage for members.${sub?.name ?? ""}`);
   },
@@ -334,6 +353,11 @@ function jsonPath(names: readonly string[]): string {
     if (!/^[A-Za-z0-9$_.:-]+$/.test(n)) throw new Error(`attribute name ${JSON.stringify(n)} cannot go in a JSON path`);
   }
   return `$${names.map((n) => `."${n}"`).join("")}`;
+}
+
+/** Absolute URLs built from the request's base URL (render.ts), which the database does not know. */
+function notFilterable(name: string): BridgeError {
+  return new BridgeError("invalidFilter", `Invalid filter: filtering on ${name} is not supported; filter on id instead`);
 }
 
 function isStringType(def: AttributeDef): boolean {
