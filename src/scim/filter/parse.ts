@@ -1,5 +1,5 @@
 /**
- * Hand-written tokenizer and recursive-descent parser for SCIM filters (RFC 7644 §3.4.2.2) and
+ * Hand-written recursive-descent parser for SCIM filters (RFC 7644 §3.4.2.2) and
  * PATCH paths (RFC 7644 §3.5.2). Attribute names are resolved against the resource schema and
  * literals are checked against the attribute's type here, at the edge, so the SQL translation and
  * the in-memory evaluator only ever see well-typed filters over known attributes.
@@ -20,26 +20,15 @@ import {
   type ResourceSchema,
 } from "../schema.js";
 import type { AttrRef, CompareOp, Filter, Literal, PatchPath } from "./ast.js";
+import { COMPARE_OPS, describe, isKeyword, isLiteralWord, literalOf, tokenize, type Token, type TokenKind } from "./tokenize.js";
 
 /** Longer filters are refused: real IdP filters are well under 1 KB; this bounds parse and SQL cost. */
 export const MAX_FILTER_LENGTH = 10_000;
 /** Bound on nested parentheses, `not` and value filters, so hostile input cannot exhaust the stack. */
 export const MAX_NESTING_DEPTH = 50;
 
-const COMPARE_OPS: ReadonlySet<string> = new Set(["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"]);
 const ORDERING_OPS: ReadonlySet<CompareOp> = new Set(["gt", "ge", "lt", "le"]);
 const SUBSTRING_OPS: ReadonlySet<CompareOp> = new Set(["co", "sw", "ew"]);
-
-type TokenKind = "word" | "string" | "number" | "(" | ")" | "[" | "]" | "end";
-
-interface Token {
-  readonly kind: TokenKind;
-  /** Source text of the token (for strings: including the quotes). */
-  readonly text: string;
-  readonly pos: number;
-  /** Decoded value of a string or number literal. */
-  readonly value?: string | number;
-}
 
 type ErrorCode = "invalidFilter" | "invalidPath";
 
@@ -327,94 +316,4 @@ function balanced(kind: "and" | "or", terms: readonly Filter[]): Filter {
 
 function isStringType(def: AttributeDef): boolean {
   return def.type === "string" || def.type === "reference" || def.type === "binary";
-}
-
-const KEYWORDS: ReadonlySet<string> = new Set(["and", "or", "not", "pr", "true", "false", "null", ...COMPARE_OPS]);
-
-function isKeyword(word: string): boolean {
-  return KEYWORDS.has(word.toLowerCase());
-}
-
-function isLiteralWord(t: Token): boolean {
-  return t.kind === "word" && ["true", "false", "null"].includes(t.text.toLowerCase());
-}
-
-/** compValue = false / null / true / number / string (RFC 7644 §3.4.2.2); true/false in any case. */
-function literalOf(t: Token): string | number | boolean | null | undefined {
-  if (t.kind === "string" || t.kind === "number") return t.value;
-  if (t.kind !== "word") return undefined;
-  const lower = t.text.toLowerCase();
-  if (lower === "true") return true;
-  if (lower === "false") return false;
-  if (lower === "null") return null;
-  return undefined;
-}
-
-function describe(t: Token): string {
-  if (t.kind === "end") return "the end of the input";
-  if (t.kind === "word") return `"${t.text}"`;
-  if (t.kind === "string") return `the string ${t.text}`;
-  if (t.kind === "number") return `the number ${t.text}`;
-  return `"${t.kind}"`;
-}
-
-// ---- tokenizer ------------------------------------------------------------------------------
-
-/** Attribute paths: ATTRNAME chars plus ":" and "." for URNs and sub-attributes, "$" for $ref. */
-const WORD_CHAR = /[A-Za-z0-9_$:.-]/;
-const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-
-type Fail = (message: string, pos: number) => BridgeError;
-
-function tokenize(text: string, fail: Fail): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text.charAt(i);
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === "(" || c === ")" || c === "[" || c === "]") {
-      tokens.push({ kind: c as "(" | ")" | "[" | "]", text: c, pos: i });
-      i++;
-    } else if (c === '"') {
-      const token = stringToken(text, i, fail);
-      tokens.push(token);
-      i += token.text.length;
-    } else if (c === "-" || (c >= "0" && c <= "9")) {
-      NUMBER.lastIndex = i;
-      const m = NUMBER.exec(text);
-      if (!m) throw fail(`malformed number`, i);
-      tokens.push({ kind: "number", text: m[0], pos: i, value: Number(m[0]) });
-      i += m[0].length;
-    } else if (WORD_CHAR.test(c)) {
-      const start = i;
-      while (i < text.length && WORD_CHAR.test(text.charAt(i))) i++;
-      tokens.push({ kind: "word", text: text.slice(start, i), pos: start });
-    } else {
-      throw fail(`unexpected character ${JSON.stringify(c)}`, i);
-    }
-  }
-  tokens.push({ kind: "end", text: "", pos: text.length });
-  return tokens;
-}
-
-/** A JSON string literal (RFC 8259 §7), escapes included; decoding is left to JSON.parse. */
-function stringToken(text: string, start: number, fail: Fail): Token {
-  let i = start + 1;
-  while (i < text.length) {
-    const c = text.charAt(i);
-    if (c === "\\") {
-      i += 2;
-    } else if (c === '"') {
-      const raw = text.slice(start, i + 1);
-      try {
-        return { kind: "string", text: raw, pos: start, value: JSON.parse(raw) as string };
-      } catch (e: unknown) {
-        throw fail(`malformed string literal ${raw} (${e instanceof Error ? e.message : String(e)})`, start);
-      }
-    } else {
-      i++;
-    }
-  }
-  throw fail(`unterminated string`, start);
 }
