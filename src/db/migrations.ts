@@ -90,4 +90,59 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "identity map, jobs and drift",
+    sql: `
+      -- The identity map: one row per (user, app) saying what exists in the app. Keyed by the SCIM
+      -- user id without a foreign key: a deleted user's accounts must outlive it until deprovisioned.
+      CREATE TABLE app_accounts (
+        user_id           TEXT NOT NULL,
+        app               TEXT NOT NULL,
+        external_id       TEXT,
+        role              TEXT,
+        state             TEXT NOT NULL CHECK (state IN ('pending', 'invited', 'active', 'disabled', 'removed', 'error')),
+        profile           TEXT,                     -- JSON: the profile last written to the app
+        settings          TEXT NOT NULL DEFAULT '{}',
+        created_by_bridge INTEGER NOT NULL DEFAULT 0,
+        last_sync_at      TEXT,
+        last_error        TEXT,
+        updated_at        TEXT NOT NULL,
+        PRIMARY KEY (user_id, app)
+      ) WITHOUT ROWID;
+      CREATE INDEX app_accounts_app_state ON app_accounts(app, state);
+      CREATE INDEX app_accounts_external ON app_accounts(app, external_id);
+
+      -- Durable outbox: one row per user with work pending (key 'user:<id>'), so duplicates collapse.
+      CREATE TABLE jobs (
+        id           INTEGER PRIMARY KEY,
+        key          TEXT NOT NULL UNIQUE,
+        user_id      TEXT NOT NULL,
+        request_id   TEXT,
+        run_at       TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        locked_by    TEXT,
+        locked_until TEXT,
+        rerun        INTEGER NOT NULL DEFAULT 0,  -- a change arrived while the job ran: run it again
+        dead         INTEGER NOT NULL DEFAULT 0,  -- dead-lettered after max_attempts failures
+        last_error   TEXT,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+      );
+      CREATE INDEX jobs_ready ON jobs(dead, run_at);
+
+      -- The last drift found per app by the reconciler, replaced on each pass.
+      CREATE TABLE drift_items (
+        app         TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        external_id TEXT,
+        user_id     TEXT,
+        email       TEXT,
+        detail      TEXT NOT NULL,
+        detected_at TEXT NOT NULL
+      );
+      CREATE INDEX drift_items_app ON drift_items(app);
+    `,
+  },
 ];

@@ -1,0 +1,137 @@
+/**
+ * One provisioning pass for one user: read the directory and the identity map, plan, and apply
+ * each action through its app's connector, recording every outcome in the identity map and the
+ * audit log. Shared by the worker (apply) and `plan --dry-run` (plan only).
+ */
+import type { Connector } from "../apps/connector.js";
+import type { AuditLog } from "../db/audit.js";
+import type { Db } from "../db/database.js";
+import type { IdentityMap } from "../db/identity-map.js";
+import type { Logger } from "../log.js";
+import type { AppConfig, Rule } from "./config-schema.js";
+import type { Action, AppAccount, RemovalReason, WantedAccess } from "./model.js";
+import { describeAction, plan } from "./plan.js";
+import { wantedAccess, type DirectoryGroup, type DirectoryUser } from "./rules.js";
+
+/** What the directory holds for a user; `user` is undefined once the IdP deleted it. */
+export interface DirectorySnapshot {
+  readonly user: DirectoryUser | undefined;
+  readonly groups: readonly DirectoryGroup[];
+}
+
+export interface DirectoryReader {
+  snapshot(userId: string): DirectorySnapshot;
+  /** SCIM ids of every user in the directory. */
+  userIds(): string[];
+}
+
+export interface ProvisioningDeps {
+  readonly db: Db;
+  readonly directory: DirectoryReader;
+  readonly accounts: IdentityMap;
+  readonly audit: AuditLog;
+  readonly connectors: ReadonlyMap<string, Connector>;
+  readonly apps: readonly AppConfig[];
+  readonly rules: readonly Rule[];
+  readonly log: Logger;
+}
+
+export interface UserPlan {
+  readonly userId: string;
+  readonly userName: string | null;
+  readonly wanted: readonly WantedAccess[];
+  readonly accounts: readonly AppAccount[];
+  readonly actions: readonly Action[];
+}
+
+export function planUser(deps: ProvisioningDeps, userId: string): UserPlan {
+  const { user, groups } = deps.directory.snapshot(userId);
+  const wanted = user ? wantedAccess(user, groups, deps.apps, deps.rules) : [];
+  const removal: RemovalReason = !user ? "deleted" : !user.active ? "inactive" : "not-granted";
+  const accounts = deps.accounts.forUser(userId);
+  const actions = plan(
+    userId,
+    deps.apps.map((a) => a.name),
+    wanted,
+    accounts,
+    removal,
+  );
+  return { userId, userName: user?.userName ?? null, wanted, accounts, actions };
+}
+
+export interface SyncOutcome {
+  readonly applied: number;
+  readonly failures: readonly string[];
+}
+
+/**
+ * Plans and applies. Every action is tried even when an earlier one failed (apps are independent);
+ * the failures are returned so the job can be retried, and a retry re-plans, so what succeeded is
+ * not repeated.
+ */
+export async function syncUser(deps: ProvisioningDeps, userId: string, requestId: string | null): Promise<SyncOutcome> {
+  const { actions } = planUser(deps, userId);
+  const failures: string[] = [];
+  let applied = 0;
+  for (const action of actions) {
+    try {
+      await applyAction(deps, action, requestId);
+      applied++;
+    } catch (e: unknown) {
+      const message = e instanceof Error ? e.message : String(e);
+      failures.push(`${action.app}: ${message}`);
+      deps.db.transaction(() => {
+        deps.accounts.recordError(action.userId, action.app, message);
+        deps.audit.append({
+          actor: "worker",
+          requestId,
+          action: `provision.${action.kind}.failed`,
+          resourceType: "AppAccount",
+          resourceId: `${action.userId}/${action.app}`,
+          after: { action: describeAction(action), error: message },
+        });
+      })();
+      deps.log.warn("provisioning action failed", { requestId, userId, app: action.app, action: action.kind, error: message });
+    }
+  }
+  return { applied, failures };
+}
+
+async function applyAction(deps: ProvisioningDeps, action: Action, requestId: string | null): Promise<void> {
+  const app = deps.apps.find((a) => a.name === action.app);
+  const before = deps.accounts.get(action.userId, action.app);
+  const audit = (name: string, after: unknown) =>
+    deps.audit.append({ actor: "worker", requestId, action: name, resourceType: "AppAccount", resourceId: `${action.userId}/${action.app}`, before, after });
+
+  if (app?.mode === "dry-run") {
+    // Dry-run apps: the plan is recorded, the app is never called and the map does not move.
+    deps.audit.append({ actor: "worker", requestId, action: "provision.dry-run", resourceType: "AppAccount", resourceId: `${action.userId}/${action.app}`, after: { action, summary: describeAction(action) } });
+    return;
+  }
+  if (action.kind === "discard") {
+    deps.db.transaction(() => {
+      deps.accounts.record({ userId: action.userId, app: action.app, externalId: null, role: null, state: "removed", profile: before?.profile ?? null, settings: {}, createdByBridge: false });
+      audit("provision.discard", { state: "removed", reason: action.reason });
+    })();
+    return;
+  }
+  const connector = deps.connectors.get(action.app);
+  if (!connector) throw new Error(`no connector for app "${action.app}" (is it still configured?)`);
+  const result = await connector.apply(action, { requestId });
+  deps.db.transaction(() => {
+    const account = {
+      userId: action.userId,
+      app: action.app,
+      externalId: result.externalId,
+      role: result.role,
+      state: result.state,
+      profile: result.profile,
+      settings: result.settings,
+      createdByBridge: result.createdByBridge ?? before?.createdByBridge ?? false,
+    };
+    deps.accounts.record(account);
+    audit(`provision.${action.kind}`, { ...account, summary: describeAction(action) });
+    for (const event of result.events ?? []) audit(event.action, event.detail);
+  })();
+  deps.log.info("provisioned", { requestId, userId: action.userId, app: action.app, action: action.kind, state: result.state });
+}
