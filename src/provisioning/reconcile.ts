@@ -1,0 +1,121 @@
+/**
+ * The reconciler: on a timer and on demand, re-plans every user (through the job queue, the same
+ * path as SCIM changes) and reads each app back to report drift. Enforcing drift is opt-in per app:
+ * then agents no rule grants are deactivated, and accounts changed outside are re-asserted.
+ */
+import type { JobQueue } from "../db/jobs.js";
+import type { DriftStore } from "../db/drift.js";
+import { fold } from "../db/database.js";
+import { findDrift, type FoundDrift, type GrantedUser } from "./drift.js";
+import { wantedAccess } from "./rules.js";
+import type { ProvisioningDeps } from "./sync-user.js";
+
+export interface ReconcileReport {
+  readonly usersQueued: number;
+  readonly drift: Record<string, { readonly items: number; readonly enforced: number; readonly error?: string }>;
+}
+
+export class Reconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<ReconcileReport> | undefined;
+
+  constructor(
+    private readonly deps: ProvisioningDeps,
+    private readonly jobs: JobQueue,
+    private readonly drift: DriftStore,
+    private readonly onQueued: () => void,
+  ) {}
+
+  /** Runs every `intervalMs` (0 disables the timer); the first pass starts after one interval. */
+  start(intervalMs: number): void {
+    if (intervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      void this.run("reconcile:timer").catch((e: unknown) => this.deps.log.error("reconcile failed", { error: e }));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One pass; concurrent callers share the pass already running. */
+  run(requestId: string): Promise<ReconcileReport> {
+    this.running ??= this.pass(requestId).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async pass(requestId: string): Promise<ReconcileReport> {
+    const { deps } = this;
+    const directoryIds = deps.directory.userIds();
+    const userIds = [...new Set([...directoryIds, ...deps.accounts.userIds()])];
+    deps.db.transaction(() => this.jobs.enqueueUsers(userIds, requestId)).immediate();
+    this.onQueued();
+
+    const grantedByApp = new Map<string, Map<string, GrantedUser>>();
+    for (const userId of directoryIds) {
+      const { user, groups } = deps.directory.snapshot(userId);
+      if (!user) continue;
+      for (const w of wantedAccess(user, groups, deps.apps, deps.rules)) {
+        const byEmail = grantedByApp.get(w.app) ?? new Map<string, GrantedUser>();
+        byEmail.set(fold(w.profile.email), { userId, role: w.role });
+        grantedByApp.set(w.app, byEmail);
+      }
+    }
+
+    const drift: Record<string, { items: number; enforced: number; error?: string }> = {};
+    for (const app of deps.apps) {
+      const connector = deps.connectors.get(app.name);
+      if (!connector?.readBack) continue;
+      try {
+        const remote = await connector.readBack();
+        const items = findDrift(remote, deps.accounts.list({ app: app.name }), grantedByApp.get(app.name) ?? new Map());
+        this.drift.replace(app.name, items);
+        const enforced = app.enforceDrift ? await this.enforce(app.name, items, requestId) : 0;
+        drift[app.name] = { items: items.length, enforced };
+        const byKind = Object.fromEntries([...new Set(items.map((i) => i.kind))].map((k) => [k, items.filter((i) => i.kind === k).length]));
+        deps.log[items.length > 0 ? "warn" : "info"]("drift report", { requestId, app: app.name, items: items.length, byKind, enforced });
+      } catch (e: unknown) {
+        const message = e instanceof Error ? e.message : String(e);
+        drift[app.name] = { items: 0, enforced: 0, error: message };
+        deps.log.error("drift read-back failed", { requestId, app: app.name, error: message });
+      }
+    }
+    return { usersQueued: userIds.length, drift };
+  }
+
+  /**
+   * Orphans and accounts enabled outside are deactivated (never deleted). Accounts disabled or
+   * changed outside are marked so the next plan re-asserts them; the re-plan is already queued.
+   */
+  private async enforce(app: string, items: readonly FoundDrift[], requestId: string): Promise<number> {
+    const { deps } = this;
+    const connector = deps.connectors.get(app)!;
+    let enforced = 0;
+    for (const item of items) {
+      if ((item.kind === "orphan" || item.kind === "enabled-outside") && item.externalId) {
+        await connector.apply(
+          { kind: "deactivate", app, userId: item.userId ?? "", externalId: item.externalId, reason: "not-granted", profile: null },
+          { requestId },
+        );
+        deps.audit.append({ actor: "reconciler", requestId, action: "drift.deactivate", resourceType: "AppAccount", resourceId: `${item.userId ?? "unmapped"}/${app}`, after: item });
+        enforced++;
+      } else if ((item.kind === "disabled-outside" || item.kind === "changed-outside" || item.kind === "missing") && item.userId) {
+        const account = deps.accounts.get(item.userId, app);
+        if (!account) continue;
+        deps.db.transaction(() => {
+          // Forget what we believed was written: "missing" drops the id (plan creates anew), the others
+          // mark the account so the plan re-sends everything to the same account.
+          deps.accounts.record({ ...account, state: item.kind === "missing" ? "removed" : "error", externalId: item.kind === "missing" ? null : account.externalId, profile: null });
+          deps.audit.append({ actor: "reconciler", requestId, action: "drift.reassert", resourceType: "AppAccount", resourceId: `${item.userId}/${app}`, after: item });
+          this.jobs.enqueueUsers([item.userId!], requestId);
+        }).immediate();
+        enforced++;
+      }
+    }
+    if (enforced > 0) this.onQueued();
+    return enforced;
+  }
+}
