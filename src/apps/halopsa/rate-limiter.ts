@@ -1,0 +1,59 @@
+/**
+ * A client-side rolling window: at most `requests` sends in any `windowMs`. HaloPSA counts the
+ * same way (domain.md: "300 Requests per rolling 5 minute window") and answers 429 with no
+ * Retry-After, so waiting here is cheaper than being refused there.
+ */
+
+export interface RateLimit {
+  readonly requests: number;
+  readonly windowMs: number;
+}
+
+export interface RateLimiterStats {
+  /** How many sends had to wait for a slot. */
+  readonly waits: number;
+  /** Total time spent waiting (ms). */
+  readonly waitedMs: number;
+}
+
+export class RollingWindowLimiter {
+  private readonly sent: number[] = [];
+  private waits = 0;
+  private waitedMs = 0;
+
+  constructor(
+    private readonly limit: RateLimit,
+    private readonly now: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {
+    if (!(limit.requests >= 1) || !(limit.windowMs > 0)) throw new RangeError("rateLimit needs requests >= 1 and windowMs > 0");
+  }
+
+  /**
+   * Resolves when one more send fits the window, and books it. Checking and booking happen in the
+   * same synchronous turn, so concurrent callers cannot overbook.
+   */
+  async acquire(): Promise<void> {
+    let waited = false;
+    const started = this.now();
+    for (;;) {
+      const t = this.now();
+      while (this.sent.length > 0 && this.sent[0]! <= t - this.limit.windowMs) this.sent.shift();
+      if (this.sent.length < this.limit.requests) {
+        this.sent.push(t);
+        if (waited) {
+          this.waits++;
+          this.waitedMs += t - started;
+        }
+        return;
+      }
+      waited = true;
+      // The oldest booking leaves the window at sent[0] + windowMs; +1 ms so it has left when we look again.
+      await this.sleep(Math.max(1, this.sent[0]! + this.limit.windowMs - t + 1));
+    }
+  }
+
+  stats(): RateLimiterStats {
+    return { waits: this.waits, waitedMs: this.waitedMs };
+  }
+}

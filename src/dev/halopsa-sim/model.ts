@@ -1,0 +1,71 @@
+/**
+ * The HaloPSA simulator's records. Field names and types follow HaloPSA's own swagger (Halo API v2,
+ * ../shared/reference/halopsa-openapi-subset.json): agents are `Uname`, team memberships
+ * `UnameSection`, roles `NHD_Roles` (GUID string ids), teams `SectionDetail`, tickets `Faults`.
+ */
+
+/** swagger NHD_Roles: `id` is a string (a GUID), `name` the label shown in HaloPSA. */
+export interface SimRole {
+  id: string;
+  name: string;
+}
+
+/** swagger SectionDetail: integer id, name; `inactive` hides a team from pickers. */
+export interface SimTeam {
+  id: number;
+  name: string;
+  inactive: boolean;
+}
+
+/** swagger UnameSection: an agent's membership of one team. */
+export interface SimTeamMembership {
+  team_id: number;
+  team_name: string;
+}
+
+/** swagger Uname (the subset the bridge reads and writes). */
+export interface SimAgent {
+  id: number;
+  name: string;
+  firstname: string;
+  surname: string;
+  email: string;
+  /** swagger Uname.isdisabled: the deactivation flag (domain.md: never delete, disable). */
+  isdisabled: boolean;
+  /** Default team name (swagger Uname.team is a string). */
+  team: string;
+  teams: SimTeamMembership[];
+  roles: SimRole[];
+  /** swagger Uname.licence_type is int32, nullable. */
+  licence_type: number | null;
+  isapiagent: boolean;
+  /** swagger Uname.lastlogindate, date-time, null until the agent first signs in. */
+  lastlogindate: string | null;
+  datecreated: string;
+}
+
+/** swagger Faults (subset). `status_id` 9 is HaloPSA's built-in "Closed" status. */
+export interface SimTicket {
+  id: number;
+  summary: string;
+  /** 0 means unassigned. */
+  agent_id: number;
+  team: string;
+  status_id: number;
+  dateoccurred: string;
+}
+
+export const CLOSED_STATUS_ID = 9;
+
+/** The error body layouts HaloPSA is seen to answer with (domain.md; HaloAPI's New-HaloError.ps1 parses each). */
+export type ErrorShape = "error" | "Message" | "errorMessage" | "ClassName" | "text" | "empty";
+
+/** An HTTP outcome a handler wants to send as an error; the server renders it in the current ErrorShape. */
+export class SimHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

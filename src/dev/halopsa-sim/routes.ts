@@ -1,0 +1,155 @@
+/**
+ * The HaloPSA API resources the bridge uses, as HaloPSA answers them. Paths and query parameters
+ * are those of HaloPSA's swagger (../shared/reference/halopsa-openapi-subset.json); response
+ * layouts follow domain.md where the swagger leaves them out (it documents every 200 as "Success").
+ */
+import type { Request, Response } from "express";
+import { SimHttpError, type SimAgent, type SimTicket } from "./model.js";
+import { agentWriteSchema, parseArrayBody, ticketWriteSchema, type SimState } from "./state.js";
+
+export interface ListShapes {
+  /** `GET /api/Team`: a bare array (default) or `{teams:[...]}` (domain.md: the real layout is unconfirmed). */
+  teams: "bare" | "wrapped";
+  /** `GET /api/Roles`: a bare array (default) or `{roles:[...]}`. */
+  roles: "bare" | "wrapped";
+}
+
+/** express 5 re-parses req.query on every access: read it once into plain strings. */
+function queryOf(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.query as Record<string, unknown>)) if (typeof v === "string") out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** HaloPSA's boolean query parameters are strings in the swagger ("includedisabled", "includeenabled"). */
+function flag(q: Record<string, string>, name: string, fallback: boolean): boolean {
+  const v = q[name];
+  return v === undefined ? fallback : v.toLowerCase() === "true";
+}
+
+function intParam(q: Record<string, string>, name: string): number | undefined {
+  const v = q[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new SimHttpError(400, `The value '${v}' is not valid for ${name}.`);
+  return n;
+}
+
+/**
+ * swagger GET /Agent has `includeroles`: the list leaves roles out unless asked, so readers that
+ * need roles must say so. `GET /Agent/{id}` always carries them.
+ */
+function renderAgent(a: SimAgent, withRoles: boolean): Record<string, unknown> {
+  const { roles, teams, ...rest } = a;
+  return {
+    ...rest,
+    teams: teams.map((m) => ({ agent_id: a.id, ...m })),
+    ...(withRoles ? { roles: roles.map((r) => ({ ...r })) } : {}),
+    use: "agent",
+  };
+}
+
+function renderTicket(t: SimTicket, state: SimState): Record<string, unknown> {
+  const agent = state.agents.get(t.agent_id);
+  return { ...t, agent_name: agent?.name ?? "Unassigned" };
+}
+
+/** domain.md: a POST of one element answers with the object, of several with the array. */
+function oneOrMany<T>(items: T[]): T | T[] {
+  return items.length === 1 ? items[0]! : items;
+}
+
+export function listAgents(state: SimState) {
+  return (req: Request, res: Response): void => {
+    const q = queryOf(req);
+    // swagger GET /Agent: includeenabled / includedisabled (enabled only by default), search, team.
+    const enabled = flag(q, "includeenabled", true);
+    const disabled = flag(q, "includedisabled", false);
+    const apiAgents = flag(q, "includeapiagents", false);
+    const search = (q["search"] ?? "").trim().toLowerCase();
+    const team = (q["team"] ?? "").trim().toLowerCase();
+    const out = [...state.agents.values()]
+      .filter((a) => (a.isdisabled ? disabled : enabled))
+      .filter((a) => apiAgents || !a.isapiagent)
+      .filter((a) => search === "" || a.name.toLowerCase().includes(search) || a.email.toLowerCase().includes(search))
+      .filter((a) => team === "" || a.team.toLowerCase() === team || a.teams.some((m) => m.team_name.toLowerCase() === team))
+      .sort((x, y) => x.id - y.id)
+      .map((a) => renderAgent(a, flag(q, "includeroles", false)));
+    // domain.md: GET /api/Agent answers a bare JSON array, no paging.
+    res.json(out);
+  };
+}
+
+export function getAgent(state: SimState) {
+  return (req: Request, res: Response): void => {
+    const id = Number(req.params["id"]);
+    const agent = Number.isInteger(id) ? state.agents.get(id) : undefined;
+    if (!agent) throw new SimHttpError(404, `Agent ${String(req.params["id"])} not found`);
+    res.json(renderAgent(agent, true));
+  };
+}
+
+export function saveAgents(state: SimState) {
+  return (req: Request, res: Response): void => {
+    const inputs = parseArrayBody(req.body, agentWriteSchema, "Agent");
+    const saved = inputs.map((input) => renderAgent(state.saveAgent(input), true));
+    res.json(oneOrMany(saved));
+  };
+}
+
+export function deleteAgent(state: SimState) {
+  return (req: Request, res: Response): void => {
+    const id = Number(req.params["id"]);
+    if (!state.agents.delete(id)) throw new SimHttpError(404, `Agent ${String(req.params["id"])} not found`);
+    res.status(200).end();
+  };
+}
+
+export function listTickets(state: SimState) {
+  return (req: Request, res: Response): void => {
+    const q = queryOf(req);
+    const agentId = intParam(q, "agent_id");
+    const openOnly = flag(q, "open_only", false);
+    const all = [...state.tickets.values()]
+      .filter((t) => agentId === undefined || t.agent_id === agentId)
+      .filter((t) => !openOnly || state.isOpen(t))
+      .sort((x, y) => x.id - y.id);
+    // domain.md: `pageinate=true&page_no=N&page_size=M` answers `{record_count, tickets}` for page N (1-based).
+    if (flag(q, "pageinate", false)) {
+      const pageNo = Math.max(1, intParam(q, "page_no") ?? 1);
+      const pageSize = Math.max(1, intParam(q, "page_size") ?? 50);
+      const page = all.slice((pageNo - 1) * pageSize, pageNo * pageSize);
+      res.json({ page_no: pageNo, page_size: pageSize, record_count: all.length, tickets: page.map((t) => renderTicket(t, state)) });
+      return;
+    }
+    res.json({ record_count: all.length, tickets: all.map((t) => renderTicket(t, state)) });
+  };
+}
+
+export function saveTickets(state: SimState) {
+  return (req: Request, res: Response): void => {
+    const inputs = parseArrayBody(req.body, ticketWriteSchema, "Tickets");
+    // An unknown ticket is refused before any element is applied.
+    for (const input of inputs) {
+      if (input.id !== undefined && input.id > 0 && !state.tickets.has(input.id)) throw new SimHttpError(404, `Ticket ${input.id} not found`);
+    }
+    res.json(oneOrMany(inputs.map((input) => renderTicket(state.saveTicket(input), state))));
+  };
+}
+
+export function listTeams(state: SimState, shapes: ListShapes) {
+  return (req: Request, res: Response): void => {
+    const q = queryOf(req);
+    const teams = state.teams
+      .filter((t) => !t.inactive || flag(q, "includedisabled", false))
+      .map((t) => ({ id: t.id, name: t.name, inactive: t.inactive, forrequests: true, department_id: 1 }));
+    res.json(shapes.teams === "wrapped" ? { record_count: teams.length, teams } : teams);
+  };
+}
+
+export function listRoles(state: SimState, shapes: ListShapes) {
+  return (_req: Request, res: Response): void => {
+    const roles = state.roles.map((r) => ({ id: r.id, name: r.name, is_integration: false }));
+    res.json(shapes.roles === "wrapped" ? { record_count: roles.length, roles } : roles);
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * The HaloPSA simulator's HTTP server: a real express app on loopback that authenticates, rate
+ * limits and fails the way HaloPSA does, so the client and connector are tested across real HTTP.
+ */
+import type { AddressInfo } from "node:net";
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import { systemClock, type Clock } from "../../clock.js";
+import { challenge, TokenIssuer, type TokenRequestRecord } from "./auth.js";
+import { errorBody, Faults, RATE_LIMIT_TEXT, RollingWindow, type RateLimit } from "./faults.js";
+import { SimHttpError, type ErrorShape, type SimAgent, type SimTicket } from "./model.js";
+import * as routes from "./routes.js";
+import { SimState } from "./state.js";
+
+export interface HaloPsaSimulatorOptions {
+  readonly host?: string;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  /** The hosted tenant; a token request naming another tenant is refused. null: self-hosted. */
+  readonly tenant?: string | null;
+  /** `expires_in` of issued tokens (default 3600 s). */
+  readonly tokenTtlSeconds?: number;
+  /** Drives token expiry, datecreated and lastlogindate. */
+  readonly clock?: Clock;
+  /** domain.md: 300 requests per rolling 5 minutes on hosted Halo. null turns it off. */
+  readonly rateLimit?: RateLimit | null;
+  readonly listShapes?: Partial<routes.ListShapes>;
+  /** Seed the default teams, roles and the API agent (default true). */
+  readonly seed?: boolean;
+}
+
+export interface HaloPsaSimulator {
+  /** Base URL, e.g. http://127.0.0.1:41234 (the API is under /api, auth under /auth). */
+  readonly url: string;
+  /** What `GET /api/authinfo` reports as auth_url. */
+  readonly authUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly tenant: string | null;
+  readonly state: SimState;
+  readonly faults: Faults;
+  /** Switchable at runtime. */
+  readonly listShapes: routes.ListShapes;
+  readonly tokenRequests: readonly TokenRequestRecord[];
+  readonly issuedTokens: readonly string[];
+  /** Requests received per "METHOD /route" (e.g. "DELETE /api/Agent/:id"), faulted ones included. */
+  readonly requestCounts: ReadonlyMap<string, number>;
+  /** Responses sent per HTTP status. */
+  readonly statusCounts: ReadonlyMap<number, number>;
+  requestCount(method: string, route: string): number;
+  resetCounts(): void;
+  seedAgent(partial?: Parameters<SimState["seedAgent"]>[0]): SimAgent;
+  seedTickets(count: number, fields?: Partial<Omit<SimTicket, "id">>): SimTicket[];
+  recordLogin(agentId: number): void;
+  setTokenTtl(seconds: number): void;
+  /** Forgets every token: the next API call gets 401. */
+  revokeTokens(): void;
+  setRateLimit(limit: RateLimit | null): void;
+  close(): Promise<void>;
+}
+
+const JSON_TYPES = ["application/json", "text/json", "application/*+json"];
+
+export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {}): Promise<HaloPsaSimulator> {
+  const clock = options.clock ?? systemClock;
+  const clientId = options.clientId ?? "sim-client-id";
+  const clientSecret = options.clientSecret ?? "sim-client-secret-0123456789";
+  const tenant = options.tenant ?? null;
+  const state = new SimState(clock);
+  if (options.seed ?? true) state.seedDefaults();
+  const faults = new Faults();
+  const listShapes: routes.ListShapes = { teams: "bare", roles: "bare", ...options.listShapes };
+  const issuer = new TokenIssuer({ clientId, clientSecret, tenant, ttlSeconds: options.tokenTtlSeconds ?? 3600, clock });
+  let window: RollingWindow | null = options.rateLimit === null ? null : new RollingWindow(options.rateLimit ?? { requests: 300, windowMs: 300_000 });
+  const requestCounts = new Map<string, number>();
+  const statusCounts = new Map<number, number>();
+  const bump = <K>(m: Map<K, number>, k: K): void => void m.set(k, (m.get(k) ?? 0) + 1);
+
+  const sendError = (res: Response, status: number, message: string, shape: ErrorShape = faults.errorShape): void => {
+    const body = errorBody(shape, status, message);
+    if (body.json !== undefined) res.status(status).json(body.json);
+    else res.status(status).type("text/plain").send(body.text ?? "");
+  };
+
+  const count =
+    (key: string): RequestHandler =>
+    (req, res, next) => {
+      bump(requestCounts, key);
+      res.on("finish", () => bump(statusCounts, res.statusCode));
+      next();
+    };
+
+  /** Latency, the rolling-window limit, then any injected fault, in the order a gateway meets them. */
+  const gate: RequestHandler = async (req, res, next) => {
+    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    const fault = faults.take(req.method, req.path);
+    if (fault?.kind === "rateLimit" || (window !== null && !window.tryAdmit())) {
+      // domain.md: plain-text body, no Retry-After.
+      res.status(429).type("text/plain").send(RATE_LIMIT_TEXT);
+      return;
+    }
+    if (fault?.kind === "error") return sendError(res, fault.status, `Injected failure (${fault.status})`, fault.shape);
+    if (fault?.kind === "hang") {
+      if (!fault.commit) return; // never answered: the socket stays open until the client gives up
+      // The write lands; the reply is swallowed.
+      const swallow = (): Response => res;
+      Object.assign(res, { json: swallow, send: swallow, end: swallow });
+    }
+    next();
+  };
+
+  const bearer: RequestHandler = (req, res, next) => (issuer.verify(req) ? next() : challenge(res));
+  const requireJson: RequestHandler = (req, _res, next) => {
+    // swagger: POST bodies are application/json, text/json or application/*+json.
+    if (!req.is(JSON_TYPES)) throw new SimHttpError(415, "Unsupported Media Type: send application/json");
+    next();
+  };
+  const json = express.json({ type: JSON_TYPES, limit: "5mb" });
+
+  const app = express();
+  app.disable("x-powered-by");
+  const api = (method: "get" | "post" | "delete", route: string, ...handlers: RequestHandler[]): void => {
+    const chain = [count(`${method.toUpperCase()} ${route}`), gate, bearer, ...(method === "post" ? [requireJson, json] : []), ...handlers];
+    app[method](route, ...chain);
+  };
+
+  app.post("/auth/token", count("POST /auth/token"), gate, express.urlencoded({ extended: false }), (req, res) => issuer.handle(req, res));
+  // HaloAPI Connect-HaloAPI.ps1 reads auth_url and tenant_id from here, unauthenticated, then POSTs to {auth_url}/token.
+  app.get("/api/authinfo", count("GET /api/authinfo"), gate, (_req, res) => {
+    res.json({ auth_url: `${url}/auth`, tenant_id: tenant ?? "" });
+  });
+  api("get", "/api/Agent", routes.listAgents(state));
+  api("get", "/api/Agent/:id", routes.getAgent(state));
+  api("post", "/api/Agent", routes.saveAgents(state));
+  api("delete", "/api/Agent/:id", routes.deleteAgent(state));
+  api("get", "/api/Tickets", routes.listTickets(state));
+  api("post", "/api/Tickets", routes.saveTickets(state));
+  api("get", "/api/Team", routes.listTeams(state, listShapes));
+  api("get", "/api/Roles", routes.listRoles(state, listShapes));
+  app.use((req, res) => {
+    bump(requestCounts, `${req.method} ${req.path}`);
+    sendError(res, 404, `No resource at ${req.path}`);
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof SimHttpError) return sendError(res, err.status, err.message);
+    // body-parser errors carry an HTTP status (400 for malformed JSON, 413 for too large).
+    const status = typeof (err as { status?: unknown }).status === "number" ? (err as { status: number }).status : 500;
+    sendError(res, status, status === 500 ? "An unexpected error occurred" : err instanceof Error ? err.message : "Bad request");
+  });
+
+  const server = app.listen(options.port ?? 0, options.host ?? "127.0.0.1");
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+
+  return {
+    url,
+    authUrl: `${url}/auth`,
+    clientId,
+    clientSecret,
+    tenant,
+    state,
+    faults,
+    listShapes,
+    tokenRequests: issuer.requests,
+    issuedTokens: issuer.issued,
+    requestCounts,
+    statusCounts,
+    requestCount: (method, route) => requestCounts.get(`${method.toUpperCase()} ${route}`) ?? 0,
+    resetCounts: () => {
+      requestCounts.clear();
+      statusCounts.clear();
+    },
+    seedAgent: (partial) => state.seedAgent(partial),
+    seedTickets: (n, fields) => state.seedTickets(n, fields),
+    recordLogin: (id) => state.recordLogin(id),
+    setTokenTtl: (seconds) => void (issuer.ttlSeconds = seconds),
+    revokeTokens: () => issuer.revokeAll(),
+    setRateLimit: (limit) => void (window = limit === null ? null : new RollingWindow(limit)),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        // Hung requests would hold close() forever.
+        server.closeAllConnections();
+      }),
+  };
+}
