@@ -150,10 +150,13 @@ export class JobQueue {
     }).immediate();
   }
 
-  /** Failed: retry later with exponential backoff and jitter, or dead-letter after max_attempts. */
-  fail(job: Job, worker: string, error: string): "retry" | "dead" {
+  /**
+   * Failed: retry later with exponential backoff and jitter, or dead-letter after max_attempts
+   * (at once when the failure is `permanent`: retrying cannot help until someone fixes something).
+   */
+  fail(job: Job, worker: string, error: string, options: { permanent?: boolean } = {}): "retry" | "dead" {
     const now = this.clock.now();
-    const dead = job.attempts >= job.maxAttempts;
+    const dead = options.permanent === true || job.attempts >= job.maxAttempts;
     const runAt = dead ? now : new Date(now.getTime() + this.delayMs(job.attempts));
     this.db
       .prepare(

@@ -59,9 +59,21 @@ export function planUser(deps: ProvisioningDeps, userId: string): UserPlan {
   return { userId, userName: user?.userName ?? null, wanted, accounts, actions };
 }
 
+export interface SyncFailure {
+  readonly app: string;
+  readonly message: string;
+  /** False when retrying cannot help (e.g. a team name HaloPSA does not know): fix the config. */
+  readonly retryable: boolean;
+}
+
 export interface SyncOutcome {
   readonly applied: number;
-  readonly failures: readonly string[];
+  readonly failures: readonly SyncFailure[];
+}
+
+/** Errors say whether a retry can help with a `retryable` flag (HaloPsaError does); unknown errors can. */
+function isRetryable(e: unknown): boolean {
+  return !(typeof e === "object" && e !== null && "retryable" in e && e.retryable === false);
 }
 
 /**
@@ -71,7 +83,7 @@ export interface SyncOutcome {
  */
 export async function syncUser(deps: ProvisioningDeps, userId: string, requestId: string | null): Promise<SyncOutcome> {
   const { actions } = planUser(deps, userId);
-  const failures: string[] = [];
+  const failures: SyncFailure[] = [];
   let applied = 0;
   for (const action of actions) {
     try {
@@ -79,7 +91,7 @@ export async function syncUser(deps: ProvisioningDeps, userId: string, requestId
       applied++;
     } catch (e: unknown) {
       const message = e instanceof Error ? e.message : String(e);
-      failures.push(`${action.app}: ${message}`);
+      failures.push({ app: action.app, message, retryable: isRetryable(e) });
       deps.db.transaction(() => {
         deps.accounts.recordError(action.userId, action.app, message);
         deps.audit.append({

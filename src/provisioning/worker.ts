@@ -99,14 +99,15 @@ export class Worker {
       if (outcome.failures.length === 0) {
         this.jobs.complete(job, id);
       } else {
-        const verdict = this.jobs.fail(job, id, outcome.failures.join("; "));
-        const level = verdict === "dead" ? "error" : "warn";
-        this.log[level](verdict === "dead" ? "job dead-lettered" : "job will be retried", {
+        const error = outcome.failures.map((f) => `${f.app}: ${f.message}`).join("; ");
+        const permanent = outcome.failures.every((f) => !f.retryable);
+        const verdict = this.jobs.fail(job, id, error, { permanent });
+        this.log[verdict === "dead" ? "error" : "warn"](verdict === "dead" ? "job dead-lettered" : "job will be retried", {
           jobId: job.id,
           userId: job.userId,
           attempts: job.attempts,
           requestId: job.requestId,
-          error: outcome.failures.join("; "),
+          error,
         });
       }
     } catch (e: unknown) {

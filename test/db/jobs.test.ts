@@ -90,6 +90,13 @@ describe("job queue", () => {
     expect(jobs.claim("w1", 30_000)).toBeUndefined();
   });
 
+  it("dead-letters at once a failure that retrying cannot fix", () => {
+    jobs.enqueueUsers(["u1"], null);
+    const job = jobs.claim("w1", 30_000)!;
+    expect(jobs.fail(job, "w1", 'halopsa: team "Nope" is unknown', { permanent: true })).toBe("dead");
+    expect(jobs.list({ dead: true })).toMatchObject([{ userId: "u1", attempts: 1, lastError: 'halopsa: team "Nope" is unknown' }]);
+  });
+
   it("spreads retries with jitter between half and the full delay", () => {
     const jittered = new JobQueue(db, clock, { maxAttempts: 3, backoffBaseMs: 1000, maxDelayMs: 60_000, random: () => 0 });
     expect(jittered.delayMs(1)).toBe(500);
