@@ -76,6 +76,7 @@ export class JobQueue {
   private readonly upsert;
   private readonly claimOne;
   private readonly random: () => number;
+  private readonly listeners: (() => void)[] = [];
 
   constructor(
     private readonly db: Db,
@@ -112,12 +113,24 @@ export class JobQueue {
     return this.clock.now().toISOString();
   }
 
-  /** Queues a provisioning pass for each user; call inside the transaction of the change that caused it. */
+  /**
+   * Queues a provisioning pass for each user; call inside the transaction of the change that caused
+   * it. Listeners (the worker) are told on the next turn of the event loop, when that synchronous
+   * transaction has committed.
+   */
   enqueueUsers(userIds: Iterable<string>, requestId: string | null): void {
     const now = this.now();
+    let queued = 0;
     for (const userId of new Set(userIds)) {
       this.upsert.run({ key: userJobKey(userId), userId, requestId, now, maxAttempts: this.options.maxAttempts });
+      queued++;
     }
+    if (queued > 0 && this.listeners.length > 0) setImmediate(() => this.listeners.forEach((l) => l()));
+  }
+
+  /** Called after jobs are queued, so an idle worker wakes at once instead of at its next poll. */
+  subscribe(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   /** Claims the next ready job for `worker` with a lease of `leaseMs`, or undefined. */

@@ -23,7 +23,6 @@ export class Reconciler {
     private readonly deps: ProvisioningDeps,
     private readonly jobs: JobQueue,
     private readonly drift: DriftStore,
-    private readonly onQueued: () => void,
   ) {}
 
   /** Runs every `intervalMs` (0 disables the timer); the first pass starts after one interval. */
@@ -52,7 +51,6 @@ export class Reconciler {
     const directoryIds = deps.directory.userIds();
     const userIds = [...new Set([...directoryIds, ...deps.accounts.userIds()])];
     deps.db.transaction(() => this.jobs.enqueueUsers(userIds, requestId)).immediate();
-    this.onQueued();
 
     const grantedByApp = new Map<string, Map<string, GrantedUser>>();
     for (const userId of directoryIds) {
@@ -115,7 +113,6 @@ export class Reconciler {
         enforced++;
       }
     }
-    if (enforced > 0) this.onQueued();
     return enforced;
   }
 }
