@@ -2,10 +2,11 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli.js";
 import { startBridge, type TestBridge } from "./support/bridge.js";
+import { expectScimError } from "./support/scim.js";
 
-async function get(bridge: TestBridge, token: string | undefined) {
-  const res = await fetch(`${bridge.baseUrl}/Users`, token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, auth: res.headers.get("www-authenticate") };
+/** GET /Users with `token` as the bearer token, or with no Authorization header at all. */
+function get(bridge: TestBridge, token: string | undefined) {
+  return bridge.scim("GET", "/Users", undefined, { Authorization: token === undefined ? null : `Bearer ${token}` });
 }
 
 function cli(bridge: TestBridge, ...args: string[]): { code: number; lines: string[] } {
@@ -27,9 +28,7 @@ describe("tokens", () => {
     expect(first.scim).toMatch(/^scimbridge_[\w-]{43}$/);
     expect((await get(bridge, first.scim)).status).toBe(200);
     // Scopes are separate: the admin token cannot call SCIM.
-    const admin = await get(bridge, first.admin);
-    expect(admin.status).toBe(403);
-    expect(admin.body).toMatchObject({ schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: "403" });
+    expectScimError(await get(bridge, first.admin), 403);
     const db = readFileSync(bridge.dbFile);
     const wal = readFileSync(`${bridge.dbFile}-wal`);
     for (const secret of [first.scim, first.admin]) {
@@ -46,11 +45,8 @@ describe("tokens", () => {
 
   it("answers 401 with a SCIM body and WWW-Authenticate for a missing, unknown or revoked token", async () => {
     bridge = await startBridge();
-    const none = await get(bridge, undefined);
-    expect(none.status).toBe(401);
-    expect(none.auth).toMatch(/^Bearer/);
-    expect(none.body).toMatchObject({ schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"], status: "401" });
-    expect((await get(bridge, "scimbridge_not-a-real-token")).status).toBe(401);
+    expectScimError(await get(bridge, undefined), 401);
+    expectScimError(await get(bridge, "scimbridge_not-a-real-token"), 401);
 
     const created = cli(bridge, "token", "create", "--scope", "scim", "--name", "okta");
     expect(created.code).toBe(0);
@@ -58,7 +54,7 @@ describe("tokens", () => {
     expect((await get(bridge, token)).status).toBe(200);
     expect(cli(bridge, "token", "list").lines.join("\n")).toMatch(/\tscim\tokta\t.*last used 20/);
     expect(cli(bridge, "token", "revoke", "okta").code).toBe(0);
-    expect((await get(bridge, token)).status).toBe(401);
+    expectScimError(await get(bridge, token), 401);
     expect(cli(bridge, "token", "list").lines.join("\n")).toMatch(/okta.*REVOKED/);
   });
 

@@ -42,7 +42,3 @@ function migrate(db: Db, all: readonly Migration[]): void {
     }).immediate();
   }
 }
-
-export function schemaVersion(db: Db): number {
-  return db.pragma("user_version", { simple: true }) as number;
-}

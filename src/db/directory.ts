@@ -70,9 +70,6 @@ export interface ListQuery {
   readonly offset: number;
 }
 
-const USER_COLUMNS = "u.pk, u.id, u.user_name, u.external_id, u.active, u.data, u.version, u.created_at, u.updated_at";
-const GROUP_COLUMNS = "g.pk, g.id, g.display_name, g.external_id, g.data, g.version, g.created_at, g.updated_at";
-
 function toUser(r: RawUser): UserRow {
   return {
     pk: r.pk,
@@ -100,8 +97,53 @@ function toGroup(r: RawGroup): GroupRow {
   };
 }
 
-function isUniqueViolation(e: unknown): boolean {
-  return e instanceof Error && "code" in e && (e as { code: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE";
+/**
+ * A resource table as the list and lookup queries see it. The aliases `u` and `g` are the ones
+ * scim/filter/sql.ts and scim/list-query.ts write their WHERE and ORDER BY fragments against.
+ */
+interface ResourceTable<Raw, Row> {
+  readonly from: "users u" | "groups g";
+  readonly columns: string;
+  readonly toRow: (raw: Raw) => Row;
+}
+
+const USERS: ResourceTable<RawUser, UserRow> = {
+  from: "users u",
+  columns: "u.pk, u.id, u.user_name, u.external_id, u.active, u.data, u.version, u.created_at, u.updated_at",
+  toRow: toUser,
+};
+
+const GROUPS: ResourceTable<RawGroup, GroupRow> = {
+  from: "groups g",
+  columns: "g.pk, g.id, g.display_name, g.external_id, g.data, g.version, g.created_at, g.updated_at",
+  toRow: toGroup,
+};
+
+/** users.user_name, user_name_key, external_id, active, data: where a user's attributes are stored. */
+function userColumns(attributes: JsonObject): [string, string, string | null, 0 | 1, string] {
+  const userName = attributes["userName"] as string;
+  const externalId = (attributes["externalId"] as string | undefined) ?? null;
+  return [userName, fold(userName), externalId, attributes["active"] === false ? 0 : 1, JSON.stringify(attributes)];
+}
+
+/** groups.display_name, display_name_key, external_id, data. */
+function groupColumns(attributes: JsonObject): [string, string, string | null, string] {
+  const displayName = attributes["displayName"] as string;
+  const externalId = (attributes["externalId"] as string | undefined) ?? null;
+  return [displayName, fold(displayName), externalId, JSON.stringify(attributes)];
+}
+
+/** Runs a users write; a clash on user_name_key (userName is unique case-insensitively, RFC 7643 §4.1.1) is 409 uniqueness. */
+function uniqueUserName(attributes: JsonObject, write: () => unknown): RawUser {
+  try {
+    return write() as RawUser;
+  } catch (e: unknown) {
+    const code = e instanceof Error && "code" in e ? (e as { code: unknown }).code : undefined;
+    if (code === "SQLITE_CONSTRAINT_UNIQUE") {
+      throw new BridgeError("uniqueness", `userName "${String(attributes["userName"])}" is already taken`, { cause: e });
+    }
+    throw e;
+  }
 }
 
 interface EmailRow {
@@ -146,14 +188,26 @@ function keyParams(pks: readonly number[]): unknown[] {
   return pks.length === 1 ? [pks[0]] : [JSON.stringify(pks)];
 }
 
+/** Lookup by SCIM id, and pages and totals for the WHERE and ORDER BY that scim/list-query.ts builds. */
+export interface RowReader<Row> {
+  get(id: string): Row | undefined;
+  list(q: ListQuery): Row[];
+  count(where: string, params: readonly unknown[]): number;
+}
+
 /** Statements are prepared once per store; SQL text built from filters is cached by its text. */
 export class Directory {
   private readonly statements = new Map<string, Database.Statement<unknown[]>>();
+  readonly users: RowReader<UserRow>;
+  readonly groups: RowReader<GroupRow>;
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.users = this.reader(USERS);
+    this.groups = this.reader(GROUPS);
+  }
 
   /** Runs `fn` in one IMMEDIATE transaction (takes the write lock up front, so no upgrade deadlock). */
   write<T>(fn: () => T): T {
@@ -171,70 +225,44 @@ export class Directory {
     return s;
   }
 
+  private reader<Raw, Row>(t: ResourceTable<Raw, Row>): RowReader<Row> {
+    return {
+      get: (id) => {
+        const r = this.stmt(`SELECT ${t.columns} FROM ${t.from} WHERE id = ?`).get(id) as Raw | undefined;
+        return r === undefined ? undefined : t.toRow(r);
+      },
+      list: (q) => {
+        const sql = `SELECT ${t.columns} FROM ${t.from} WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ${limitClause(q.limit)} OFFSET ?`;
+        return (this.stmt(sql).all(...q.params, q.offset) as Raw[]).map(t.toRow);
+      },
+      count: (where, params) => (this.stmt(`SELECT count(*) AS n FROM ${t.from} WHERE ${where}`).get(...params) as { n: number }).n,
+    };
+  }
+
   // ---- users ----
-
-  getUser(id: string): UserRow | undefined {
-    const r = this.stmt(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ?`).get(id) as RawUser | undefined;
-    return r && toUser(r);
-  }
-
-  listUsers(q: ListQuery): UserRow[] {
-    const sql = `SELECT ${USER_COLUMNS} FROM users u WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ${limitClause(q.limit)} OFFSET ?`;
-    return (this.stmt(sql).all(...q.params, q.offset) as RawUser[]).map(toUser);
-  }
-
-  countUsers(where: string, params: readonly unknown[]): number {
-    return (this.stmt(`SELECT count(*) AS n FROM users u WHERE ${where}`).get(...params) as { n: number }).n;
-  }
 
   insertUser(attributes: JsonObject): UserRow {
     const now = this.clock.now().toISOString();
-    const userName = attributes["userName"] as string;
-    try {
-      const r = this.stmt(
+    const r = uniqueUserName(attributes, () =>
+      this.stmt(
         `INSERT INTO users (id, user_name, user_name_key, external_id, active, data, version, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING *`,
-      ).get(
-        randomUUID(),
-        userName,
-        fold(userName),
-        (attributes["externalId"] as string | undefined) ?? null,
-        attributes["active"] === false ? 0 : 1,
-        JSON.stringify(attributes),
-        now,
-        now,
-      ) as RawUser;
-      this.writeEmails(r.pk, attributes);
-      return toUser(r);
-    } catch (e: unknown) {
-      if (isUniqueViolation(e)) throw new BridgeError("uniqueness", `userName "${userName}" is already taken`, { cause: e });
-      throw e;
-    }
+      ).get(randomUUID(), ...userColumns(attributes), now, now),
+    );
+    this.writeEmails(r.pk, attributes);
+    return toUser(r);
   }
 
   replaceUser(pk: number, attributes: JsonObject): UserRow {
-    const now = this.clock.now().toISOString();
-    const userName = attributes["userName"] as string;
-    try {
-      const r = this.stmt(
+    const r = uniqueUserName(attributes, () =>
+      this.stmt(
         `UPDATE users SET user_name = ?, user_name_key = ?, external_id = ?, active = ?, data = ?,
            version = version + 1, updated_at = ? WHERE pk = ? RETURNING *`,
-      ).get(
-        userName,
-        fold(userName),
-        (attributes["externalId"] as string | undefined) ?? null,
-        attributes["active"] === false ? 0 : 1,
-        JSON.stringify(attributes),
-        now,
-        pk,
-      ) as RawUser;
-      this.stmt("DELETE FROM user_emails WHERE user_pk = ?").run(pk);
-      this.writeEmails(pk, attributes);
-      return toUser(r);
-    } catch (e: unknown) {
-      if (isUniqueViolation(e)) throw new BridgeError("uniqueness", `userName "${userName}" is already taken`, { cause: e });
-      throw e;
-    }
+      ).get(...userColumns(attributes), this.clock.now().toISOString(), pk),
+    );
+    this.stmt("DELETE FROM user_emails WHERE user_pk = ?").run(pk);
+    this.writeEmails(pk, attributes);
+    return toUser(r);
   }
 
   /** Deletes the user; ON DELETE CASCADE removes its emails and every group membership. */
@@ -271,52 +299,21 @@ export class Directory {
 
   // ---- groups ----
 
-  getGroup(id: string): GroupRow | undefined {
-    const r = this.stmt(`SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.id = ?`).get(id) as RawGroup | undefined;
-    return r && toGroup(r);
-  }
-
-  listGroups(q: ListQuery): GroupRow[] {
-    const sql = `SELECT ${GROUP_COLUMNS} FROM groups g WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ${limitClause(q.limit)} OFFSET ?`;
-    return (this.stmt(sql).all(...q.params, q.offset) as RawGroup[]).map(toGroup);
-  }
-
-  countGroups(where: string, params: readonly unknown[]): number {
-    return (this.stmt(`SELECT count(*) AS n FROM groups g WHERE ${where}`).get(...params) as { n: number }).n;
-  }
-
   insertGroup(attributes: JsonObject): GroupRow {
     const now = this.clock.now().toISOString();
-    const displayName = attributes["displayName"] as string;
     const r = this.stmt(
       `INSERT INTO groups (id, display_name, display_name_key, external_id, data, version, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, 1, ?, ?) RETURNING *`,
-    ).get(
-      randomUUID(),
-      displayName,
-      fold(displayName),
-      (attributes["externalId"] as string | undefined) ?? null,
-      JSON.stringify(attributes),
-      now,
-      now,
-    ) as RawGroup;
+    ).get(randomUUID(), ...groupColumns(attributes), now, now) as RawGroup;
     return toGroup(r);
   }
 
   /** Writes a group's own attributes and bumps its version (also used after member-only changes). */
   replaceGroup(pk: number, attributes: JsonObject): GroupRow {
-    const displayName = attributes["displayName"] as string;
     const r = this.stmt(
       `UPDATE groups SET display_name = ?, display_name_key = ?, external_id = ?, data = ?,
          version = version + 1, updated_at = ? WHERE pk = ? RETURNING *`,
-    ).get(
-      displayName,
-      fold(displayName),
-      (attributes["externalId"] as string | undefined) ?? null,
-      JSON.stringify(attributes),
-      this.clock.now().toISOString(),
-      pk,
-    ) as RawGroup;
+    ).get(...groupColumns(attributes), this.clock.now().toISOString(), pk) as RawGroup;
     return toGroup(r);
   }
 
@@ -363,6 +360,16 @@ export class Directory {
     const ids = this.memberIdsOf(groupPk);
     this.stmt("DELETE FROM group_members WHERE group_pk = ?").run(groupPk);
     return ids;
+  }
+
+  /**
+   * Members matching a value filter, as SQL over `users mu` (scim/filter/sql.ts memberFilterSql):
+   * the group's rows are read through the group_members key, never loaded whole into memory.
+   */
+  memberIdsMatching(groupPk: number, filter: { readonly where: string; readonly params: readonly unknown[] }): string[] {
+    return this.stmt(
+      `SELECT mu.id FROM group_members gm JOIN users mu ON mu.pk = gm.user_pk WHERE gm.group_pk = ? AND (${filter.where})`,
+    ).pluck().all(groupPk, ...filter.params) as string[];
   }
 
   memberIdsOf(groupPk: number): string[] {

@@ -8,6 +8,10 @@
  *   credentials) are dropped.
  * - Entra sends booleans as "True"/"False" strings and `manager` as a plain id string; both are
  *   normalised here so the rest of the code sees RFC shapes only.
+ * - `schemas` must be a list of strings but its URNs are not matched against the resource type:
+ *   Entra puts the non-standard http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group
+ *   in Group POSTs (domain.md), and an extension the bridge does not know is ignored like any
+ *   other unknown attribute.
  */
 import { BridgeError } from "../errors.js";
 import type { AttributeDef, ResourceSchema, SchemaDef } from "./schema.js";

@@ -6,35 +6,30 @@ import { BridgeError } from "../errors.js";
 import type { GroupRow } from "../db/directory.js";
 import { coerceResourceBody, isObject, requireAttributes, type JsonObject } from "./coerce.js";
 import { auditEvent, type ScimDeps } from "./deps.js";
-import { matchesElement } from "./filter/evaluate.js";
-import { listResponse, parseListQuery, runPage, type ListParams } from "./list-query.js";
+import { memberFilterSql } from "./filter/sql.js";
+import type { ListParams } from "./list-query.js";
 import { applyPatch, type MemberOp } from "./patch/apply.js";
 import { normalizePatchRequest } from "./patch/normalize.js";
-import { Projection } from "./projection.js";
 import type { RequestContext, ScimRequest, ScimResponse } from "./protocol.js";
-import { etagMatches, etagOf, renderGroup } from "./render.js";
+import { etagOf, renderGroup } from "./render.js";
+import {
+  checkIfMatch,
+  findResource,
+  getResource,
+  listResources,
+  projectionOf,
+  renderResource,
+  type ResourceKind,
+} from "./resource-kind.js";
 import { groupResource } from "./schema.js";
 
-function projectionOf(req: ScimRequest): Projection {
-  return Projection.parse(groupResource, req.query["attributes"], req.query["excludedAttributes"]);
-}
-
-function render(deps: ScimDeps, row: GroupRow, ctx: RequestContext, projection: Projection): JsonObject {
-  const members = projection.wants("members") ? deps.directory.membersOfGroups([row.pk]).get(row.pk) : undefined;
-  return projection.apply(renderGroup(row, members, ctx.baseUrl));
-}
-
-function found(deps: ScimDeps, id: string): GroupRow {
-  const row = deps.directory.getGroup(id);
-  if (!row) throw new BridgeError("notFound", `Group ${id} not found`);
-  return row;
-}
-
-function checkIfMatch(req: ScimRequest, row: GroupRow): void {
-  if (req.ifMatch !== undefined && !etagMatches(req.ifMatch, row.version)) {
-    throw new BridgeError("preconditionFailed", `Group ${row.id} has changed (version is ${etagOf(row.version)})`);
-  }
-}
+const groups: ResourceKind<GroupRow> = {
+  schema: groupResource,
+  related: "members",
+  rows: (directory) => directory.groups,
+  relatedOf: (directory, pks) => directory.membersOfGroups(pks),
+  render: renderGroup,
+};
 
 /** Splits a POST/PUT body into the group's own attributes and its member ids. */
 function groupBody(body: unknown): { attributes: JsonObject; memberIds: string[] } {
@@ -49,28 +44,15 @@ function groupBody(body: unknown): { attributes: JsonObject; memberIds: string[]
 }
 
 export function listGroups(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
-  const q = parseListQuery(groupResource, params);
-  const { total, rows } = runPage(
-    q,
-    (limit, offset) => deps.directory.listGroups({ where: q.where, params: q.params, orderBy: q.orderBy, limit, offset }),
-    () => deps.directory.countGroups(q.where, q.params),
-  );
-  const members = q.projection.wants("members") ? deps.directory.membersOfGroups(rows.map((r) => r.pk)) : undefined;
-  const resources = rows.map((r) => q.projection.apply(renderGroup(r, members?.get(r.pk), ctx.baseUrl)));
-  return { status: 200, body: listResponse(total, q.startIndex, resources) };
+  return listResources(groups, deps, params, ctx);
 }
 
 export function getGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimResponse {
-  const row = found(deps, id);
-  const etag = etagOf(row.version);
-  if (req.ifNoneMatch !== undefined && etagMatches(req.ifNoneMatch, row.version)) {
-    return { status: 304, headers: { ETag: etag } };
-  }
-  return { status: 200, body: render(deps, row, req.context, projectionOf(req)), headers: { ETag: etag } };
+  return getResource(groups, deps, req, id);
 }
 
 export function createGroup(deps: ScimDeps, req: ScimRequest): ScimResponse {
-  const projection = projectionOf(req);
+  const projection = projectionOf(groups, req);
   const { attributes, memberIds } = groupBody(req.body);
   const row = deps.directory.write(() => {
     const created = deps.directory.insertGroup(attributes);
@@ -80,17 +62,17 @@ export function createGroup(deps: ScimDeps, req: ScimRequest): ScimResponse {
   });
   return {
     status: 201,
-    body: render(deps, row, req.context, projection),
+    body: renderResource(groups, deps, row, req.context, projection),
     headers: { ETag: etagOf(row.version), Location: `${req.context.baseUrl}/Groups/${row.id}` },
   };
 }
 
 export function replaceGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimResponse {
-  const projection = projectionOf(req);
+  const projection = projectionOf(groups, req);
   const { attributes, memberIds } = groupBody(req.body);
   const row = deps.directory.write(() => {
-    const before = found(deps, id);
-    checkIfMatch(req, before);
+    const before = findResource(groups, deps, id);
+    checkIfMatch(groups, req, before);
     const removed = deps.directory.removeAllMembers(before.pk);
     deps.directory.addMembers(before.pk, memberIds);
     const after = deps.directory.replaceGroup(before.pk, attributes);
@@ -99,14 +81,18 @@ export function replaceGroup(deps: ScimDeps, req: ScimRequest, id: string): Scim
     );
     return after;
   });
-  return { status: 200, body: render(deps, row, req.context, projection), headers: { ETag: etagOf(row.version) } };
+  return { status: 200, body: renderResource(groups, deps, row, req.context, projection), headers: { ETag: etagOf(row.version) } };
 }
 
 export function patchGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimResponse {
+  // RFC 7644 §3.5.2: 204 unless the client asked for attributes, then 200 with them. The projection
+  // is checked before the write: a bad `attributes` must refuse the PATCH, not follow a committed one.
+  const asked = req.query["attributes"] !== undefined || req.query["excludedAttributes"] !== undefined;
+  const projection = asked ? projectionOf(groups, req) : undefined;
   const ops = normalizePatchRequest(req.body, groupResource);
   const row = deps.directory.write(() => {
-    const before = found(deps, id);
-    checkIfMatch(req, before);
+    const before = findResource(groups, deps, id);
+    checkIfMatch(groups, req, before);
     const { attributes, memberOps } = applyPatch(groupResource, before.attributes, ops);
     requireAttributes(groupResource, attributes);
     const { added, removed } = applyMemberOps(deps, before, memberOps);
@@ -126,11 +112,8 @@ export function patchGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimRe
     return after;
   });
   const etag = etagOf(row.version);
-  // RFC 7644 §3.5.2: 204 unless the client asked for attributes, then 200 with them.
-  if (req.query["attributes"] === undefined && req.query["excludedAttributes"] === undefined) {
-    return { status: 204, headers: { ETag: etag } };
-  }
-  return { status: 200, body: render(deps, row, req.context, projectionOf(req)), headers: { ETag: etag } };
+  if (!projection) return { status: 204, headers: { ETag: etag } };
+  return { status: 200, body: renderResource(groups, deps, row, req.context, projection), headers: { ETag: etag } };
 }
 
 /**
@@ -166,14 +149,9 @@ function applyMemberOps(deps: ScimDeps, group: GroupRow, ops: readonly MemberOp[
         note("add", directory.addMembers(group.pk, op.ids));
         break;
       }
-      case "removeMatching": {
-        const members = directory.membersOfGroups([group.pk]).get(group.pk) ?? [];
-        const ids = members
-          .filter((m) => matchesElement(op.filter, { value: m.id, display: m.display, type: "User" }))
-          .map((m) => m.id);
-        note("remove", directory.removeMembers(group.pk, ids));
+      case "removeMatching":
+        note("remove", directory.removeMembers(group.pk, directory.memberIdsMatching(group.pk, memberFilterSql(op.filter))));
         break;
-      }
     }
   }
   return { added: [...added], removed: [...removed] };
@@ -181,8 +159,8 @@ function applyMemberOps(deps: ScimDeps, group: GroupRow, ops: readonly MemberOp[
 
 export function deleteGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimResponse {
   deps.directory.write(() => {
-    const before = found(deps, id);
-    checkIfMatch(req, before);
+    const before = findResource(groups, deps, id);
+    checkIfMatch(groups, req, before);
     const memberIds = deps.directory.memberIdsOf(before.pk);
     deps.directory.deleteGroup(before.pk);
     deps.audit.append(auditEvent(req.context, "group.delete", "Group", id, { ...before.attributes, members: memberIds }, undefined));

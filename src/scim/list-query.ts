@@ -8,7 +8,7 @@ import { BridgeError } from "../errors.js";
 import { parseFilter } from "./filter/parse.js";
 import { filterToSql } from "./filter/sql.js";
 import { Projection } from "./projection.js";
-import { leafOf, resolvePath, SEARCH_REQUEST, type ResourceSchema } from "./schema.js";
+import { leafOf, LIST_RESPONSE, resolvePath, SEARCH_REQUEST, type ResourceSchema } from "./schema.js";
 
 /** Largest page served; a larger `count` is cut to this (RFC 7644 §3.4.2.4 lets the server cap it). */
 export const MAX_PAGE_SIZE = 1000;
@@ -42,20 +42,35 @@ function integerParam(raw: string | number | undefined, name: string): number | 
 
 const alias = (resource: ResourceSchema): string => (resource.name === "User" ? "u" : "g");
 
-/** SQL expression to sort by; ties are always broken by insertion order, so paging is stable. */
-function sortExpression(resource: ResourceSchema, sortBy: string): string {
+/**
+ * ORDER BY for `sortBy`; ties are always broken by insertion order, so paging is stable.
+ * RFC 7644 §3.4.2.3: resources with no value for the attribute come last when ascending and first
+ * when descending, the opposite of SQLite's default for NULL, hence the explicit NULLS clause.
+ */
+function sortOrder(resource: ResourceSchema, sortBy: string, descending: boolean): string {
+  const { expr, nullable } = sortExpression(resource, sortBy);
+  const dir = descending ? "DESC" : "ASC";
+  const nulls = nullable ? (descending ? " NULLS FIRST" : " NULLS LAST") : "";
+  return `${expr} ${dir}${nulls}, ${alias(resource)}.pk ${dir}`;
+}
+
+/** The SQL value `sortBy` names; `nullable` is false for NOT NULL columns, whose index can then serve the sort. */
+function sortExpression(resource: ResourceSchema, sortBy: string): { expr: string; nullable: boolean } {
   const p = resolvePath(resource, sortBy);
   if (!p) throw new BridgeError("invalidValue", `sortBy: unknown attribute "${sortBy}"`);
   const a = alias(resource);
   const leaf = leafOf(p);
   const key = `${p.attribute.name}${p.sub ? `.${p.sub.name}` : ""}`;
-  const columns: Record<string, string> = {
-    id: `${a}.id`,
-    externalId: `${a}.external_id`,
-    "meta.created": `${a}.created_at`,
-    "meta.lastModified": `${a}.updated_at`,
-    userName: "u.user_name_key",
-    displayName: resource.name === "Group" ? "g.display_name_key" : "scim_fold(json_extract(u.data, '$.displayName'))",
+  const columns: Record<string, { expr: string; nullable: boolean }> = {
+    id: { expr: `${a}.id`, nullable: false },
+    externalId: { expr: `${a}.external_id`, nullable: true },
+    "meta.created": { expr: `${a}.created_at`, nullable: false },
+    "meta.lastModified": { expr: `${a}.updated_at`, nullable: false },
+    userName: { expr: "u.user_name_key", nullable: false },
+    displayName:
+      resource.name === "Group"
+        ? { expr: "g.display_name_key", nullable: false }
+        : { expr: "scim_fold(json_extract(u.data, '$.displayName'))", nullable: true },
   };
   const column = columns[key];
   if (column) return column;
@@ -65,10 +80,11 @@ function sortExpression(resource: ResourceSchema, sortBy: string): string {
   if (p.attribute.multiValued) {
     // RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its primary (else first) value.
     const sub = p.sub ? p.sub.name : "value";
-    return `(SELECT ${fold(`json_extract(e.value, '$.${sub}')`)} FROM json_each(${a}.data, '$${container}.${p.attribute.name}') e
+    const expr = `(SELECT ${fold(`json_extract(e.value, '$.${sub}')`)} FROM json_each(${a}.data, '$${container}.${p.attribute.name}') e
              ORDER BY json_extract(e.value, '$.primary') = 1 DESC LIMIT 1)`;
+    return { expr, nullable: true };
   }
-  return fold(`json_extract(${a}.data, '$${container}.${key}')`);
+  return { expr: fold(`json_extract(${a}.data, '$${container}.${key}')`), nullable: true };
 }
 
 export function parseListQuery(resource: ResourceSchema, raw: ListParams): ListQuery {
@@ -84,9 +100,7 @@ export function parseListQuery(resource: ResourceSchema, raw: ListParams): ListQ
   if (order !== "ascending" && order !== "descending") {
     throw new BridgeError("invalidValue", 'sortOrder must be "ascending" or "descending"');
   }
-  const dir = order === "descending" ? "DESC" : "ASC";
-  const pk = `${alias(resource)}.pk`;
-  const orderBy = raw.sortBy ? `${sortExpression(resource, raw.sortBy)} ${dir}, ${pk} ${dir}` : `${pk} ASC`;
+  const orderBy = raw.sortBy ? sortOrder(resource, raw.sortBy, order === "descending") : `${alias(resource)}.pk ASC`;
   // RFC 7644 §3.4.2.4: startIndex below 1 is read as 1; a negative count as 0.
   // A startIndex past every page is valid and answers an empty page; beyond 2^53 SQLite cannot
   // take it as an OFFSET ("datatype mismatch"), and no directory is that large anyway.
@@ -136,7 +150,7 @@ export function runPage<T>(q: ListQuery, list: (limit: number, offset: number) =
 
 export function listResponse(totalResults: number, startIndex: number, resources: readonly unknown[]): Record<string, unknown> {
   return {
-    schemas: ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+    schemas: [LIST_RESPONSE],
     totalResults,
     startIndex,
     itemsPerPage: resources.length,

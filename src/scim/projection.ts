@@ -44,8 +44,6 @@ export class Projection {
     return new Projection(parseList(resource, attributes, "attributes"), parseList(resource, excludedAttributes, "excludedAttributes"));
   }
 
-  static readonly all = new Projection([], []);
-
   get isDefault(): boolean {
     return this.include.length === 0 && this.exclude.length === 0;
   }

@@ -8,6 +8,7 @@ import type { ErrorCode } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ScimDeps } from "./deps.js";
 import { scimError, type ScimRequest, type ScimResponse } from "./protocol.js";
+import { ERROR_SCHEMA } from "./schema.js";
 import { handleScim } from "./service.js";
 
 export const SCIM_BASE = "/scim/v2";
@@ -108,11 +109,19 @@ export function scimRouter(o: ScimRouterOptions): Router {
       return sendError(res, "unsupportedMediaType", "Only UTF-8 JSON bodies are accepted");
     }
     if (type === "request.aborted") return;
+    // body-parser's other refusals of what the client sent (a gzip/deflate/br body that does not
+    // decompress, a Content-Length that disagrees with the body) carry a 4xx status and no type we
+    // name: the request is malformed, not the server broken (RFC 7644 §3.12 invalidSyntax).
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      const why = err instanceof Error ? `: ${err.message}` : "";
+      return sendError(res, "invalidSyntax", `The request body could not be read${why}`);
+    }
     o.log.error("SCIM request failed", { requestId: req.requestId, error: err });
     send(res, {
       status: 500,
       body: {
-        schemas: ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        schemas: [ERROR_SCHEMA],
         status: "500",
         detail: `Internal error; quote request id ${req.requestId} when reporting it`,
       },

@@ -11,8 +11,6 @@ import SCIMMY from "scimmy";
 export const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
 export const CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
 export const ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-/** Entra ID puts this non-standard URN in Group POST bodies (domain.md); accepted and ignored. */
-export const ENTRA_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
 export const LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 export const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 export const SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
@@ -59,8 +57,6 @@ export interface ResourceSchema {
   readonly endpoint: "/Users" | "/Groups";
   readonly core: SchemaDef;
   readonly extensions: readonly SchemaDef[];
-  /** Schema URNs a client may put in `schemas` (lower-cased). */
-  readonly acceptedSchemaUrns: ReadonlySet<string>;
 }
 
 /** Where a path resolved: the schema it belongs to, its top-level attribute, and maybe a sub-attribute. */
@@ -148,7 +144,6 @@ export const userResource: ResourceSchema = {
   endpoint: "/Users",
   core: userSchema,
   extensions: [enterpriseUserSchema],
-  acceptedSchemaUrns: new Set([CORE_USER, ENTERPRISE_USER].map((s) => s.toLowerCase())),
 };
 
 export const groupResource: ResourceSchema = {
@@ -156,7 +151,6 @@ export const groupResource: ResourceSchema = {
   endpoint: "/Groups",
   core: groupSchema,
   extensions: [],
-  acceptedSchemaUrns: new Set([CORE_GROUP, ENTRA_GROUP].map((s) => s.toLowerCase())),
 };
 
 export const resourceSchemas: readonly ResourceSchema[] = [userResource, groupResource];

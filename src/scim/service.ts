@@ -89,10 +89,12 @@ function namesFor(resource: ResourceSchema, names: string | readonly string[] | 
  * Root-level search (RFC 7644 §3.4.3) over Users then Groups, paged over the concatenation in a
  * stable order. An attribute one resource type lacks simply does not apply to it: a filter that
  * only makes sense for Users (`userName eq "x"`) finds no Groups, rather than failing the search.
- * A filter or attribute list that fits neither type is still a 400.
+ * A filter or attribute list that fits neither type is still a 400. `sortBy` sorts within each
+ * type; a type without the attribute sorts as resources without a value. When both types define it
+ * (displayName, externalId, meta.*), Users still come before Groups: the two are not merged.
  */
 function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
-  const sides = [
+  let sides = [
     { resource: userResource, list: users.listUsers },
     { resource: groupResource, list: groups.listGroups },
   ];
@@ -100,6 +102,16 @@ function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): Sci
     const list = names === undefined ? [] : typeof names === "string" ? names.split(",") : names;
     const unknown = list.map((n) => n.trim()).find((n) => n !== "" && !sides.some((s) => resolvePath(s.resource, n)));
     if (unknown !== undefined) throw new BridgeError("invalidValue", `unknown attribute "${unknown}"`);
+  }
+  const { sortBy } = params;
+  const sorts = (resource: ResourceSchema) => !sortBy || resolvePath(resource, sortBy) !== undefined;
+  if (sortBy) {
+    if (!sides.some((s) => sorts(s.resource))) throw new BridgeError("invalidValue", `sortBy: unknown attribute "${sortBy}"`);
+    // RFC 7644 §3.4.2.3: resources without a value for sortBy come last ascending, first descending.
+    // A type that lacks the attribute has no value on any of its resources, so it moves as one block.
+    const descending = params.sortOrder?.toLowerCase() === "descending";
+    const [withIt, without] = [sides.filter((s) => sorts(s.resource)), sides.filter((s) => !sorts(s.resource))];
+    sides = descending ? [...without, ...withIt] : [...withIt, ...without];
   }
   // Paging parameters are validated and bounded exactly as for a single resource type.
   const { startIndex, count } = parseListQuery(userResource, { startIndex: params.startIndex, count: params.count });
@@ -112,6 +124,7 @@ function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): Sci
   for (const side of sides) {
     const sideParams = {
       ...params,
+      sortBy: sorts(side.resource) ? sortBy : undefined,
       attributes: namesFor(side.resource, params.attributes),
       excludedAttributes: namesFor(side.resource, params.excludedAttributes),
     };

@@ -4,15 +4,19 @@
  * lifecycle and the leniency Entra relies on, replayed over HTTP against a real bridge.
  */
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBridge, type ScimResult, type TestBridge } from "../support/bridge.js";
-
-const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const MS_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
+import { describe, expect, it } from "vitest";
+import {
+  byCodeUnit,
+  CORE_GROUP,
+  CORE_USER,
+  create,
+  ENTERPRISE,
+  expectScimError,
+  memberIds as membersOf,
+  MS_GROUP,
+  patch,
+  useBridge,
+} from "../support/scim.js";
 
 /** The user body Entra's provisioning service POSTs (Microsoft Learn, "Tutorial: develop a SCIM endpoint"). */
 function entraUser(userName: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -29,53 +33,26 @@ function entraUser(userName: string, extra: Record<string, unknown> = {}): Recor
   };
 }
 
-const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
-/** Code-unit order, the same on both sides of a comparison of id lists. */
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const list = (resource: "Users" | "Groups", filter: string, extra = "") =>
   // Entra form-encodes the query (spaces as "+"), as URLSearchParams does.
   `/${resource}?${new URLSearchParams({ filter }).toString()}${extra}`;
 
-function expectScimError(res: ScimResult, status: number, scimType?: string): void {
-  expect(res.status, res.text).toBe(status);
-  expect(res.headers.get("content-type")).toMatch(/^application\/scim\+json/);
-  expect(res.body.schemas).toEqual([ERROR]);
-  expect(res.body.status).toBe(String(status));
-  if (scimType !== undefined) expect(res.body.scimType).toBe(scimType);
+/** The group body Entra POSTs, with Microsoft's ADSCIM schema URN. */
+function entraGroup(displayName: string, memberIds: string[] = []): Record<string, unknown> {
+  return {
+    schemas: [CORE_GROUP, MS_GROUP],
+    externalId: randomUUID(),
+    displayName,
+    meta: { resourceType: "Group" },
+    members: memberIds.map((value) => ({ value })),
+  };
 }
 
 describe("Microsoft Entra ID", () => {
-  let bridge: TestBridge;
-  beforeAll(async () => {
-    bridge = await startBridge();
-  });
-  afterAll(async () => {
-    await bridge.close();
-  });
-
-  async function createUser(userName: string, extra: Record<string, unknown> = {}): Promise<any> {
-    const res = await bridge.scim("POST", "/Users", entraUser(userName, extra));
-    expect(res.status, res.text).toBe(201);
-    return res.body;
-  }
-
-  async function createGroup(displayName: string, memberIds: string[] = []): Promise<any> {
-    const res = await bridge.scim("POST", "/Groups", {
-      schemas: [CORE_GROUP, MS_GROUP],
-      externalId: randomUUID(),
-      displayName,
-      meta: { resourceType: "Group" },
-      members: memberIds.map((value) => ({ value })),
-    });
-    expect(res.status, res.text).toBe(201);
-    return res.body;
-  }
-
-  async function memberIds(groupId: string): Promise<string[]> {
-    const res = await bridge.scim("GET", `/Groups/${groupId}`);
-    expect(res.status).toBe(200);
-    return ((res.body.members ?? []) as { value: string }[]).map((m) => m.value).sort(byCodeUnit);
-  }
+  const bridge = useBridge();
+  const createUser = (userName: string, extra: Record<string, unknown> = {}): Promise<any> => create(bridge, "Users", entraUser(userName, extra));
+  const createGroup = (displayName: string, memberIds: string[] = []): Promise<any> => create(bridge, "Groups", entraGroup(displayName, memberIds));
+  const memberIds = (groupId: string) => membersOf(bridge, groupId);
 
   it("answers Test connection's filter on a random GUID with 200 and an empty list", async () => {
     for (const attribute of ["userName", "externalId", "id"]) {

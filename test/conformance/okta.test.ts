@@ -4,14 +4,9 @@
  * replayed over HTTP against a real bridge and a real SQLite file.
  */
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SCIM_TOKEN, startBridge, type ScimResult, type TestBridge } from "../support/bridge.js";
-
-const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-const ERROR = "urn:ietf:params:scim:api:messages:2.0:Error";
+import { beforeAll, describe, expect, it } from "vitest";
+import { SCIM_TOKEN } from "../support/bridge.js";
+import { byCodeUnit, CORE_GROUP, CORE_USER, create, expectScimError, LIST_RESPONSE, memberIds, patch, useBridge } from "../support/scim.js";
 
 /** Okta POSTs and PUTs `application/json`, not `application/scim+json`. */
 const OKTA_WRITE = { "Content-Type": "application/json" };
@@ -38,36 +33,13 @@ function userNameFilter(userName: string): string {
   return `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&startIndex=1&count=100`;
 }
 
-async function createUser(bridge: TestBridge, userName: string, given?: string, family?: string): Promise<any> {
-  const res = await bridge.scim("POST", "/Users", oktaUser(userName, given, family), OKTA_WRITE);
-  expect(res.status, res.text).toBe(201);
-  return res.body;
-}
-
-function expectScimError(res: ScimResult, status: number, scimType?: string): void {
-  expect(res.status, res.text).toBe(status);
-  expect(res.headers.get("content-type")).toMatch(/^application\/scim\+json/);
-  expect(res.body.schemas).toEqual([ERROR]);
-  // Okta's spec test compares `status` with the strings "404" and "401".
-  expect(res.body.status).toBe(String(status));
-  if (scimType !== undefined) expect(res.body.scimType).toBe(scimType);
-}
-
-const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
-/** Code-unit order, the same on both sides of a comparison of id lists. */
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 describe("Okta", () => {
-  let bridge: TestBridge;
-  beforeAll(async () => {
-    bridge = await startBridge();
-  });
-  afterAll(async () => {
-    await bridge.close();
-  });
+  const bridge = useBridge();
+  const createUser = (userName: string, given?: string, family?: string): Promise<any> =>
+    create(bridge, "Users", oktaUser(userName, given, family), OKTA_WRITE);
 
   it("passes the opening of Okta's SCIM 2.0 spec test: a complete first user, 404 and 401 with string statuses", async () => {
-    const created = await createUser(bridge, "spec.test@example.com", "Spec", "Tester");
+    const created = await createUser("spec.test@example.com", "Spec", "Tester");
 
     const first = await bridge.scim("GET", "/Users?count=1&startIndex=1", undefined, OKTA_READ);
     expect(first.status).toBe(200);
@@ -91,12 +63,7 @@ describe("Okta", () => {
 
     expectScimError(await bridge.scim("GET", `/Users/${randomUUID()}`, undefined, OKTA_READ), 404);
 
-    const unauthenticated = await fetch(`${bridge.baseUrl}/Users?count=1&startIndex=1`, { headers: OKTA_READ });
-    const body = (await unauthenticated.json()) as any;
-    expect(unauthenticated.status).toBe(401);
-    expect(unauthenticated.headers.get("content-type")).toMatch(/^application\/scim\+json/);
-    expect(body.schemas).toEqual([ERROR]);
-    expect(body.status).toBe("401");
+    expectScimError(await bridge.scim("GET", "/Users?count=1&startIndex=1", undefined, { ...OKTA_READ, Authorization: null }), 401);
   });
 
   it("answers a userName lookup that matches nothing with 200 and an empty list, then creates the user", async () => {
@@ -131,7 +98,7 @@ describe("Okta", () => {
 
   it("rejects a second POST of the same userName with 409 uniqueness, also when only the case differs", async () => {
     const userName = "dup.user@example.com";
-    await createUser(bridge, userName);
+    await createUser(userName);
 
     expectScimError(await bridge.scim("POST", "/Users", oktaUser(userName), OKTA_WRITE), 409, "uniqueness");
     expectScimError(await bridge.scim("POST", "/Users", oktaUser("Dup.User@EXAMPLE.com"), OKTA_WRITE), 409, "uniqueness");
@@ -142,7 +109,7 @@ describe("Okta", () => {
   });
 
   it("updates with PUT of the full resource and deactivates with PUT active:false, keeping the user readable", async () => {
-    const created = await createUser(bridge, "put.user@example.com", "Put", "User");
+    const created = await createUser("put.user@example.com", "Put", "User");
     const current = (await bridge.scim("GET", `/Users/${created.id}`, undefined, OKTA_READ)).body;
 
     // Okta's wizard apps PUT the whole resource back with the change applied (title dropped, name changed).
@@ -177,7 +144,7 @@ describe("Okta", () => {
   });
 
   it("removes attributes a PUT leaves out (RFC 7644 §3.5.1 replaces the whole resource)", async () => {
-    const created = await createUser(bridge, "put.clear@example.com");
+    const created = await createUser("put.clear@example.com");
     const withTitle = await bridge.scim("PUT", `/Users/${created.id}`, { ...oktaUser("put.clear@example.com"), title: "Engineer" }, OKTA_WRITE);
     expect(withTitle.body.title).toBe("Engineer");
 
@@ -188,7 +155,7 @@ describe("Okta", () => {
   });
 
   it("deactivates and reactivates a catalogue-app user with a path-less PATCH replace of active", async () => {
-    const created = await createUser(bridge, "patch.active@example.com", "Patch", "Active");
+    const created = await createUser("patch.active@example.com", "Patch", "Active");
 
     const off = await bridge.scim("PATCH", `/Users/${created.id}`, patch({ op: "replace", value: { active: false } }), OKTA_WRITE);
     expect([200, 204], off.text).toContain(off.status);
@@ -205,15 +172,11 @@ describe("Okta", () => {
 
   it("pushes a group: create empty, find by displayName, add and remove members, replace all, rename, delete", async () => {
     const [ann, bob, cid] = [
-      await createUser(bridge, "ann.push@example.com", "Ann", "Push"),
-      await createUser(bridge, "bob.push@example.com", "Bob", "Push"),
-      await createUser(bridge, "cid.push@example.com", "Cid", "Push"),
+      await createUser("ann.push@example.com", "Ann", "Push"),
+      await createUser("bob.push@example.com", "Bob", "Push"),
+      await createUser("cid.push@example.com", "Cid", "Push"),
     ];
-    const memberIds = async (id: string): Promise<string[]> => {
-      const res = await bridge.scim("GET", `/Groups/${id}`, undefined, OKTA_READ);
-      expect(res.status).toBe(200);
-      return ((res.body.members ?? []) as { value: string }[]).map((m) => m.value).sort(byCodeUnit);
-    };
+    const members = (id: string) => memberIds(bridge, id, OKTA_READ);
 
     const created = await bridge.scim("POST", "/Groups", { schemas: [CORE_GROUP], displayName: "Okta Push Engineering", members: [] }, OKTA_WRITE);
     expect(created.status, created.text).toBe(201);
@@ -243,7 +206,7 @@ describe("Okta", () => {
       OKTA_WRITE,
     );
     expect([200, 204], add.text).toContain(add.status);
-    expect(await memberIds(groupId)).toEqual([ann.id, bob.id].sort(byCodeUnit));
+    expect(await members(groupId)).toEqual([ann.id, bob.id].sort(byCodeUnit));
 
     const swap = await bridge.scim(
       "PATCH",
@@ -252,11 +215,11 @@ describe("Okta", () => {
       OKTA_WRITE,
     );
     expect([200, 204], swap.text).toContain(swap.status);
-    expect(await memberIds(groupId)).toEqual([bob.id, cid.id].sort(byCodeUnit));
+    expect(await members(groupId)).toEqual([bob.id, cid.id].sort(byCodeUnit));
 
     const replaceAll = await bridge.scim("PATCH", `/Groups/${groupId}`, patch({ op: "replace", path: "members", value: [{ value: ann.id }] }), OKTA_WRITE);
     expect([200, 204], replaceAll.text).toContain(replaceAll.status);
-    expect(await memberIds(groupId)).toEqual([ann.id]);
+    expect(await members(groupId)).toEqual([ann.id]);
 
     const renamed = await bridge.scim("PATCH", `/Groups/${groupId}`, patch({ op: "replace", value: { id: groupId, displayName: "Okta Push R&D" } }), OKTA_WRITE);
     expect([200, 204], renamed.text).toContain(renamed.status);
@@ -270,7 +233,7 @@ describe("Okta", () => {
     // Unassigning the last member pushes a replace with an empty list.
     const emptied = await bridge.scim("PATCH", `/Groups/${groupId}`, patch({ op: "replace", path: "members", value: [] }), OKTA_WRITE);
     expect([200, 204], emptied.text).toContain(emptied.status);
-    expect(await memberIds(groupId)).toEqual([]);
+    expect(await members(groupId)).toEqual([]);
     const annEmptied = await bridge.scim("GET", `/Users/${ann.id}`, undefined, OKTA_READ);
     expect(annEmptied.body.groups ?? []).toEqual([]);
 
@@ -293,10 +256,9 @@ describe("Okta", () => {
 });
 
 describe("Okta import paging", () => {
-  let bridge: TestBridge;
+  const bridge = useBridge();
   const ids: string[] = [];
   beforeAll(async () => {
-    bridge = await startBridge();
     for (let i = 0; i < 250; i += 25) {
       const batch = await Promise.all(
         Array.from({ length: 25 }, (_, j) => bridge.scim("POST", "/Users", oktaUser(`page.user.${String(i + j).padStart(3, "0")}@example.com`), OKTA_WRITE)),
@@ -306,9 +268,6 @@ describe("Okta import paging", () => {
         ids.push(r.body.id as string);
       }
     }
-  });
-  afterAll(async () => {
-    await bridge.close();
   });
 
   it("pages through 250 users with count=100 and startIndex stepping by 100: integer counts, no duplicates, no gaps", async () => {

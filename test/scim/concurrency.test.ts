@@ -3,32 +3,12 @@
  * retries create the same user twice, and two writers race on one user. Nothing may be lost,
  * duplicated, or silently overwritten (docs/domain.md "What people complain about").
  */
-import Database from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBridge, type TestBridge } from "../support/bridge.js";
-
-const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
-/** Code-unit order, the same on both sides of a comparison of id lists. */
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+import { describe, expect, it } from "vitest";
+import { byCodeUnit, CORE_GROUP, CORE_USER, create, openReadOnly, patch, userBody, useBridge } from "../support/scim.js";
 
 describe("concurrent writes", () => {
-  let bridge: TestBridge;
-  beforeAll(async () => {
-    bridge = await startBridge();
-  });
-  afterAll(async () => {
-    await bridge.close();
-  });
-
-  async function createUser(userName: string, extra: Record<string, unknown> = {}): Promise<any> {
-    const res = await bridge.scim("POST", "/Users", { schemas: [CORE_USER], userName, ...extra });
-    expect(res.status, res.text).toBe(201);
-    return res.body;
-  }
+  const bridge = useBridge();
+  const createUser = (userName: string, extra: Record<string, unknown> = {}): Promise<any> => create(bridge, "Users", userBody(userName, extra));
 
   it("loses none of 50 parallel PATCHes that each add a different member to one group", async () => {
     const users = await Promise.all(Array.from({ length: 50 }, (_, i) => createUser(`fan.out.${i}@example.com`)));
@@ -45,7 +25,7 @@ describe("concurrent writes", () => {
     expect(read.body.members.map((m: any) => m.value).sort(byCodeUnit)).toEqual(users.map((u) => u.id).sort(byCodeUnit));
 
     // Each PATCH is one audited change, and the group's version moved once per change.
-    const db = new Database(bridge.dbFile, { readonly: true, fileMustExist: true });
+    const db = openReadOnly(bridge);
     try {
       const events = db.prepare("SELECT after FROM audit_events WHERE action = 'group.patch' AND resource_id = ?").all(group.body.id) as { after: string }[];
       expect(events).toHaveLength(50);

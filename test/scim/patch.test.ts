@@ -4,6 +4,7 @@ import type { JsonObject } from "../../src/scim/coerce.js";
 import { applyPatch, type MemberOp, type PatchResult } from "../../src/scim/patch/apply.js";
 import { normalizePatchRequest } from "../../src/scim/patch/normalize.js";
 import { ENTERPRISE_USER, groupResource, PATCH_OP, userResource, type ResourceSchema } from "../../src/scim/schema.js";
+import { patch as body } from "../support/scim.js";
 
 const ENT = ENTERPRISE_USER;
 
@@ -14,10 +15,6 @@ function frozen<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-function body(...operations: unknown[]): unknown {
-  return { schemas: [PATCH_OP], Operations: operations };
 }
 
 /** Runs a PATCH the way the handlers do: normalize, then apply to frozen stored attributes. */

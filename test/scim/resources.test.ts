@@ -3,22 +3,27 @@
  * paging, searches, ETags, discovery, and the audit trail and access log an admin relies on.
  */
 import { randomUUID } from "node:crypto";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ADMIN_TOKEN, SCIM_TOKEN, startBridge, type TestBridge } from "../support/bridge.js";
+import { ADMIN_TOKEN, SCIM_TOKEN } from "../support/bridge.js";
+import {
+  byCodeUnit,
+  CORE_GROUP,
+  CORE_USER,
+  create as createIn,
+  ENTERPRISE,
+  LIST_RESPONSE,
+  memberIds,
+  openReadOnly,
+  patch,
+  SEARCH_REQUEST,
+  userBody,
+  useBridge,
+} from "../support/scim.js";
 
-const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
-const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-const LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 /** The name test/support/bridge.ts's SCIM token gets (it comes from SCIM_BRIDGE_SCIM_TOKEN). */
 const SCIM_TOKEN_NAME = "env:SCIM_BRIDGE_SCIM_TOKEN";
 
-const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
-/** Code-unit order, the same on both sides of a comparison of id lists. */
-const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const q = (s: string) => encodeURIComponent(s);
 
 function fullUser(userName: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -39,19 +44,8 @@ function fullUser(userName: string, extra: Record<string, unknown> = {}): Record
 }
 
 describe("Users and Groups", () => {
-  let bridge: TestBridge;
-  beforeAll(async () => {
-    bridge = await startBridge();
-  });
-  afterAll(async () => {
-    await bridge.close();
-  });
-
-  async function create(resource: "Users" | "Groups", body: Record<string, unknown>): Promise<any> {
-    const res = await bridge.scim("POST", `/${resource}`, body);
-    expect(res.status, res.text).toBe(201);
-    return res.body;
-  }
+  const bridge = useBridge();
+  const create = (resource: "Users" | "Groups", body: Record<string, unknown>): Promise<any> => createIn(bridge, resource, body);
 
   describe("Users", () => {
     it("creates, reads, replaces, patches and deletes a user", async () => {
@@ -153,6 +147,26 @@ describe("Users and Groups", () => {
   });
 
   describe("Groups", () => {
+    it("removes the members a value filter other than value eq matches, and only those (RFC 7644 §3.5.2.2)", async () => {
+      const [bob, bobby, carl] = await Promise.all(
+        [
+          ["bob.filter@example.com", "Bob Filter"],
+          ["bobby.filter@example.com", "Bobby Filter"],
+          ["carl.filter@example.com", "Carl Filter"],
+        ].map(([userName, displayName]) => create("Users", userBody(userName, { displayName }))),
+      );
+      const group = await create("Groups", { schemas: [CORE_GROUP], displayName: "Filter removal", members: [bob, bobby, carl].map((u) => ({ value: u.id })) });
+
+      const removed = await bridge.scim("PATCH", `/Groups/${group.id as string}`, patch({ op: "remove", path: 'members[display sw "BOB"]' }));
+      expect(removed.status, removed.text).toBe(204);
+      expect(await memberIds(bridge, group.id)).toEqual([carl.id]);
+
+      const none = await bridge.scim("PATCH", `/Groups/${group.id as string}`, patch({ op: "remove", path: 'members[display eq "nobody"]' }));
+      expect(none.status, none.text).toBe(204);
+      expect(none.headers.get("etag")).toBe(removed.headers.get("etag"));
+      expect(await memberIds(bridge, group.id)).toEqual([carl.id]);
+    });
+
     it("creates, reads, replaces, patches and deletes a group, listing members with display and $ref", async () => {
       const ann = await create("Users", { schemas: [CORE_USER], userName: "ann.group@example.com", displayName: "Ann Group" });
       const bob = await create("Users", { schemas: [CORE_USER], userName: "bob.group@example.com" });
@@ -270,11 +284,10 @@ describe("Users and Groups", () => {
 });
 
 describe("sorting, paging and searches", () => {
-  let bridge: TestBridge;
+  const bridge = useBridge();
   const byName = new Map<string, string>();
   const groupIds: string[] = [];
   beforeAll(async () => {
-    bridge = await startBridge();
     const people: [string, string, string][] = [
       ["carol@example.com", "Zeta", "b-carol@example.com"],
       ["Alice@example.com", "yardley", "d-alice@example.com"],
@@ -300,9 +313,6 @@ describe("sorting, paging and searches", () => {
       expect(res.status).toBe(201);
       groupIds.push(res.body.id as string);
     }
-  });
-  afterAll(async () => {
-    await bridge.close();
   });
 
   const userNames = async (query: string): Promise<string[]> => {
@@ -392,14 +402,49 @@ describe("sorting, paging and searches", () => {
   });
 });
 
-describe("discovery (RFC 7644 §4)", () => {
-  let bridge: TestBridge;
+describe("sorting resources that lack the sortBy attribute (RFC 7644 §3.4.2.3)", () => {
+  const bridge = useBridge();
   beforeAll(async () => {
-    bridge = await startBridge();
+    // Created in this order, so insertion order (the tie-break) is never the expected order.
+    await createIn(bridge, "Users", userBody("no-title@example.com"));
+    await createIn(bridge, "Users", userBody("zed@example.com", { title: "Zed", externalId: "z-1", emails: [{ value: "zed@example.com" }] }));
+    await createIn(bridge, "Users", userBody("abe@example.com", { title: "abe", externalId: "a-1", emails: [{ value: "abe@example.com" }] }));
+    await createIn(bridge, "Groups", { schemas: [CORE_GROUP], displayName: "Sorted group" });
   });
-  afterAll(async () => {
-    await bridge.close();
+
+  const userNames = async (query: string): Promise<string[]> => {
+    const res = await bridge.scim("GET", `/Users?${query}`);
+    expect(res.status, res.text).toBe(200);
+    return (res.body.Resources as any[]).map((u) => u.userName as string);
+  };
+
+  it("puts them last when ascending and first when descending", async () => {
+    for (const sortBy of ["title", "externalId", "emails.value"]) {
+      expect(await userNames(`sortBy=${sortBy}`), sortBy).toEqual(["abe@example.com", "zed@example.com", "no-title@example.com"]);
+      expect(await userNames(`sortBy=${sortBy}&sortOrder=descending`), sortBy).toEqual(["no-title@example.com", "zed@example.com", "abe@example.com"]);
+    }
   });
+
+  it("sorts a root search by an attribute only Users define, Groups having no value for it", async () => {
+    const search = async (sortOrder: string) => {
+      const res = await bridge.scim("POST", "/.search", { schemas: [SEARCH_REQUEST], sortBy: "userName", sortOrder, attributes: ["userName", "displayName"] });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.totalResults).toBe(4);
+      return (res.body.Resources as any[]).map((r) => (r.userName ?? r.displayName) as string);
+    };
+    expect(await search("ascending")).toEqual(["abe@example.com", "no-title@example.com", "zed@example.com", "Sorted group"]);
+    expect(await search("descending")).toEqual(["Sorted group", "zed@example.com", "no-title@example.com", "abe@example.com"]);
+  });
+
+  it("still refuses a root search sorted by an attribute no resource type defines", async () => {
+    const res = await bridge.scim("POST", "/.search", { schemas: [SEARCH_REQUEST], sortBy: "shoeSize" });
+    expect(res.status, res.text).toBe(400);
+    expect(res.body.scimType).toBe("invalidValue");
+  });
+});
+
+describe("discovery (RFC 7644 §4)", () => {
+  const bridge = useBridge();
 
   it("serves /ServiceProviderConfig describing what the bridge supports", async () => {
     const res = await bridge.scim("GET", "/ServiceProviderConfig");
@@ -458,15 +503,13 @@ describe("discovery (RFC 7644 §4)", () => {
 });
 
 describe("audit trail and access log", () => {
-  let bridge: TestBridge;
+  const bridge = useBridge();
   let db: Database.Database;
-  beforeAll(async () => {
-    bridge = await startBridge();
-    db = new Database(bridge.dbFile, { readonly: true, fileMustExist: true });
+  beforeAll(() => {
+    db = openReadOnly(bridge);
   });
-  afterAll(async () => {
+  afterAll(() => {
     db.close();
-    await bridge.close();
   });
 
   const auditRows = (requestId: string) =>
@@ -539,16 +582,7 @@ describe("audit trail and access log", () => {
     const calls: { id: string; method: string; path: string; status: number; token?: string; authed: boolean }[] = [];
     const call = async (method: string, path: string, body: unknown, token: string | undefined, status: number) => {
       const id = `log-${randomUUID()}`;
-      const res = await fetch(`${bridge.baseUrl}${path}`, {
-        method,
-        headers: {
-          "X-Request-Id": id,
-          ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
-          ...(body === undefined ? {} : { "Content-Type": "application/scim+json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      await res.arrayBuffer();
+      const res = await bridge.scim(method, path, body, { "X-Request-Id": id, Authorization: token === undefined ? null : `Bearer ${token}` });
       expect(res.status).toBe(status);
       calls.push({ id, method, path: `/scim/v2${path.split("?")[0]!}`, status, authed: token === SCIM_TOKEN });
     };

@@ -26,7 +26,11 @@ export interface TestBridge {
   readonly dir: string;
   readonly dbFile: string;
   readonly logLines: string[];
-  scim(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ScimResult>;
+  /**
+   * A request with the SCIM token. A string body is sent as is (raw bytes), anything else as JSON.
+   * `headers` override the defaults; a header set to null is not sent (e.g. `{ Authorization: null }`).
+   */
+  scim(method: string, path: string, body?: unknown, headers?: Record<string, string | null>): Promise<ScimResult>;
   close(): Promise<void>;
 }
 
@@ -58,13 +62,14 @@ export async function startBridge(env: Record<string, string> = {}): Promise<Tes
     dbFile,
     logLines,
     async scim(method, path, body, headers = {}) {
+      const merged: Record<string, string | null> = {
+        Authorization: `Bearer ${SCIM_TOKEN}`,
+        ...(body === undefined ? {} : { "Content-Type": "application/scim+json" }),
+        ...headers,
+      };
       const res = await fetch(`${baseUrl}${path}`, {
         method,
-        headers: {
-          Authorization: `Bearer ${SCIM_TOKEN}`,
-          ...(body === undefined ? {} : { "Content-Type": "application/scim+json" }),
-          ...headers,
-        },
+        headers: Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== null)),
         ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
       });
       const text = await res.text();

@@ -27,6 +27,21 @@ export function filterToSql(filter: Filter, resource: ResourceSchema): SqlWhere 
   return { where: f.sql, params: [...f.params] };
 }
 
+/**
+ * A value filter over one member of a group (`members[display sw "B"]`, RFC 7644 §3.5.2.2), as SQL
+ * over `users mu`: the bridge removes such members with one query instead of loading the group.
+ */
+export function memberFilterSql(filter: Filter): SqlWhere {
+  try {
+    const f = elementSql(filter, groupMembers);
+    return { where: f.sql, params: [...f.params] };
+  } catch (e: unknown) {
+    // The filter came in a PATCH path, so a refused one is that path's error (RFC 7644 §3.12).
+    if (e instanceof BridgeError && e.code === "invalidFilter") throw new BridgeError("invalidPath", e.message, { cause: e });
+    throw e;
+  }
+}
+
 interface Frag {
   readonly sql: string;
   readonly params: readonly unknown[];
