@@ -10,6 +10,7 @@ import { systemClock } from "../src/clock.js";
 import { AuditLog } from "../src/db/audit.js";
 import { fold, openDatabase } from "../src/db/database.js";
 import { Directory } from "../src/db/directory.js";
+import { JobQueue } from "../src/db/jobs.js";
 import { TokenStore } from "../src/db/tokens.js";
 import { createApp } from "../src/http/app.js";
 import { createLogger } from "../src/log.js";
@@ -60,7 +61,8 @@ async function main(): Promise<void> {
   // Logs go to stdout, which the bench discards: the cost of writing them is still paid.
   const log = createLogger("info");
   const app = createApp({
-    deps: { directory, audit: new AuditLog(db, systemClock) },
+    // Jobs are queued as in production (the SCIM write pays for it); no worker drains them here.
+    deps: { directory, audit: new AuditLog(db, systemClock), jobs: new JobQueue(db, systemClock, { maxAttempts: 8, backoffBaseMs: 5000, maxDelayMs: 3_600_000 }) },
     verifier: new TokenVerifier(new TokenStore(db, systemClock), [staticToken("bench", "scim", token)]),
     log,
     maxBodyBytes: 1024 * 1024,

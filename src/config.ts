@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { appSchema, checkRules, defaultApps, defaultRules, provisioningSchema, ruleSchema } from "./provisioning/config-schema.js";
 
 const LOG_LEVELS = ["error", "warn", "info", "http", "verbose", "debug", "silly"] as const;
 
@@ -26,8 +27,41 @@ const configSchema = z
     trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]).default(false),
     /** Largest accepted request body (bytes). Okta and Entra send a few KiB; 1 MiB leaves room for big groups. */
     maxBodyBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /** Target apps; without this key the embedded default (HaloPSA with admin and agent roles) applies. */
+    apps: z.array(appSchema).optional(),
+    /** Group → app + role rules; defaults only apply together with the default apps. */
+    rules: z.array(ruleSchema).optional(),
+    provisioning: provisioningSchema.default(provisioningSchema.parse({})),
+    /** The HaloPSA instance. Without a url the bridge starts its built-in simulator on loopback. */
+    halopsa: z
+      .object({
+        url: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, "")).optional(),
+        /** Hosted Halo's separate auth server; self-hosted instances use {url}/auth. */
+        authUrl: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, "")).optional(),
+        tenant: z.string().min(1).optional(),
+        clientId: z.string().min(1).optional(),
+        clientSecret: z.string().min(1).optional(),
+        scope: z.string().min(1).default("all"),
+        /** HaloPSA licence type numbers by the names rules use (HaloPSA does not publish its numbering). */
+        licenceTypes: z.record(z.string(), z.number().int()).default({}),
+        /** Client-side budget under hosted Halo's 300 requests per rolling 5 minutes; null turns it off. */
+        rateLimit: z
+          .object({ requests: z.number().int().positive(), windowSeconds: z.number().positive() })
+          .strict()
+          .nullable()
+          .default({ requests: 270, windowSeconds: 300 }),
+        timeoutSeconds: z.number().positive().default(30),
+      })
+      .strict()
+      .default({ scope: "all", licenceTypes: {}, rateLimit: { requests: 270, windowSeconds: 300 }, timeoutSeconds: 30 }),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    checkRules(c.apps ?? defaultApps, c.rules ?? (c.apps ? [] : defaultRules), ctx);
+    if (c.halopsa.url !== undefined && (c.halopsa.clientId === undefined || c.halopsa.clientSecret === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["halopsa", "clientId"], message: "HALOPSA_URL needs HALOPSA_CLIENT_ID and HALOPSA_CLIENT_SECRET" });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -36,8 +70,8 @@ export function configJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(configSchema, { io: "input" }) as Record<string, unknown>;
 }
 
-/** Environment variable → config key. */
-const ENV_KEYS: Record<string, keyof Config> = {
+/** Environment variable → config key (a dotted key names a nested one). */
+const ENV_KEYS: Record<string, string> = {
   PORT: "port",
   HOST: "host",
   SCIM_BRIDGE_DB: "database",
@@ -47,7 +81,17 @@ const ENV_KEYS: Record<string, keyof Config> = {
   LOG_LEVEL: "logLevel",
   SCIM_BRIDGE_TRUST_PROXY: "trustProxy",
   SCIM_BRIDGE_MAX_BODY_BYTES: "maxBodyBytes",
+  HALOPSA_URL: "halopsa.url",
+  HALOPSA_AUTH_URL: "halopsa.authUrl",
+  HALOPSA_TENANT: "halopsa.tenant",
+  HALOPSA_CLIENT_ID: "halopsa.clientId",
+  HALOPSA_CLIENT_SECRET: "halopsa.clientSecret",
 };
+
+/** The apps and rules in force: the configured ones, else the embedded default. */
+export function appsAndRules(config: Config): { apps: NonNullable<Config["apps"]>; rules: NonNullable<Config["rules"]> } {
+  return { apps: config.apps ?? defaultApps, rules: config.rules ?? (config.apps ? [] : defaultRules) };
+}
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -84,20 +128,30 @@ function readConfigFile(file: string): Record<string, unknown> {
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
   const file = env["SCIM_BRIDGE_CONFIG"];
   const raw: Record<string, unknown> = file ? readConfigFile(file) : {};
-  const source = new Map<string, string>(Object.keys(raw).map((k) => [k, `${k} (in ${file})`]));
+  const fromEnv = new Map<string, string>();
   for (const [name, key] of Object.entries(ENV_KEYS)) {
     const value = env[name];
     if (value === undefined || value === "") continue;
-    raw[key] = key === "trustProxy" ? parseTrustProxy(value) : value;
-    source.set(key, name);
+    const [head, tail] = key.split(".") as [string, string | undefined];
+    if (tail === undefined) {
+      raw[head] = key === "trustProxy" ? parseTrustProxy(value) : value;
+    } else {
+      const nested = raw[head];
+      raw[head] = { ...(typeof nested === "object" && nested !== null ? nested : {}), [tail]: value };
+    }
+    fromEnv.set(key, name);
   }
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const key = issue.path.length > 0 ? String(issue.path[0]) : "";
-      const unknown = issue.code === "unrecognized_keys" ? issue.keys.map((k) => source.get(k) ?? k).join(", ") : "";
-      const name = unknown || source.get(key) || key || "config";
-      return `  ${name}: ${issue.code === "unrecognized_keys" ? "unknown key" : issue.message}`;
+    const lines = parsed.error.issues.flatMap((issue) => {
+      const keys = issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      return keys.map((path) => {
+        const dotted = path.map(String).join(".");
+        // rules[1].role, halopsa.url: as the key is written in the file
+        const written = path.map((p, n) => (typeof p === "number" ? `[${p}]` : `${n > 0 ? "." : ""}${String(p)}`)).join("") || "config";
+        const name = fromEnv.get(dotted) ?? (file ? `${written} (in ${file})` : written);
+        return `  ${name}: ${issue.code === "unrecognized_keys" ? "unknown key" : issue.message}`;
+      });
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }

@@ -1,6 +1,6 @@
 /**
  * The one error type of the bridge. Domain code throws a BridgeError with a code;
- * the HTTP edge (scim/scim-error.ts for SCIM routes) turns the code into a wire body.
+ * the HTTP edge (scim/protocol.ts for SCIM, admin/problem.ts for the admin API) turns the code into a wire body.
  * Codes are a closed set so every caller and every mapping stays exhaustive.
  */
 export type ErrorCode =

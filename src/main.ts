@@ -1,12 +1,25 @@
 /**
- * Composition root: config → logger → database → stores → HTTP server. The only module that
- * wires concrete parts together.
+ * Composition root: config → logger → database → stores → connectors → worker, reconciler and
+ * HTTP server; graceful shutdown. The only module that wires concrete parts together.
  */
+import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
+import { hostname } from "node:os";
+import { HaloPsaClient } from "./apps/halopsa/client.js";
+import { createConnectors } from "./apps/registry.js";
+import { DirectorySnapshots } from "./db/directory-snapshots.js";
+import { DriftStore } from "./db/drift.js";
+import { IdentityMap } from "./db/identity-map.js";
+import { JobQueue } from "./db/jobs.js";
+import { startHaloPsaSimulator, type HaloPsaSimulator } from "./dev/halopsa-simulator.js";
+import type { AppConfig, Rule } from "./provisioning/config-schema.js";
+import { Reconciler } from "./provisioning/reconcile.js";
+import type { ProvisioningDeps } from "./provisioning/sync-user.js";
+import { Worker } from "./provisioning/worker.js";
 import { TokenVerifier } from "./auth/tokens.js";
 import { ensureInitialTokens, staticTokensOf, type FirstStartTokens } from "./bootstrap.js";
 import { systemClock } from "./clock.js";
-import { ConfigError, loadConfig, type Config } from "./config.js";
+import { appsAndRules, ConfigError, loadConfig, type Config } from "./config.js";
 import { AuditLog } from "./db/audit.js";
 import { openDatabase, type Db } from "./db/database.js";
 import { Directory } from "./db/directory.js";
@@ -22,7 +35,42 @@ export interface Running {
   readonly log: Logger;
   readonly url: string;
   readonly firstStartTokens: FirstStartTokens | undefined;
+  readonly jobs: JobQueue;
+  readonly worker: Worker;
+  readonly reconciler: Reconciler;
+  /** The built-in HaloPSA simulator, when no HALOPSA_URL is configured. */
+  readonly haloPsaSimulator: HaloPsaSimulator | undefined;
+  /** Rules in force, for the banner. */
+  readonly rules: readonly Rule[];
   close(): Promise<void>;
+}
+
+/**
+ * The HaloPSA connection: the configured tenant, or, when none is configured, the built-in
+ * simulator on loopback so a newcomer sees agents appear without a HaloPSA instance.
+ */
+async function haloPsaConnection(config: Config, apps: readonly AppConfig[], log: Logger) {
+  if (!apps.some((a) => a.type === "halopsa")) return undefined;
+  const h = config.halopsa;
+  let simulator: HaloPsaSimulator | undefined;
+  let target = { baseUrl: h.url, clientId: h.clientId, clientSecret: h.clientSecret };
+  if (h.url === undefined) {
+    simulator = await startHaloPsaSimulator({ host: "127.0.0.1" });
+    target = { baseUrl: simulator.url, clientId: simulator.clientId, clientSecret: simulator.clientSecret };
+    log.warn("HaloPSA: no HALOPSA_URL configured, using the built-in HaloPSA simulator (agents live in memory only)", { simulatorUrl: simulator.url });
+  }
+  const client = new HaloPsaClient({
+    baseUrl: target.baseUrl!,
+    ...(h.authUrl === undefined ? {} : { authUrl: h.authUrl }),
+    ...(h.tenant === undefined ? {} : { tenant: h.tenant }),
+    clientId: target.clientId!,
+    clientSecret: target.clientSecret!,
+    scope: h.scope,
+    log,
+    timeoutMs: h.timeoutSeconds * 1000,
+    rateLimit: h.rateLimit === null ? null : { requests: h.rateLimit.requests, windowMs: h.rateLimit.windowSeconds * 1000 },
+  });
+  return { client, simulator, licenceTypes: h.licenceTypes };
 }
 
 /** Starts the bridge; used by the CLI entry below and by tests (which pass their own config). */
@@ -32,13 +80,38 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   const tokens = new TokenStore(db, clock);
   const statics = staticTokensOf(config);
   const firstStartTokens = ensureInitialTokens(tokens, statics);
+  const audit = new AuditLog(db, clock);
+  const p = config.provisioning;
+  const jobs = new JobQueue(db, clock, { maxAttempts: p.maxAttempts, backoffBaseMs: p.backoffBaseSeconds * 1000, maxDelayMs: p.maxBackoffSeconds * 1000 });
+  const { apps, rules } = appsAndRules(config);
+  const halo = await haloPsaConnection(config, apps, log);
+  const provisioning: ProvisioningDeps = {
+    db,
+    directory: new DirectorySnapshots(db),
+    accounts: new IdentityMap(db, clock),
+    audit,
+    connectors: createConnectors(apps, { log, haloPsa: halo }),
+    apps,
+    rules,
+    log,
+  };
+  const worker = new Worker(provisioning, jobs, log, {
+    id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    concurrency: p.workerConcurrency,
+    leaseMs: p.leaseSeconds * 1000,
+    idleMs: 5000,
+  });
+  jobs.subscribe(() => worker.notify());
+  const drift = new DriftStore(db, clock);
+  const reconciler = new Reconciler(provisioning, jobs, drift);
   const app = createApp({
-    deps: { directory: new Directory(db, clock), audit: new AuditLog(db, clock) },
+    deps: { directory: new Directory(db, clock), audit, jobs },
     verifier: new TokenVerifier(tokens, statics),
     log,
     maxBodyBytes: config.maxBodyBytes,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
+    admin: { provisioning, jobs, drift, reconciler, clock },
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -47,25 +120,34 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   // Okta and Entra give up after 60 s; never hold a connection longer than that.
   server.requestTimeout = 60_000;
   server.headersTimeout = 30_000;
+  // Jobs left by a previous run (even one killed mid-job) start now.
+  worker.start();
+  reconciler.start(p.reconcileIntervalMinutes * 60_000);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const url = config.publicUrl ?? `http://${host}:${port}`;
-  log.info("scim-bridge listening", { url, scimBase: `${url}${SCIM_BASE}`, database: config.database });
+  log.info("scim-bridge listening", { url, scimBase: `${url}${SCIM_BASE}`, database: config.database, apps: apps.map((a) => `${a.name} (${a.type}, ${a.mode})`) });
   return {
     server,
     db,
     log,
     url,
     firstStartTokens,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => {
-          db.close();
-          resolve();
-        });
-        server.closeIdleConnections();
-      }),
+    jobs,
+    worker,
+    reconciler,
+    haloPsaSimulator: halo?.simulator,
+    rules,
+    close: async () => {
+      reconciler.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      await worker.stop();
+      await halo?.simulator?.close();
+      db.close();
+    },
   };
 }
 
@@ -75,12 +157,19 @@ function banner(r: Running): string {
     "  scim-bridge is running",
     `  SCIM base URL (Okta "Base URL", Entra "Tenant URL"): ${r.url}${SCIM_BASE}`,
   ];
+  if (r.haloPsaSimulator) {
+    lines.push(`  HaloPSA: SIMULATED at ${r.haloPsaSimulator.url} (set HALOPSA_URL, HALOPSA_CLIENT_ID, HALOPSA_CLIENT_SECRET for a real tenant)`);
+  }
+  for (const rule of r.rules) {
+    const group = "displayName" in rule.group ? `'${rule.group.displayName}'` : "id" in rule.group ? `id ${rule.group.id}` : `externalId ${rule.group.externalId}`;
+    lines.push(`  Rule: members of group ${group} → ${rule.app} ${rule.role}`);
+  }
   if (r.firstStartTokens) {
     lines.push(
       "",
       "  First start: these tokens are shown once and stored only as hashes.",
       `  SCIM token  (paste into the IdP as the bearer token / secret token): ${r.firstStartTokens.scim}`,
-      `  Admin token (admin API and web page):                               ${r.firstStartTokens.admin}`,
+      `  Admin token (admin API /admin/api):                                 ${r.firstStartTokens.admin}`,
     );
   } else {
     lines.push("  Create a token with: npm run -s cli -- token create --scope scim --name okta");

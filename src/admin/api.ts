@@ -44,6 +44,7 @@ type Handler = (req: Request, res: Response) => void | Promise<void>;
 export function adminApi(o: AdminApiOptions): Router {
   const router = express.Router();
   router.use(o.authenticate);
+  router.use(express.json({ limit: "64kb" }));
   const { provisioning: deps } = o;
   const get = (path: string, h: Handler) => router.get(path, h);
   const post = (path: string, h: Handler) => router.post(path, h);
@@ -117,6 +118,9 @@ export function adminApi(o: AdminApiOptions): Router {
   router.use((req, res) => sendProblem(res, 404, "Not Found", `No such endpoint ${req.method} /admin/api${req.path}`));
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (isBridgeError(err)) return sendBridgeProblem(res, err);
+    // body-parser's own errors (malformed JSON, too large) carry their 4xx status.
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === "number" && status >= 400 && status < 500) return sendProblem(res, status, "Bad Request", (err as Error).message);
     o.log.error("admin request failed", { requestId: req.requestId, error: err });
     sendProblem(res, 500, "Internal Server Error", `quote request id ${req.requestId} when reporting it`);
   });

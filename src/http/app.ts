@@ -1,10 +1,12 @@
 /**
- * The HTTP application: request ids and access log, health probes, and the SCIM API.
+ * The HTTP application: request ids and access log, health probes, the SCIM API and the admin API.
  */
 import express, { type Express } from "express";
 import { bearerAuth } from "../auth/bearer.js";
 import type { TokenVerifier } from "../auth/tokens.js";
 import type { Logger } from "../log.js";
+import { adminApi, type AdminApiOptions } from "../admin/api.js";
+import { denyProblem } from "../admin/problem.js";
 import type { ScimDeps } from "../scim/deps.js";
 import { denyScim, SCIM_BASE, scimRouter } from "../scim/router.js";
 import { requestLog } from "./request-log.js";
@@ -16,6 +18,8 @@ export interface AppOptions {
   readonly maxBodyBytes: number;
   readonly publicUrl: string | undefined;
   readonly trustProxy: boolean | number | string;
+  /** The admin API's dependencies; omitted by the benchmark server, which serves SCIM only. */
+  readonly admin?: Omit<AdminApiOptions, "authenticate" | "log">;
 }
 
 export function createApp(o: AppOptions): Express {
@@ -36,5 +40,8 @@ export function createApp(o: AppOptions): Express {
     SCIM_BASE,
     scimRouter({ deps: o.deps, log: o.log, maxBodyBytes: o.maxBodyBytes, publicUrl: o.publicUrl, authenticate: auth("scim", denyScim) }),
   );
+  if (o.admin) {
+    app.use("/admin/api", adminApi({ ...o.admin, log: o.log, authenticate: auth("admin", denyProblem) }));
+  }
   return app;
 }

@@ -94,10 +94,10 @@ export function wantedAccess(
   return out;
 }
 
-/** "admin because member of 'HaloPSA Admins' (rule 1)"; also names the lesser grants. */
+/** "admin because member of 'HaloPSA Admins' (rules[0])"; also names the lesser grants. */
 export function explain(w: WantedAccess): string {
   const [first, ...rest] = w.reasons;
   if (!first) return w.role;
-  const more = rest.length ? `; also ${rest.map((r) => `${r.role} via '${r.group}' (rule ${r.rule + 1})`).join(", ")}` : "";
-  return `${w.role} because member of '${first.group}' (rule ${first.rule + 1})${more}`;
+  const more = rest.length ? `; also ${rest.map((r) => `${r.role} via '${r.group}' (rules[${r.rule}])`).join(", ")}` : "";
+  return `${w.role} because member of '${first.group}' (rules[${first.rule}])${more}`;
 }

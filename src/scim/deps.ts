@@ -3,9 +3,15 @@ import type { AuditEvent, AuditLog } from "../db/audit.js";
 import type { Directory } from "../db/directory.js";
 import type { RequestContext } from "./protocol.js";
 
+/** Where directory changes queue provisioning work: in the same transaction as the change. */
+export interface ProvisioningQueue {
+  enqueueUsers(userIds: Iterable<string>, requestId: string | null): void;
+}
+
 export interface ScimDeps {
   readonly directory: Directory;
   readonly audit: AuditLog;
+  readonly jobs: ProvisioningQueue;
 }
 
 export function auditEvent(

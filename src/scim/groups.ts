@@ -58,6 +58,7 @@ export function createGroup(deps: ScimDeps, req: ScimRequest): ScimResponse {
     const created = deps.directory.insertGroup(attributes);
     deps.directory.addMembers(created.pk, memberIds);
     deps.audit.append(auditEvent(req.context, "group.create", "Group", created.id, undefined, { ...attributes, members: memberIds }));
+    deps.jobs.enqueueUsers(memberIds, req.context.requestId);
     return created;
   });
   return {
@@ -79,6 +80,8 @@ export function replaceGroup(deps: ScimDeps, req: ScimRequest, id: string): Scim
     deps.audit.append(
       auditEvent(req.context, "group.replace", "Group", id, { ...before.attributes, memberCount: removed.length }, { ...attributes, members: memberIds }),
     );
+    // Rules may name the group by displayName or externalId, so every member old and new is re-planned.
+    deps.jobs.enqueueUsers([...removed, ...memberIds], req.context.requestId);
     return after;
   });
   return { status: 200, body: renderResource(groups, deps, row, req.context, projection), headers: { ETag: etagOf(row.version) } };
@@ -109,6 +112,10 @@ export function patchGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimRe
         { ...(attributesChanged ? attributes : {}), membersAdded: added, membersRemoved: removed },
       ),
     );
+    // Only the members whose membership changed are re-planned (so the cost does not grow with the
+    // group), unless the group itself changed: a rename can match or unmatch a rule for everyone.
+    const affected = attributesChanged ? [...deps.directory.memberIdsOf(before.pk), ...removed] : [...added, ...removed];
+    deps.jobs.enqueueUsers(affected, req.context.requestId);
     return after;
   });
   const etag = etagOf(row.version);
@@ -164,6 +171,7 @@ export function deleteGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimR
     const memberIds = deps.directory.memberIdsOf(before.pk);
     deps.directory.deleteGroup(before.pk);
     deps.audit.append(auditEvent(req.context, "group.delete", "Group", id, { ...before.attributes, members: memberIds }, undefined));
+    deps.jobs.enqueueUsers(memberIds, req.context.requestId);
   });
   return { status: 204 };
 }

@@ -49,6 +49,7 @@ export function createUser(deps: ScimDeps, req: ScimRequest): ScimResponse {
   const row = deps.directory.write(() => {
     const created = deps.directory.insertUser(attributes);
     deps.audit.append(auditEvent(req.context, "user.create", "User", created.id, undefined, created.attributes));
+    deps.jobs.enqueueUsers([created.id], req.context.requestId);
     return created;
   });
   const body = renderResource(users, deps, row, req.context, projection);
@@ -64,6 +65,7 @@ export function replaceUser(deps: ScimDeps, req: ScimRequest, id: string): ScimR
     checkIfMatch(users, req, before);
     const after = deps.directory.replaceUser(before.pk, attributes);
     deps.audit.append(auditEvent(req.context, "user.replace", "User", id, before.attributes, after.attributes));
+    deps.jobs.enqueueUsers([id], req.context.requestId);
     return after;
   });
   return { status: 200, body: renderResource(users, deps, row, req.context, projection), headers: { ETag: etagOf(row.version) } };
@@ -81,6 +83,7 @@ export function patchUser(deps: ScimDeps, req: ScimRequest, id: string): ScimRes
     if (JSON.stringify(attributes) === JSON.stringify(before.attributes)) return before;
     const after = deps.directory.replaceUser(before.pk, attributes);
     deps.audit.append(auditEvent(req.context, "user.patch", "User", id, before.attributes, after.attributes));
+    deps.jobs.enqueueUsers([id], req.context.requestId);
     return after;
   });
   // RFC 7644 §3.5.2: 200 with the resource (shaped by `attributes` when given).
@@ -93,6 +96,8 @@ export function deleteUser(deps: ScimDeps, req: ScimRequest, id: string): ScimRe
     checkIfMatch(users, req, before);
     const leftGroups = deps.directory.deleteUser(before.pk);
     deps.audit.append(auditEvent(req.context, "user.delete", "User", id, { ...before.attributes, groups: leftGroups }, undefined));
+    // The user is gone from the directory, but its app accounts are not: the job deprovisions them.
+    deps.jobs.enqueueUsers([id], req.context.requestId);
   });
   return { status: 204 };
 }

@@ -24,7 +24,7 @@ describe("rules", () => {
   it("grants the role of the matching rule with the role's default settings, matching displayName case-insensitively", () => {
     const [w] = wantedAccess(user(), [group("haloPSA agents")], defaultApps, rules);
     expect(w).toMatchObject({ app: "halopsa", role: "agent", settings: { haloRoles: ["Agent"], teams: ["1st Line"] } });
-    expect(explain(w!)).toBe("agent because member of 'haloPSA agents' (rule 1)");
+    expect(explain(w!)).toBe("agent because member of 'haloPSA agents' (rules[0])");
   });
 
   it("lets the role declared first win when several rules grant the same app, and explains both", () => {
@@ -32,7 +32,7 @@ describe("rules", () => {
     expect(w!.role).toBe("admin");
     // The winning rule's settings override the role's defaults.
     expect(w!.settings).toEqual({ haloRoles: ["Administrator"], teams: ["Escalations"] });
-    expect(explain(w!)).toBe("admin because member of 'Admins (externalId match)' (rule 2); also agent via 'HaloPSA Agents' (rule 1)");
+    expect(explain(w!)).toBe("admin because member of 'Admins (externalId match)' (rules[1]); also agent via 'HaloPSA Agents' (rules[0])");
   });
 
   it("grants nothing to an inactive user, whatever the groups", () => {

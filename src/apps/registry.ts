@@ -1,0 +1,39 @@
+/**
+ * Builds one connector per configured app. Adding an app type is adding a connector and a case here.
+ */
+import type { Logger } from "../log.js";
+import type { AppConfig } from "../provisioning/config-schema.js";
+import type { Connector } from "./connector.js";
+import type { HaloPsaClient } from "./halopsa/client.js";
+import { HaloPsaConnector } from "./halopsa/connector.js";
+
+export interface ConnectorDeps {
+  readonly log: Logger;
+  /** The HaloPSA client, when any app is of type halopsa. */
+  readonly haloPsa?: { readonly client: HaloPsaClient; readonly licenceTypes: Readonly<Record<string, number>> } | undefined;
+}
+
+export function createConnectors(apps: readonly AppConfig[], deps: ConnectorDeps): Map<string, Connector> {
+  const connectors = new Map<string, Connector>();
+  for (const app of apps) {
+    switch (app.type) {
+      case "halopsa": {
+        if (!deps.haloPsa) throw new Error(`app "${app.name}" needs a HaloPSA connection`);
+        connectors.set(
+          app.name,
+          new HaloPsaConnector({
+            app: app.name,
+            client: deps.haloPsa.client,
+            roles: Object.fromEntries(app.roles.map((r) => [r.name, { haloRoles: r.haloRoles ?? [] }])),
+            reassignTicketsTo: app.reassignTicketsTo,
+            ssoEmailMustMatch: app.ssoEmailMustMatch,
+            licenceTypes: deps.haloPsa.licenceTypes,
+            log: deps.log,
+          }),
+        );
+        break;
+      }
+    }
+  }
+  return connectors;
+}
