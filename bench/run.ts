@@ -1,152 +1,34 @@
 /**
- * `npm run bench`: SCIM server throughput and latency on loopback, in one run.
- * Seeds 10,000 users, a 10-member and a 10,000-member group in a child process, drives it with
- * autocannon, prints a table and writes bench/results/scim.json. Not a test: it reports figures
- * and whether the targets of the SCIM issue hold.
+ * `npm run bench`: every benchmark in one run (or one: `npm run bench -- scim|provisioning`).
+ * Prints a table per benchmark and writes bench/results/<name>.json. Not a test: it measures.
  */
-import { fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
-import type { BenchServerReady } from "./server.js";
+import { runProvisioningBench } from "./provisioning.js";
+import type { BenchReport } from "./report.js";
+import { runScimBench } from "./scim.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const DURATION_S = Number(process.env["BENCH_SECONDS"] ?? 6);
-const TOKEN = "bench-token-0123456789abcdefghij";
-
-interface Row {
-  scenario: string;
-  connections: number;
-  requests: number;
-  reqPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-  errors: number;
-}
-
-type SetupRequest = (request: autocannon.Request) => autocannon.Request;
-
-async function load(scenario: string, url: string, connections: number, setupRequest: SetupRequest): Promise<Row> {
-  const result = await autocannon({
-    url,
-    connections,
-    duration: DURATION_S,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/scim+json" },
-    requests: [{ setupRequest }],
-  });
-  return {
-    scenario,
-    connections,
-    requests: result.requests.total,
-    reqPerSec: Math.round(result.requests.average),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
-}
-
-function randomUser(n: number): string {
-  return `user${Math.floor(Math.random() * n)}@example.com`;
-}
+const benches: Record<string, () => Promise<BenchReport>> = { scim: runScimBench, provisioning: runProvisioningBench };
+const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "results");
 
 async function main(): Promise<void> {
-  const child = fork(join(here, "server.js"), [], {
-    env: { ...process.env, BENCH_TOKEN: TOKEN, BENCH_USERS: "10000" },
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
-  const ready = await new Promise<BenchServerReady>((resolve) => child.once("message", (m) => resolve(m as BenchServerReady)));
-  const scim = `http://127.0.0.1:${ready.port}/scim/v2`;
-  const users = ready.userIds.length;
-  let created = 0;
-  let flip = 0;
-  const memberPatch =
-    (groupId: string): SetupRequest =>
-    (req) => {
-      // Alternate add and remove of one member drawn from users outside the first 10,000... or inside:
-      // both are single-row changes, which is what the target compares.
-      const id = ready.userIds[Math.floor(Math.random() * users)]!;
-      const op = flip++ % 2 === 0 ? { op: "add", path: "members", value: [{ value: id }] } : { op: "remove", path: `members[value eq "${id}"]` };
-      return {
-        ...req,
-        method: "PATCH",
-        path: `/scim/v2/Groups/${groupId}`,
-        body: JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [op] }),
-      };
-    };
-
-  const rows: Row[] = [];
-  rows.push(
-    await load("bare express + SQLite lookup (ceiling)", `http://127.0.0.1:${ready.barePort}`, 10, (req) => ({
-      ...req,
-      path: `/bare/users?userName=${encodeURIComponent(randomUser(users))}`,
-    })),
-  );
-  rows.push(
-    await load("GET /Users?filter=userName eq", scim, 10, (req) => ({
-      ...req,
-      path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${randomUser(users)}"`)}`,
-    })),
-  );
-  rows.push(
-    await load("GET /Users page of 100", scim, 20, (req) => ({
-      ...req,
-      path: `/scim/v2/Users?startIndex=${1 + Math.floor(Math.random() * (users - 100))}&count=100`,
-    })),
-  );
-  rows.push(
-    await load("POST /Users", scim, 10, (req) => ({
-      ...req,
-      method: "POST",
-      path: "/scim/v2/Users",
-      body: JSON.stringify({
-        schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        userName: `new${created++}-${Date.now()}@example.com`,
-        name: { givenName: "New", familyName: "User" },
-        emails: [{ value: `new${created}@example.com`, type: "work", primary: true }],
-        active: true,
-      }),
-    })),
-  );
-  rows.push(await load("PATCH member, 10-member group", scim, 10, memberPatch(ready.smallGroupId)));
-  rows.push(await load("PATCH member, 10,000-member group", scim, 10, memberPatch(ready.bigGroupId)));
-
-  child.send("memory");
-  const memory = await new Promise<{ rss: number }>((resolve) => child.once("message", (m) => resolve(m as { rss: number })));
-  child.send("stop");
-
-  const byName = (s: string) => rows.find((r) => r.scenario.startsWith(s))!;
-  const bareRate = byName("bare").reqPerSec;
-  const eqRate = byName("GET /Users?filter").reqPerSec;
-  const page = byName("GET /Users page");
-  const small = byName("PATCH member, 10-");
-  const big = byName("PATCH member, 10,000");
-  const targets = [
-    { target: "userName eq ≥ 60% of bare ceiling", value: `${Math.round((eqRate / bareRate) * 100)}%`, pass: eqRate >= 0.6 * bareRate },
-    { target: "page of 100 p99 ≤ 100 ms (20 connections)", value: `${page.p99Ms} ms`, pass: page.p99Ms <= 100 },
-    {
-      target: "member PATCH big/small p99 ≤ 1.5×",
-      value: `${(big.p99Ms / Math.max(small.p99Ms, 1)).toFixed(2)}× (req/s ${big.reqPerSec} vs ${small.reqPerSec})`,
-      pass: big.p99Ms <= 1.5 * Math.max(small.p99Ms, 1) && big.reqPerSec >= small.reqPerSec / 1.5,
-    },
-  ];
-
-  console.log(`\nSeeded ${users} users + groups of 10 and 10,000 in ${Math.round(ready.seedMs)} ms; ${DURATION_S} s per scenario; server RSS ${Math.round(memory.rss / 2 ** 20)} MiB\n`);
-  console.table(rows);
-  console.table(targets);
-  const out = join(here, "..", "..", "bench", "results", "scim.json");
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(
-    out,
-    `${JSON.stringify({ at: new Date().toISOString(), node: process.version, durationSeconds: DURATION_S, seedMs: ready.seedMs, serverRssBytes: memory.rss, rows, targets }, null, 2)}\n`,
-  );
-  console.log(`\nWrote ${out}`);
-  // Errors in the load itself make the figures meaningless: fail loudly.
-  if (rows.some((r) => r.errors > 0 || r.non2xx > 0)) {
-    console.error("Some requests failed; see non2xx/errors above.");
-    process.exitCode = 1;
+  const only = process.argv[2];
+  if (only !== undefined && !(only in benches)) throw new Error(`unknown benchmark "${only}" (known: ${Object.keys(benches).join(", ")})`);
+  mkdirSync(resultsDir, { recursive: true });
+  for (const [name, run] of Object.entries(benches)) {
+    if (only !== undefined && only !== name) continue;
+    const report = await run();
+    console.log(`\n== ${name}: ${report.summary}\n`);
+    console.table(report.rows);
+    console.table(report.targets);
+    const file = join(resultsDir, `${name}.json`);
+    writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), ...report }, null, 2)}\n`);
+    console.log(`Wrote ${file}`);
+    if (report.failed) {
+      console.error(`${name}: some requests failed; the figures above are not valid.`);
+      process.exitCode = 1;
+    }
   }
 }
 

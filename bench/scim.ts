@@ -1,0 +1,144 @@
+/**
+ * SCIM server throughput and latency on loopback. Seeds 10,000 users, a 10-member and a
+ * 10,000-member group in a child process, drives it with autocannon, and checks the targets of
+ * the SCIM issue against a bare express + SQLite ceiling measured in the same run.
+ */
+import { fork } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import type { BenchReport } from "./report.js";
+import type { BenchServerReady } from "./server.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DURATION_S = Number(process.env["BENCH_SECONDS"] ?? 6);
+const TOKEN = "bench-token-0123456789abcdefghij";
+
+type Row = {
+  scenario: string;
+  connections: number;
+  requests: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+};
+
+type SetupRequest = (request: autocannon.Request) => autocannon.Request;
+
+async function load(scenario: string, url: string, connections: number, setupRequest: SetupRequest): Promise<Row> {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: DURATION_S,
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/scim+json" },
+    requests: [{ setupRequest }],
+  });
+  return {
+    scenario,
+    connections,
+    requests: result.requests.total,
+    reqPerSec: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+function randomUser(n: number): string {
+  return `user${Math.floor(Math.random() * n)}@example.com`;
+}
+
+export async function runScimBench(): Promise<BenchReport> {
+  const child = fork(join(here, "server.js"), [], {
+    env: { ...process.env, BENCH_TOKEN: TOKEN, BENCH_USERS: "10000" },
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const ready = await new Promise<BenchServerReady>((resolve) => child.once("message", (m) => resolve(m as BenchServerReady)));
+  const scim = `http://127.0.0.1:${ready.port}/scim/v2`;
+  const users = ready.userIds.length;
+  let created = 0;
+  let flip = 0;
+  const memberPatch =
+    (groupId: string): SetupRequest =>
+    (req) => {
+      // Alternate add and remove of one member drawn from users outside the first 10,000... or inside:
+      // both are single-row changes, which is what the target compares.
+      const id = ready.userIds[Math.floor(Math.random() * users)]!;
+      const op = flip++ % 2 === 0 ? { op: "add", path: "members", value: [{ value: id }] } : { op: "remove", path: `members[value eq "${id}"]` };
+      return {
+        ...req,
+        method: "PATCH",
+        path: `/scim/v2/Groups/${groupId}`,
+        body: JSON.stringify({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [op] }),
+      };
+    };
+
+  const rows: Row[] = [];
+  rows.push(
+    await load("bare express + SQLite lookup (ceiling)", `http://127.0.0.1:${ready.barePort}`, 10, (req) => ({
+      ...req,
+      path: `/bare/users?userName=${encodeURIComponent(randomUser(users))}`,
+    })),
+  );
+  rows.push(
+    await load("GET /Users?filter=userName eq", scim, 10, (req) => ({
+      ...req,
+      path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${randomUser(users)}"`)}`,
+    })),
+  );
+  rows.push(
+    await load("GET /Users page of 100", scim, 20, (req) => ({
+      ...req,
+      path: `/scim/v2/Users?startIndex=${1 + Math.floor(Math.random() * (users - 100))}&count=100`,
+    })),
+  );
+  rows.push(
+    await load("POST /Users", scim, 10, (req) => ({
+      ...req,
+      method: "POST",
+      path: "/scim/v2/Users",
+      body: JSON.stringify({
+        schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        userName: `new${created++}-${Date.now()}@example.com`,
+        name: { givenName: "New", familyName: "User" },
+        emails: [{ value: `new${created}@example.com`, type: "work", primary: true }],
+        active: true,
+      }),
+    })),
+  );
+  rows.push(await load("PATCH member, 10-member group", scim, 10, memberPatch(ready.smallGroupId)));
+  rows.push(await load("PATCH member, 10,000-member group", scim, 10, memberPatch(ready.bigGroupId)));
+
+  child.send("memory");
+  const memory = await new Promise<{ rss: number }>((resolve) => child.once("message", (m) => resolve(m as { rss: number })));
+  child.send("stop");
+
+  const byName = (s: string) => rows.find((r) => r.scenario.startsWith(s))!;
+  const bareRate = byName("bare").reqPerSec;
+  const eqRate = byName("GET /Users?filter").reqPerSec;
+  const page = byName("GET /Users page");
+  const small = byName("PATCH member, 10-");
+  const big = byName("PATCH member, 10,000");
+  const targets = [
+    { target: "userName eq ≥ 60% of bare ceiling", value: `${Math.round((eqRate / bareRate) * 100)}%`, pass: eqRate >= 0.6 * bareRate },
+    { target: "page of 100 p99 ≤ 100 ms (20 connections)", value: `${page.p99Ms} ms`, pass: page.p99Ms <= 100 },
+    {
+      target: "member PATCH big/small p99 ≤ 1.5×",
+      value: `${(big.p99Ms / Math.max(small.p99Ms, 1)).toFixed(2)}× (req/s ${big.reqPerSec} vs ${small.reqPerSec})`,
+      pass: big.p99Ms <= 1.5 * Math.max(small.p99Ms, 1) && big.reqPerSec >= small.reqPerSec / 1.5,
+    },
+  ];
+
+  return {
+    name: "scim",
+    summary: `Seeded ${users} users + groups of 10 and 10,000 in ${Math.round(ready.seedMs)} ms; ${DURATION_S} s per scenario; server RSS ${Math.round(memory.rss / 2 ** 20)} MiB`,
+    rows,
+    targets,
+    extra: { node: process.version, durationSeconds: DURATION_S, seedMs: ready.seedMs, serverRssBytes: memory.rss },
+    // Errors in the load itself make the figures meaningless.
+    failed: rows.some((r) => r.errors > 0 || r.non2xx > 0),
+  };
+}
