@@ -14,6 +14,8 @@ import { JobQueue } from "./db/jobs.js";
 import { startHaloPsaSimulator, type HaloPsaSimulator } from "./dev/halopsa-simulator.js";
 import type { AppConfig, Rule } from "./provisioning/config-schema.js";
 import { Reconciler } from "./provisioning/reconcile.js";
+import { replanOnRulesChange } from "./provisioning/rules-change.js";
+import { BridgeState } from "./db/bridge-state.js";
 import type { ProvisioningDeps } from "./provisioning/sync-user.js";
 import { Worker } from "./provisioning/worker.js";
 import { TokenVerifier } from "./auth/tokens.js";
@@ -120,6 +122,8 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   // Okta and Entra give up after 60 s; never hold a connection longer than that.
   server.requestTimeout = 60_000;
   server.headersTimeout = 30_000;
+  const replanned = replanOnRulesChange(provisioning, jobs, new BridgeState(db, clock));
+  if (replanned > 0) log.info("apps or rules changed since the last start: re-planning every user", { users: replanned });
   // Jobs left by a previous run (even one killed mid-job) start now.
   worker.start();
   reconciler.start(p.reconcileIntervalMinutes * 60_000);

@@ -145,4 +145,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX drift_items_app ON drift_items(app);
     `,
   },
+  {
+    version: 3,
+    name: "bridge state",
+    sql: `
+      -- Small facts the bridge keeps between runs, e.g. the fingerprint of the rules it last applied.
+      CREATE TABLE bridge_state (
+        key        TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
