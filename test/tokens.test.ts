@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../src/cli.js";
-import { startBridge, type TestBridge } from "./support/bridge.js";
+import { ADMIN_TOKEN, SCIM_TOKEN, startBridge, type TestBridge } from "./support/bridge.js";
 import { expectScimError } from "./support/scim.js";
 
 /** GET /Users with `token` as the bearer token, or with no Authorization header at all. */
@@ -36,6 +36,19 @@ describe("tokens", () => {
       expect(wal.includes(secret)).toBe(false);
       expect(bridge.logLines.join("\n")).not.toContain(secret);
     }
+  });
+
+  it("keeps scopes apart: a SCIM token cannot call the admin API, an admin token can, and gets problem details when refused", async () => {
+    bridge = await startBridge();
+    const asScim = await fetch(`${bridge.running.url}/admin/api/jobs`, { headers: { Authorization: `Bearer ${SCIM_TOKEN}` } });
+    expect(asScim.status).toBe(403);
+    expect(asScim.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(await asScim.json()).toMatchObject({ status: 403, title: "Forbidden" });
+    const none = await fetch(`${bridge.running.url}/admin/api/jobs`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    const asAdmin = await fetch(`${bridge.running.url}/admin/api/jobs`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(asAdmin.status).toBe(200);
   });
 
   it("does not create first-start tokens when tokens come from the environment", async () => {
