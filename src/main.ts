@@ -11,6 +11,7 @@ import { DirectorySnapshots } from "./db/directory-snapshots.js";
 import { DriftStore } from "./db/drift.js";
 import { IdentityMap } from "./db/identity-map.js";
 import { JobQueue } from "./db/jobs.js";
+import { TaskStore } from "./db/tasks.js";
 import { startHaloPsaSimulator, type HaloPsaSimulator } from "./dev/halopsa-simulator.js";
 import type { AppConfig, Rule } from "./provisioning/config-schema.js";
 import { Reconciler } from "./provisioning/reconcile.js";
@@ -87,12 +88,14 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   const jobs = new JobQueue(db, clock, { maxAttempts: p.maxAttempts, backoffBaseMs: p.backoffBaseSeconds * 1000, maxDelayMs: p.maxBackoffSeconds * 1000 });
   const { apps, rules } = appsAndRules(config);
   const halo = await haloPsaConnection(config, apps, log);
+  const accounts = new IdentityMap(db, clock);
+  const tasks = new TaskStore(db, clock);
   const provisioning: ProvisioningDeps = {
     db,
     directory: new DirectorySnapshots(db),
-    accounts: new IdentityMap(db, clock),
+    accounts,
     audit,
-    connectors: createConnectors(apps, { log, haloPsa: halo }),
+    connectors: createConnectors(apps, { log, haloPsa: halo, manual: { db, tasks, accounts, clock } }),
     apps,
     rules,
     log,

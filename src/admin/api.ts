@@ -99,7 +99,7 @@ export function adminApi(o: AdminApiOptions): Router {
     const appName = String(req.params["app"]);
     const app = deps.apps.find((a) => a.name === appName);
     const connector = deps.connectors.get(appName);
-    if (!app || !connector?.readBack) throw new BridgeError("notFound", `app ${appName} has no seats report`);
+    if (app?.type !== "halopsa" || !connector?.readBack) throw new BridgeError("notFound", `app ${appName} has no seats report`);
     const remote = await connector.readBack();
     const cutoff = o.clock.now().getTime() - app.staleLoginDays * 86_400_000;
     const byBridge = new Set(deps.accounts.list({ app: appName, state: "active" }).filter((a) => a.createdByBridge).map((a) => a.externalId));

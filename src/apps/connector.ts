@@ -3,7 +3,7 @@
  * apps without an API will implement it by raising manual tasks. Adding an app is adding a
  * connector and a config entry.
  */
-import type { AccountState, Action, Profile, Settings } from "../provisioning/model.js";
+import type { AccountState, Action, AppAccount, Profile, Settings } from "../provisioning/model.js";
 
 export type Capability = "create" | "update" | "deactivate" | "reactivate" | "delete" | "readBack";
 
@@ -34,6 +34,8 @@ export interface RemoteAccount {
 export interface ApplyContext {
   /** The request id of the SCIM change (or reconcile pass) that caused this, for logs and audit. */
   readonly requestId: string | null;
+  /** The identity-map row as the planner saw it, if any. */
+  readonly current?: AppAccount | undefined;
 }
 
 export interface Connector {

@@ -6,9 +6,12 @@ import type { AppConfig } from "../provisioning/config-schema.js";
 import type { Connector } from "./connector.js";
 import type { HaloPsaClient } from "./halopsa/client.js";
 import { HaloPsaConnector } from "./halopsa/connector.js";
+import { ManualConnector, type ManualConnectorOptions } from "./manual/connector.js";
 
 export interface ConnectorDeps {
   readonly log: Logger;
+  /** Task storage for apps without an API. */
+  readonly manual: Omit<ManualConnectorOptions, "app">;
   /** The HaloPSA client, when any app is of type halopsa. */
   readonly haloPsa?: { readonly client: HaloPsaClient; readonly licenceTypes: Readonly<Record<string, number>> } | undefined;
 }
@@ -33,6 +36,9 @@ export function createConnectors(apps: readonly AppConfig[], deps: ConnectorDeps
         );
         break;
       }
+      case "manual":
+        connectors.set(app.name, new ManualConnector({ ...deps.manual, app }));
+        break;
     }
   }
   return connectors;

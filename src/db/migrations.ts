@@ -157,4 +157,37 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: "manual tasks",
+    sql: `
+      -- Manual tasks for apps without an API: a person carries them out and says so.
+      CREATE TABLE tasks (
+        id            INTEGER PRIMARY KEY,
+        app           TEXT NOT NULL,
+        user_id       TEXT NOT NULL,
+        action        TEXT NOT NULL,             -- a template action: invite, changeRole, remove, enable, disable, reinvite, delete
+        role          TEXT,                      -- the bridge role the task grants (invite, changeRole)
+        title         TEXT NOT NULL,
+        steps         TEXT NOT NULL,             -- JSON array of instruction lines, already filled in
+        profile       TEXT NOT NULL,             -- JSON: name and email the instructions were written for
+        state         TEXT NOT NULL CHECK (state IN ('open', 'blocked', 'done', 'failed', 'cancelled')),
+        reason        TEXT,                      -- why blocked, failed or cancelled
+        assignee      TEXT,
+        claimed_at    TEXT,
+        due_at        TEXT NOT NULL,
+        request_id    TEXT,
+        completed_by  TEXT,
+        completed_at  TEXT,
+        note          TEXT,                      -- evidence or comment given on completion
+        superseded_by INTEGER REFERENCES tasks(id),
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+      );
+      -- At most one open (or blocked) task per user and app: a new plan supersedes it.
+      CREATE UNIQUE INDEX tasks_one_open ON tasks(user_id, app) WHERE state IN ('open', 'blocked');
+      CREATE INDEX tasks_state_due ON tasks(state, due_at);
+      CREATE INDEX tasks_app_state ON tasks(app, state);
+    `,
+  },
 ];

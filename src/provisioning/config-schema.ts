@@ -4,6 +4,7 @@
  * role stops start-up with a message naming the rule.
  */
 import { z } from "zod";
+import { builtInTemplates, templateSchema } from "../apps/manual/templates.js";
 
 const name = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "must be lower-case letters, digits and dashes");
 
@@ -41,8 +42,43 @@ const haloPsaApp = z
   })
   .strict();
 
-export const appSchema = z.discriminatedUnion("type", [haloPsaApp]);
-export type AppConfig = z.infer<typeof appSchema>;
+/**
+ * An app without an API: planned actions become manual tasks written from a template (built in:
+ * huntress, invite-portal; or a template declared inline). `mode: api` uses the Huntress
+ * memberships API where the account allows it and falls back to a task when it does not.
+ */
+const manualApp = z
+  .object({
+    name,
+    type: z.literal("manual"),
+    template: z.union([z.enum(Object.keys(builtInTemplates) as [string, ...string[]]), templateSchema]),
+    mode: z.enum(["live", "dry-run", "api"]).default("live"),
+    /** Precedence order of the template's roles (earlier beats later); default: the template's order. */
+    roles: z.array(z.object({ name }).strict()).min(1).optional(),
+    portalUrl: z.string().min(1).optional(),
+    /** Tasks are due this many hours after they are raised; later ones are flagged overdue. */
+    slaHours: z.number().positive().default(24),
+  })
+  .strict()
+  .transform((app, ctx) => {
+    const template = typeof app.template === "string" ? builtInTemplates[app.template]! : app.template;
+    const roles = app.roles ?? template.roles.map((r) => ({ name: r.name }));
+    for (const [i, r] of roles.entries()) {
+      if (!template.roles.some((t) => t.name === r.name)) {
+        ctx.addIssue({ code: "custom", path: ["roles", i, "name"], message: `"${r.name}" is not a role of the template (roles: ${template.roles.map((t) => t.name).join(", ")})` });
+      }
+    }
+    if (app.mode === "api" && app.template !== "huntress") {
+      ctx.addIssue({ code: "custom", path: ["mode"], message: 'mode "api" is only available with the huntress template' });
+    }
+    return { ...app, template: { ...template, portalUrl: app.portalUrl ?? template.portalUrl ?? "the portal" }, roles, enforceDrift: false };
+  });
+
+export type ManualAppConfig = z.output<typeof manualApp>;
+
+export const appSchema = z.union([haloPsaApp, manualApp]);
+export type AppConfig = z.output<typeof appSchema>;
+export type HaloPsaAppConfig = Extract<AppConfig, { type: "halopsa" }>;
 
 /** Which IdP group a rule matches: by displayName (a plain string), id or externalId. */
 const groupSelector = z.union([
@@ -125,7 +161,7 @@ export function checkRules(apps: readonly AppConfig[], rules: readonly Rule[], c
         message: `"${rule.role}" is not a role of app "${app.name}" (roles: ${app.roles.map((r) => r.name).join(", ")})`,
       });
     }
-    const settings = haloPsaSettingsSchema.safeParse(rule.settings);
+    const settings = (app.type === "halopsa" ? haloPsaSettingsSchema : z.object({}).strict()).safeParse(rule.settings);
     if (!settings.success) {
       for (const issue of settings.error.issues) {
         ctx.addIssue({ code: "custom", path: ["rules", i, "settings", ...issue.path.map(String)], message: issue.message });

@@ -10,7 +10,7 @@ import type { IdentityMap } from "../db/identity-map.js";
 import type { Logger } from "../log.js";
 import type { AppConfig, Rule } from "./config-schema.js";
 import type { Action, AppAccount, RemovalReason, WantedAccess } from "./model.js";
-import { describeAction, plan } from "./plan.js";
+import { describeAction, plan, sameProfile, sameSettings } from "./plan.js";
 import { wantedAccess, type DirectoryGroup, type DirectoryUser } from "./rules.js";
 
 /** What the directory holds for a user; `user` is undefined once the IdP deleted it. */
@@ -129,21 +129,35 @@ async function applyAction(deps: ProvisioningDeps, action: Action, requestId: st
   }
   const connector = deps.connectors.get(action.app);
   if (!connector) throw new Error(`no connector for app "${action.app}" (is it still configured?)`);
-  const result = await connector.apply(action, { requestId });
+  const result = await connector.apply(action, { requestId, current: before });
+  const account = {
+    userId: action.userId,
+    app: action.app,
+    externalId: result.externalId,
+    role: result.role,
+    state: result.state,
+    profile: result.profile,
+    settings: result.settings,
+    createdByBridge: result.createdByBridge ?? before?.createdByBridge ?? false,
+  };
+  // Re-applying a plan whose work is already under way (an open manual task) changes nothing:
+  // no write and no audit noise.
+  if (before && sameAccount(before, account) && before.lastError === null && (result.events ?? []).length === 0) return;
   deps.db.transaction(() => {
-    const account = {
-      userId: action.userId,
-      app: action.app,
-      externalId: result.externalId,
-      role: result.role,
-      state: result.state,
-      profile: result.profile,
-      settings: result.settings,
-      createdByBridge: result.createdByBridge ?? before?.createdByBridge ?? false,
-    };
     deps.accounts.record(account);
     audit(`provision.${action.kind}`, { ...account, summary: describeAction(action) });
     for (const event of result.events ?? []) audit(event.action, event.detail);
   })();
   deps.log.info("provisioned", { requestId, userId: action.userId, app: action.app, action: action.kind, state: result.state });
+}
+
+function sameAccount(a: AppAccount, b: Omit<AppAccount, "lastSyncAt" | "lastError">): boolean {
+  return (
+    a.externalId === b.externalId &&
+    a.state === b.state &&
+    a.role === b.role &&
+    a.createdByBridge === b.createdByBridge &&
+    sameProfile(a.profile, b.profile) &&
+    sameSettings(a.settings, b.settings)
+  );
 }

@@ -1,0 +1,119 @@
+/**
+ * What a reviewer does with a task, the same from the admin API, the web page and the CLI:
+ * claim, complete (with an optional note as evidence), fail with a reason, reopen. Completing a
+ * task moves the identity map to what now exists in the portal, records who and when, raises the
+ * follow-up (an invitation is confirmed once accepted), and re-plans the user in case the world
+ * moved on meanwhile. Each outcome is one transaction with its audit event.
+ */
+import type { Clock } from "../../clock.js";
+import type { AuditLog } from "../../db/audit.js";
+import type { Db } from "../../db/database.js";
+import type { IdentityMap } from "../../db/identity-map.js";
+import type { Task, TaskStore } from "../../db/tasks.js";
+import { BridgeError } from "../../errors.js";
+import type { AppConfig, ManualAppConfig } from "../../provisioning/config-schema.js";
+import type { AccountState, AppAccount } from "../../provisioning/model.js";
+import { writeTask } from "./task-writer.js";
+import type { TaskAction } from "./templates.js";
+
+export interface TaskReviewDeps {
+  readonly db: Db;
+  readonly tasks: TaskStore;
+  readonly accounts: IdentityMap;
+  readonly audit: AuditLog;
+  readonly jobs: { enqueueUsers(userIds: Iterable<string>, requestId: string | null): void };
+  readonly apps: readonly AppConfig[];
+  readonly clock: Clock;
+  readonly onTask?: (task: Task) => void;
+}
+
+/** Where the portal stands after a task of each kind is done. */
+const OUTCOME: Record<TaskAction, (t: Task, before: AppAccount | undefined) => Pick<AppAccount, "state" | "role" | "externalId">> = {
+  invite: (t) => ({ state: "invited", role: t.role, externalId: t.profile.email }),
+  reinvite: (t, b) => ({ state: "invited", role: b?.role ?? t.role, externalId: t.profile.email }),
+  confirm: (t, b) => ({ state: "active", role: b?.role ?? t.role, externalId: b?.externalId ?? t.profile.email }),
+  changeRole: (t, b) => ({ state: b?.state ?? "active", role: t.role, externalId: b?.externalId ?? t.profile.email }),
+  enable: (t, b) => ({ state: "active", role: b?.role ?? t.role, externalId: b?.externalId ?? t.profile.email }),
+  disable: (t, b) => ({ state: "disabled", role: b?.role ?? null, externalId: b?.externalId ?? t.profile.email }),
+  remove: () => ({ state: "removed", role: null, externalId: null }),
+  delete: () => ({ state: "removed", role: null, externalId: null }),
+};
+
+export class TaskReview {
+  constructor(private readonly d: TaskReviewDeps) {}
+
+  private find(id: number): Task {
+    const task = this.d.tasks.get(id);
+    if (!task) throw new BridgeError("notFound", `task ${id} not found`);
+    return task;
+  }
+
+  private appOf(task: Task): ManualAppConfig | undefined {
+    const app = this.d.apps.find((a) => a.name === task.app);
+    return app?.type === "manual" ? app : undefined;
+  }
+
+  private event(actor: string, action: string, task: Task, before: unknown, after: unknown): void {
+    this.d.audit.append({ actor, requestId: task.requestId, action, resourceType: "Task", resourceId: String(task.id), before, after });
+  }
+
+  claim(id: number, actor: string): Task {
+    return this.d.db.transaction(() => {
+      const task = this.find(id);
+      if (!this.d.tasks.claim(id, actor)) throw new BridgeError("preconditionFailed", `task ${id} is ${task.state}; only open tasks can be claimed`);
+      this.event(actor, "task.claim", task, { assignee: task.assignee }, { assignee: actor });
+      return this.find(id);
+    }).immediate();
+  }
+
+  complete(id: number, actor: string, note: string | null): Task {
+    return this.d.db.transaction(() => {
+      const task = this.find(id);
+      if (!this.d.tasks.close(id, "done", actor, note)) throw new BridgeError("preconditionFailed", `task ${id} is ${task.state}; only open tasks can be completed`);
+      const before = this.d.accounts.get(task.userId, task.app);
+      const outcome = OUTCOME[task.action as TaskAction](task, before);
+      const account = {
+        userId: task.userId,
+        app: task.app,
+        ...outcome,
+        state: outcome.state as AccountState,
+        profile: before?.profile ?? task.profile,
+        settings: before?.settings ?? {},
+        createdByBridge: before?.createdByBridge ?? true,
+      };
+      this.d.accounts.record(account);
+      this.event(actor, "task.done", task, before ?? null, { ...account, note });
+      const app = this.appOf(task);
+      // An invitation counts once accepted: a person confirms it (Huntress: the invitee must accept).
+      if (app && (task.action === "invite" || task.action === "reinvite")) {
+        const follow = writeTask(app, this.d.tasks, this.d.clock, { userId: task.userId, profile: task.profile, action: "confirm", role: task.role, previousRole: null, requestId: task.requestId }, undefined);
+        this.d.onTask?.(follow);
+      }
+      // Re-plan the user, and anyone blocked by the keep-one guard: this change may unblock them.
+      const blocked = app?.template.keepOneOf !== undefined ? this.d.tasks.blockedUserIds(task.app) : [];
+      this.d.jobs.enqueueUsers([task.userId, ...blocked], task.requestId);
+      return this.find(id);
+    }).immediate();
+  }
+
+  fail(id: number, actor: string, reason: string): Task {
+    if (reason.trim() === "") throw new BridgeError("invalidValue", "a reason is required to fail a task");
+    return this.d.db.transaction(() => {
+      const task = this.find(id);
+      if (!this.d.tasks.close(id, "failed", actor, null, reason)) throw new BridgeError("preconditionFailed", `task ${id} is ${task.state}; only open tasks can be failed`);
+      this.d.accounts.recordError(task.userId, task.app, `task ${id} (${task.title}) failed: ${reason}`);
+      this.event(actor, "task.failed", task, null, { reason });
+      return this.find(id);
+    }).immediate();
+  }
+
+  reopen(id: number, actor: string): Task {
+    return this.d.db.transaction(() => {
+      const task = this.find(id);
+      if (task.state !== "failed") throw new BridgeError("preconditionFailed", `task ${id} is ${task.state}; only failed tasks can be reopened`);
+      if (!this.d.tasks.reopen(id)) throw new BridgeError("preconditionFailed", `another task is open for this user in ${task.app}`);
+      this.event(actor, "task.reopen", task, { state: "failed" }, { state: "open" });
+      return this.find(id);
+    }).immediate();
+  }
+}

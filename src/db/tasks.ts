@@ -1,0 +1,224 @@
+/**
+ * Manual tasks: the only place their SQL lives. A task row is its own small state machine:
+ * open|blocked → done | failed | cancelled, with at most one open or blocked task per (user, app)
+ * (a partial unique index guarantees it); a newer plan supersedes the open one.
+ */
+import type { Clock } from "../clock.js";
+import type { Profile } from "../provisioning/model.js";
+import type { Db } from "./database.js";
+
+export type TaskState = "open" | "blocked" | "done" | "failed" | "cancelled";
+
+export interface Task {
+  readonly id: number;
+  readonly app: string;
+  readonly userId: string;
+  readonly action: string;
+  readonly role: string | null;
+  readonly title: string;
+  readonly steps: readonly string[];
+  readonly profile: Profile;
+  readonly state: TaskState;
+  readonly reason: string | null;
+  readonly assignee: string | null;
+  readonly claimedAt: string | null;
+  readonly dueAt: string;
+  readonly requestId: string | null;
+  readonly completedBy: string | null;
+  readonly completedAt: string | null;
+  readonly note: string | null;
+  readonly supersededBy: number | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+interface RawTask {
+  id: number;
+  app: string;
+  user_id: string;
+  action: string;
+  role: string | null;
+  title: string;
+  steps: string;
+  profile: string;
+  state: TaskState;
+  reason: string | null;
+  assignee: string | null;
+  claimed_at: string | null;
+  due_at: string;
+  request_id: string | null;
+  completed_by: string | null;
+  completed_at: string | null;
+  note: string | null;
+  superseded_by: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const toTask = (r: RawTask): Task => ({
+  id: r.id,
+  app: r.app,
+  userId: r.user_id,
+  action: r.action,
+  role: r.role,
+  title: r.title,
+  steps: JSON.parse(r.steps) as string[],
+  profile: JSON.parse(r.profile) as Profile,
+  state: r.state,
+  reason: r.reason,
+  assignee: r.assignee,
+  claimedAt: r.claimed_at,
+  dueAt: r.due_at,
+  requestId: r.request_id,
+  completedBy: r.completed_by,
+  completedAt: r.completed_at,
+  note: r.note,
+  supersededBy: r.superseded_by,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export interface NewTask {
+  readonly app: string;
+  readonly userId: string;
+  readonly action: string;
+  readonly role: string | null;
+  readonly title: string;
+  readonly steps: readonly string[];
+  readonly profile: Profile;
+  readonly state: "open" | "blocked";
+  readonly reason: string | null;
+  readonly dueAt: string;
+  readonly requestId: string | null;
+}
+
+export interface TaskFilter {
+  readonly app?: string | undefined;
+  readonly state?: TaskState | undefined;
+  readonly userId?: string | undefined;
+  /** Only open tasks past their due time. */
+  readonly overdue?: boolean | undefined;
+  readonly limit?: number | undefined;
+}
+
+export class TaskStore {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  private now(): string {
+    return this.clock.now().toISOString();
+  }
+
+  get(id: number): Task | undefined {
+    const r = this.db.prepare("SELECT * FROM tasks WHERE id = ?").get(id) as RawTask | undefined;
+    return r && toTask(r);
+  }
+
+  /** The open or blocked task of a user in an app, if any. */
+  openFor(userId: string, app: string): Task | undefined {
+    const r = this.db.prepare("SELECT * FROM tasks WHERE user_id = ? AND app = ? AND state IN ('open', 'blocked')").get(userId, app) as RawTask | undefined;
+    return r && toTask(r);
+  }
+
+  /** The newest task of a user in an app, whatever its state. */
+  latestFor(userId: string, app: string): Task | undefined {
+    const r = this.db.prepare("SELECT * FROM tasks WHERE user_id = ? AND app = ? ORDER BY id DESC LIMIT 1").get(userId, app) as RawTask | undefined;
+    return r && toTask(r);
+  }
+
+  /** Inserts a task; the caller has cancelled (superseded) any open one first, in the same transaction. */
+  insert(t: NewTask): Task {
+    const now = this.now();
+    const r = this.db
+      .prepare(
+        `INSERT INTO tasks (app, user_id, action, role, title, steps, profile, state, reason, due_at, request_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      )
+      .get(t.app, t.userId, t.action, t.role, t.title, JSON.stringify(t.steps), JSON.stringify(t.profile), t.state, t.reason, t.dueAt, t.requestId, now, now) as RawTask;
+    return toTask(r);
+  }
+
+  /** Cancels an open or blocked task, saying why and (optionally) which task replaces it. */
+  cancel(id: number, reason: string, supersededBy: number | null = null): void {
+    this.db
+      .prepare("UPDATE tasks SET state = 'cancelled', reason = ?, superseded_by = ?, updated_at = ? WHERE id = ? AND state IN ('open', 'blocked')")
+      .run(reason, supersededBy, this.now(), id);
+  }
+
+  setSupersededBy(id: number, by: number): void {
+    this.db.prepare("UPDATE tasks SET superseded_by = ? WHERE id = ?").run(by, id);
+  }
+
+  claim(id: number, assignee: string): boolean {
+    const now = this.now();
+    return this.db.prepare("UPDATE tasks SET assignee = ?, claimed_at = ?, updated_at = ? WHERE id = ? AND state = 'open'").run(assignee, now, now, id).changes > 0;
+  }
+
+  /** Closes an open task as done or failed. False when it was not open (already closed or blocked). */
+  close(id: number, state: "done" | "failed", by: string, note: string | null, reason: string | null = null): boolean {
+    const now = this.now();
+    return (
+      this.db
+        .prepare("UPDATE tasks SET state = ?, completed_by = ?, completed_at = ?, note = ?, reason = ?, updated_at = ? WHERE id = ? AND state = 'open'")
+        .run(state, by, now, note, reason, now, id).changes > 0
+    );
+  }
+
+  /** Opens a failed task again (the person will retry it). False when another task is open for the same user and app. */
+  reopen(id: number): boolean {
+    const now = this.now();
+    try {
+      return (
+        this.db
+          .prepare("UPDATE tasks SET state = 'open', completed_by = NULL, completed_at = NULL, reason = NULL, updated_at = ? WHERE id = ? AND state = 'failed'")
+          .run(now, id).changes > 0
+      );
+    } catch (e: unknown) {
+      if (e instanceof Error && "code" in e && e.code === "SQLITE_CONSTRAINT_UNIQUE") return false;
+      throw e;
+    }
+  }
+
+  list(f: TaskFilter = {}): Task[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (f.app !== undefined) {
+      where.push("app = ?");
+      params.push(f.app);
+    }
+    if (f.state !== undefined) {
+      where.push("state = ?");
+      params.push(f.state);
+    }
+    if (f.userId !== undefined) {
+      where.push("user_id = ?");
+      params.push(f.userId);
+    }
+    if (f.overdue) {
+      where.push("state = 'open' AND due_at < ?");
+      params.push(this.now());
+    }
+    // Overdue first, then the oldest due time: the order a person should work in.
+    const sql = `SELECT * FROM tasks ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY (state = 'open' AND due_at < ?) DESC, state IN ('open', 'blocked') DESC, due_at, id LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, this.now(), f.limit ?? 500) as RawTask[]).map(toTask);
+  }
+
+  /** Open, blocked and overdue counts per app. */
+  counts(): Record<string, { open: number; blocked: number; overdue: number }> {
+    const rows = this.db
+      .prepare(
+        `SELECT app, sum(state = 'open') AS open, sum(state = 'blocked') AS blocked, sum(state = 'open' AND due_at < ?) AS overdue
+         FROM tasks WHERE state IN ('open', 'blocked') GROUP BY app`,
+      )
+      .all(this.now()) as { app: string; open: number; blocked: number; overdue: number }[];
+    return Object.fromEntries(rows.map((r) => [r.app, { open: r.open, blocked: r.blocked, overdue: r.overdue }]));
+  }
+
+  /** Blocked tasks of an app: re-planned when the app's accounts change (a guard may now allow them). */
+  blockedUserIds(app: string): string[] {
+    return this.db.prepare("SELECT user_id FROM tasks WHERE app = ? AND state = 'blocked'").pluck().all(app) as string[];
+  }
+}
