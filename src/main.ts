@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import { hostname } from "node:os";
 import { HaloPsaClient } from "./apps/halopsa/client.js";
+import { TaskReview } from "./apps/manual/review.js";
 import { createConnectors } from "./apps/registry.js";
 import { DirectorySnapshots } from "./db/directory-snapshots.js";
 import { DriftStore } from "./db/drift.js";
@@ -116,7 +117,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     maxBodyBytes: config.maxBodyBytes,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
-    admin: { provisioning, jobs, drift, reconciler, clock },
+    admin: { provisioning, jobs, drift, reconciler, clock, tasks, review: new TaskReview({ db, tasks, accounts, audit, jobs, apps, clock }) },
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

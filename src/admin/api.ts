@@ -4,7 +4,9 @@
  * Admin-scope tokens only; errors are RFC 9457 problem details.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import type { TaskReview } from "../apps/manual/review.js";
 import type { Clock } from "../clock.js";
+import type { TaskStore } from "../db/tasks.js";
 import type { DriftStore } from "../db/drift.js";
 import type { Job, JobQueue } from "../db/jobs.js";
 import { BridgeError, isBridgeError } from "../errors.js";
@@ -17,6 +19,8 @@ import { sendBridgeProblem, sendProblem } from "./problem.js";
 
 export interface AdminApiOptions {
   readonly provisioning: ProvisioningDeps;
+  readonly tasks: TaskStore;
+  readonly review: TaskReview;
   readonly jobs: JobQueue;
   readonly drift: DriftStore;
   readonly reconciler: Reconciler;
