@@ -10,6 +10,7 @@ import { systemClock } from "../src/clock.js";
 import { AuditLog } from "../src/db/audit.js";
 import { fold, openDatabase } from "../src/db/database.js";
 import { Directory } from "../src/db/directory.js";
+import { IdentityMap } from "../src/db/identity-map.js";
 import { JobQueue } from "../src/db/jobs.js";
 import { TokenStore } from "../src/db/tokens.js";
 import { createApp } from "../src/http/app.js";
@@ -62,7 +63,12 @@ async function main(): Promise<void> {
   const log = createLogger("info");
   const app = createApp({
     // Jobs are queued as in production (the SCIM write pays for it); no worker drains them here.
-    deps: { directory, audit: new AuditLog(db, systemClock), jobs: new JobQueue(db, systemClock, { maxAttempts: 8, backoffBaseMs: 5000, maxDelayMs: 3_600_000 }) },
+    deps: {
+      directory,
+      audit: new AuditLog(db, systemClock),
+      jobs: new JobQueue(db, systemClock, { maxAttempts: 8, backoffBaseMs: 5000, maxDelayMs: 3_600_000 }),
+      access: new IdentityMap(db, systemClock),
+    },
     verifier: new TokenVerifier(new TokenStore(db, systemClock), [staticToken("bench", "scim", token)]),
     log,
     maxBodyBytes: 1024 * 1024,

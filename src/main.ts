@@ -42,6 +42,10 @@ export interface Running {
   readonly jobs: JobQueue;
   readonly worker: Worker;
   readonly reconciler: Reconciler;
+  readonly tasks: TaskStore;
+  readonly review: TaskReview;
+  /** The identity map. */
+  readonly accounts: IdentityMap;
   /** The built-in HaloPSA simulator, when no HALOPSA_URL is configured. */
   readonly haloPsaSimulator: HaloPsaSimulator | undefined;
   /** Rules in force, for the banner. */
@@ -109,15 +113,16 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   });
   jobs.subscribe(() => worker.notify());
   const drift = new DriftStore(db, clock);
+  const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, clock });
   const reconciler = new Reconciler(provisioning, jobs, drift);
   const app = createApp({
-    deps: { directory: new Directory(db, clock), audit, jobs },
+    deps: { directory: new Directory(db, clock), audit, jobs, access: accounts },
     verifier: new TokenVerifier(tokens, statics),
     log,
     maxBodyBytes: config.maxBodyBytes,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
-    admin: { provisioning, jobs, drift, reconciler, clock, tasks, review: new TaskReview({ db, tasks, accounts, audit, jobs, apps, clock }) },
+    admin: { provisioning, jobs, drift, reconciler, clock, tasks, review },
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -145,6 +150,9 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     jobs,
     worker,
     reconciler,
+    tasks,
+    review,
+    accounts,
     haloPsaSimulator: halo?.simulator,
     rules,
     close: async () => {

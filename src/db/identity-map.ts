@@ -4,6 +4,7 @@
  */
 import type { Clock } from "../clock.js";
 import type { AccountState, AppAccount, Profile, Settings } from "../provisioning/model.js";
+import type { AccessReader, AppAccess } from "../scim/deps.js";
 import type { Db } from "./database.js";
 
 interface RawAccount {
@@ -32,7 +33,7 @@ const toAccount = (r: RawAccount): AppAccount => ({
   lastError: r.last_error,
 });
 
-export class IdentityMap {
+export class IdentityMap implements AccessReader {
   private readonly byUser;
   private readonly put;
   private readonly setError;
@@ -104,6 +105,29 @@ export class IdentityMap {
     }
     const sql = `SELECT * FROM app_accounts ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY app, user_id`;
     return (this.db.prepare(sql).all(...params) as RawAccount[]).map(toAccount);
+  }
+
+  /**
+   * Per-app state of a page of users with the title of any open task, for the SCIM access
+   * extension. One query per page; a single user (a GET by id) binds directly.
+   */
+  ofUsers(userIds: readonly string[]): Map<string, AppAccess[]> {
+    const out = new Map<string, AppAccess[]>();
+    if (userIds.length === 0) return out;
+    const one = userIds.length === 1;
+    const rows = this.db
+      .prepare(
+        `SELECT a.user_id, a.app, a.role, a.state, t.title AS task
+         FROM app_accounts a LEFT JOIN tasks t ON t.user_id = a.user_id AND t.app = a.app AND t.state IN ('open', 'blocked')
+         WHERE a.user_id ${one ? "= ?" : "IN (SELECT value FROM json_each(?))"} ORDER BY a.user_id, a.app`,
+      )
+      .all(one ? userIds[0] : JSON.stringify(userIds)) as { user_id: string; app: string; role: string | null; state: string; task: string | null }[];
+    for (const r of rows) {
+      const list = out.get(r.user_id) ?? [];
+      list.push({ app: r.app, ...(r.role === null ? {} : { role: r.role }), state: r.state, ...(r.task === null ? {} : { pendingTask: r.task }) });
+      out.set(r.user_id, list);
+    }
+    return out;
   }
 
   /** User ids that hold an account row (used by the reconciler to re-plan deleted users too). */

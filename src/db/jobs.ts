@@ -125,7 +125,12 @@ export class JobQueue {
       this.upsert.run({ key: userJobKey(userId), userId, requestId, now, maxAttempts: this.options.maxAttempts });
       queued++;
     }
-    if (queued > 0 && this.listeners.length > 0) setImmediate(() => this.listeners.forEach((l) => l()));
+    if (queued > 0) this.notify();
+  }
+
+  /** Tells listeners on the next turn of the event loop, when the caller's transaction has committed. */
+  private notify(): void {
+    if (this.listeners.length > 0) setImmediate(() => this.listeners.forEach((l) => l()));
   }
 
   /** Called after jobs are queued, so an idle worker wakes at once instead of at its next poll. */
@@ -194,11 +199,14 @@ export class JobQueue {
   /** Puts a dead-lettered (or waiting) job back to run now with a fresh attempt budget. */
   retry(id: number): boolean {
     const now = this.now();
-    return (
+    const retried =
       this.db
         .prepare("UPDATE jobs SET dead = 0, attempts = 0, run_at = ?, updated_at = ? WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?)")
-        .run(now, now, id, now).changes > 0
-    );
+        .run(now, now, id, now).changes > 0;
+    // "Now" means now: an idle worker (nothing queued, dead letters ignored) would otherwise sleep
+    // its whole idle interval (5 s) before seeing the job.
+    if (retried) this.notify();
+    return retried;
   }
 
   get(id: number): Job | undefined {

@@ -8,10 +8,23 @@ export interface ProvisioningQueue {
   enqueueUsers(userIds: Iterable<string>, requestId: string | null): void;
 }
 
+/** A user's per-app state as the identity map records it, for the read-only access extension. */
+export interface AppAccess {
+  readonly app: string;
+  readonly role?: string;
+  readonly state: string;
+  readonly pendingTask?: string;
+}
+
+export interface AccessReader {
+  ofUsers(userIds: readonly string[]): Map<string, AppAccess[]>;
+}
+
 export interface ScimDeps {
   readonly directory: Directory;
   readonly audit: AuditLog;
   readonly jobs: ProvisioningQueue;
+  readonly access: AccessReader;
 }
 
 export function auditEvent(

@@ -5,9 +5,9 @@
 import { BridgeError } from "../errors.js";
 import { listResponse, MAX_PAGE_SIZE } from "./list-query.js";
 import type { ScimResponse } from "./protocol.js";
-import { enterpriseUserSchema, groupSchema, resourceSchemas, userSchema, type ResourceSchema } from "./schema.js";
+import { accessExtensionSchema, enterpriseUserSchema, groupSchema, resourceSchemas, userSchema, type ResourceSchema } from "./schema.js";
 
-const schemaDocuments = [userSchema, enterpriseUserSchema, groupSchema].map((s) => s.document);
+const schemaDocuments = [userSchema, enterpriseUserSchema, accessExtensionSchema, groupSchema].map((s) => s.document);
 
 export function serviceProviderConfig(baseUrl: string): ScimResponse {
   return {

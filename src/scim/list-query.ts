@@ -8,7 +8,7 @@ import { BridgeError } from "../errors.js";
 import { parseFilter } from "./filter/parse.js";
 import { filterToSql } from "./filter/sql.js";
 import { Projection } from "./projection.js";
-import { leafOf, LIST_RESPONSE, resolvePath, SEARCH_REQUEST, type ResourceSchema } from "./schema.js";
+import { ACCESS_EXTENSION, leafOf, LIST_RESPONSE, resolvePath, SEARCH_REQUEST, type ResourceSchema } from "./schema.js";
 
 /** Largest page served; a larger `count` is cut to this (RFC 7644 §3.4.2.4 lets the server cap it). */
 export const MAX_PAGE_SIZE = 1000;
@@ -58,6 +58,7 @@ function sortOrder(resource: ResourceSchema, sortBy: string, descending: boolean
 function sortExpression(resource: ResourceSchema, sortBy: string): { expr: string; nullable: boolean } {
   const p = resolvePath(resource, sortBy);
   if (!p) throw new BridgeError("invalidValue", `sortBy: unknown attribute "${sortBy}"`);
+  if (p.schema === ACCESS_EXTENSION) throw new BridgeError("invalidValue", `sortBy: "${sortBy}" is computed by the bridge and cannot be sorted on`);
   const a = alias(resource);
   const leaf = leafOf(p);
   const key = `${p.attribute.name}${p.sub ? `.${p.sub.name}` : ""}`;

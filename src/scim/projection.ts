@@ -54,6 +54,13 @@ export class Projection {
     return !this.exclude.some((s) => s.container === "" && s.name === name && s.sub === undefined);
   }
 
+  /** Whether any attribute of an extension schema appears (lets callers skip computing it). */
+  wantsSchema(urn: string): boolean {
+    if (this.include.length > 0) return this.include.some((s) => s.container === urn);
+    const excluded = new Set(this.exclude.filter((s) => s.container === urn && s.sub === undefined).map((s) => s.name));
+    return excluded.size === 0;
+  }
+
   apply(resource: JsonObject): JsonObject {
     if (this.isDefault) return resource;
     return this.include.length > 0 ? this.pick(resource) : this.drop(resource);

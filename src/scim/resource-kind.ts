@@ -29,6 +29,26 @@ export interface ResourceKind<Row extends StoredRow> {
   /** The `related` values of each row, one query for a whole page. */
   relatedOf(directory: Directory, pks: readonly number[]): Map<number, MemberRef[]>;
   render(row: Row, related: readonly MemberRef[] | undefined, baseUrl: string): JsonObject;
+  /**
+   * Read-only attributes computed outside the directory, merged into each resource of a page
+   * (a user's per-app access from the identity map). One query for a whole page.
+   */
+  computedOf?(deps: ScimDeps, rows: readonly Row[], projection: Projection): Map<number, JsonObject>;
+}
+
+/** Renders rows with their related values and computed attributes, then applies the projection. */
+function renderRows<Row extends StoredRow>(kind: ResourceKind<Row>, deps: ScimDeps, rows: readonly Row[], baseUrl: string, projection: Projection): JsonObject[] {
+  const related = projection.wants(kind.related) ? kind.relatedOf(deps.directory, rows.map((r) => r.pk)) : undefined;
+  const computed = kind.computedOf?.(deps, rows, projection);
+  return rows.map((r) => {
+    const resource = kind.render(r, related?.get(r.pk), baseUrl);
+    const extra = computed?.get(r.pk);
+    if (extra) {
+      Object.assign(resource, extra);
+      resource["schemas"] = [...(resource["schemas"] as string[]), ...Object.keys(extra)];
+    }
+    return projection.apply(resource);
+  });
 }
 
 /** `attributes` / `excludedAttributes` of the request (RFC 7644 §3.9), checked before anything is written. */
@@ -57,8 +77,7 @@ export function renderResource<Row extends StoredRow>(
   ctx: RequestContext,
   projection: Projection,
 ): JsonObject {
-  const related = projection.wants(kind.related) ? kind.relatedOf(deps.directory, [row.pk]).get(row.pk) : undefined;
-  return projection.apply(kind.render(row, related, ctx.baseUrl));
+  return renderRows(kind, deps, [row], ctx.baseUrl, projection)[0]!;
 }
 
 export function listResources<Row extends StoredRow>(kind: ResourceKind<Row>, deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
@@ -69,8 +88,7 @@ export function listResources<Row extends StoredRow>(kind: ResourceKind<Row>, de
     (limit, offset) => table.list({ where: q.where, params: q.params, orderBy: q.orderBy, limit, offset }),
     () => table.count(q.where, q.params),
   );
-  const related = q.projection.wants(kind.related) ? kind.relatedOf(deps.directory, rows.map((r) => r.pk)) : undefined;
-  const resources = rows.map((r) => q.projection.apply(kind.render(r, related?.get(r.pk), ctx.baseUrl)));
+  const resources = renderRows(kind, deps, rows, ctx.baseUrl, q.projection);
   return { status: 200, body: listResponse(total, q.startIndex, resources) };
 }
 

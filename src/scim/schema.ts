@@ -7,6 +7,7 @@
  * (id, externalId, meta) are RFC 7643 §3.1 and are not part of any schema document.
  */
 import SCIMMY from "scimmy";
+import accessExtensionDocument from "../../schemas/access-extension.json" with { type: "json" };
 
 export const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
 export const CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -95,14 +96,20 @@ function toDef(d: Described): AttributeDef {
   };
 }
 
+type DescribedSchema = Record<string, unknown> & { id: string; name: string; description: string; attributes: Described[] };
+
 interface ScimmySchemaClass {
-  definition: { describe(): Record<string, unknown> & { id: string; name: string; description: string; attributes: Described[] } };
+  definition: { describe(): DescribedSchema };
 }
 
 function schemaFromScimmy(cls: ScimmySchemaClass): SchemaDef {
   // describe() returns scimmy Attribute instances whose RFC form only exists through toJSON();
   // a JSON round trip gives the plain RFC 7643 §7 document.
-  const document = JSON.parse(JSON.stringify(cls.definition.describe())) as ReturnType<ScimmySchemaClass["definition"]["describe"]>;
+  return schemaFromDocument(JSON.parse(JSON.stringify(cls.definition.describe())) as DescribedSchema);
+}
+
+function schemaFromDocument(raw: DescribedSchema): SchemaDef {
+  const { meta: _meta, ...document } = raw;
   const attributes = document.attributes.map(toDef);
   return {
     id: document.id,
@@ -120,6 +127,10 @@ const scimmySchemas = SCIMMY.Schemas as unknown as Record<"User" | "Group" | "En
 export const userSchema = schemaFromScimmy(scimmySchemas.User);
 export const groupSchema = schemaFromScimmy(scimmySchemas.Group);
 export const enterpriseUserSchema = schemaFromScimmy(scimmySchemas.EnterpriseUser);
+
+/** The bridge's read-only extension (schemas/access-extension.json): per-app state from the identity map. */
+export const ACCESS_EXTENSION = "urn:scim-bridge:schemas:extension:access:2.0:User";
+export const accessExtensionSchema = schemaFromDocument(accessExtensionDocument as unknown as DescribedSchema);
 
 const commonAttributes: readonly AttributeDef[] = [
   toDef({ name: "id", type: "string", caseExact: true, mutability: "readOnly", returned: "always", uniqueness: "server" }),
@@ -143,7 +154,7 @@ export const userResource: ResourceSchema = {
   name: "User",
   endpoint: "/Users",
   core: userSchema,
-  extensions: [enterpriseUserSchema],
+  extensions: [enterpriseUserSchema, accessExtensionSchema],
 };
 
 export const groupResource: ResourceSchema = {

@@ -19,7 +19,7 @@ import {
   renderResource,
   type ResourceKind,
 } from "./resource-kind.js";
-import { userResource } from "./schema.js";
+import { ACCESS_EXTENSION, userResource } from "./schema.js";
 
 const users: ResourceKind<UserRow> = {
   schema: userResource,
@@ -27,6 +27,16 @@ const users: ResourceKind<UserRow> = {
   rows: (directory) => directory.users,
   relatedOf: (directory, pks) => directory.groupsOfUsers(pks),
   render: renderUser,
+  computedOf: (deps, rows, projection) => {
+    const out = new Map<number, JsonObject>();
+    if (!projection.wantsSchema(ACCESS_EXTENSION) || rows.length === 0) return out;
+    const access = deps.access.ofUsers(rows.map((r) => r.id));
+    for (const r of rows) {
+      const apps = access.get(r.id);
+      if (apps && apps.length > 0) out.set(r.pk, { [ACCESS_EXTENSION]: { apps: apps.map((a) => ({ ...a })) } });
+    }
+    return out;
+  },
 };
 
 function withDefaults(attributes: JsonObject): JsonObject {

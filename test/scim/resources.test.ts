@@ -22,6 +22,8 @@ import {
 } from "../support/scim.js";
 
 /** The name test/support/bridge.ts's SCIM token gets (it comes from SCIM_BRIDGE_SCIM_TOKEN). */
+/** The bridge's read-only extension with each user's per-app state. */
+const ACCESS = "urn:scim-bridge:schemas:extension:access:2.0:User";
 const SCIM_TOKEN_NAME = "env:SCIM_BRIDGE_SCIM_TOKEN";
 
 const q = (s: string) => encodeURIComponent(s);
@@ -479,7 +481,10 @@ describe("discovery (RFC 7644 §4)", () => {
       name: "User",
       endpoint: "/Users",
       schema: CORE_USER,
-      schemaExtensions: [{ schema: ENTERPRISE, required: false }],
+      schemaExtensions: [
+        { schema: ENTERPRISE, required: false },
+        { schema: ACCESS, required: false },
+      ],
       meta: { resourceType: "ResourceType", location: `${bridge.baseUrl}/ResourceTypes/User` },
     });
   });
@@ -487,10 +492,11 @@ describe("discovery (RFC 7644 §4)", () => {
   it("serves /Schemas and each schema by its URN", async () => {
     const all = await bridge.scim("GET", "/Schemas");
     expect(all.status).toBe(200);
-    expect(all.body.Resources.map((s: any) => s.id).sort(byCodeUnit)).toEqual([CORE_GROUP, CORE_USER, ENTERPRISE].sort(byCodeUnit));
+    expect(all.body.Resources.map((s: any) => s.id).sort(byCodeUnit)).toEqual([CORE_GROUP, CORE_USER, ENTERPRISE, ACCESS].sort(byCodeUnit));
     for (const [urn, attribute] of [
       [CORE_USER, "userName"],
       [ENTERPRISE, "manager"],
+      [ACCESS, "apps"],
       [CORE_GROUP, "members"],
     ] as const) {
       const res = await bridge.scim("GET", `/Schemas/${urn}`);

@@ -2,7 +2,7 @@
  * Starts a real bridge for a test: a real SQLite file in a temp directory, a real HTTP server on
  * a loopback port, and a `scim()` client that speaks to it over HTTP like an IdP would.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -34,9 +34,19 @@ export interface TestBridge {
   close(): Promise<void>;
 }
 
-export async function startBridge(env: Record<string, string> = {}): Promise<TestBridge> {
+/**
+ * `configFile`, when given, is written as config.json in the bridge's directory and named by
+ * SCIM_BRIDGE_CONFIG, as an operator would (apps, rules, provisioning and halopsa keys).
+ */
+export async function startBridge(env: Record<string, string> = {}, options: { configFile?: unknown } = {}): Promise<TestBridge> {
   const dir = mkdtempSync(join(tmpdir(), "scim-bridge-test-"));
   const dbFile = join(dir, "bridge.db");
+  let configEnv: Record<string, string> = {};
+  if (options.configFile !== undefined) {
+    const file = join(dir, "config.json");
+    writeFileSync(file, JSON.stringify(options.configFile, null, 2));
+    configEnv = { SCIM_BRIDGE_CONFIG: file };
+  }
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
@@ -44,6 +54,7 @@ export async function startBridge(env: Record<string, string> = {}): Promise<Tes
     SCIM_BRIDGE_SCIM_TOKEN: SCIM_TOKEN,
     SCIM_BRIDGE_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: "info",
+    ...configEnv,
     ...env,
   });
   const logLines: string[] = [];

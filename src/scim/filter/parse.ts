@@ -14,6 +14,7 @@
  */
 import { BridgeError } from "../../errors.js";
 import {
+  ACCESS_EXTENSION,
   resolvePath,
   type AttributeDef,
   type ResolvedPath,
@@ -262,6 +263,8 @@ class Parser {
     }
     const resolved = resolvePath(this.resource, t.text);
     if (!resolved) throw this.fail(`unknown attribute "${t.text}" for ${this.resource.name}`, t.pos);
+    // The access extension is computed from the identity map, not stored with the user.
+    if (resolved.schema === ACCESS_EXTENSION) throw this.fail(`"${t.text}" is computed by the bridge and cannot be filtered on`, t.pos);
     return resolved;
   }
 
