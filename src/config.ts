@@ -33,6 +33,14 @@ const configSchema = z
     rules: z.array(ruleSchema).optional(),
     provisioning: provisioningSchema.default(provisioningSchema.parse({})),
     /** The HaloPSA instance. Without a url the bridge starts its built-in simulator on loopback. */
+    /** Outbound webhook (Slack or Teams incoming webhook, or any JSON receiver) for new and overdue tasks. */
+    notifications: z
+      .object({
+        webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+        overdueCheckSeconds: z.number().positive().default(60),
+      })
+      .strict()
+      .default({ overdueCheckSeconds: 60 }),
     halopsa: z
       .object({
         url: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, "")).optional(),
@@ -86,6 +94,7 @@ const ENV_KEYS: Record<string, string> = {
   HALOPSA_TENANT: "halopsa.tenant",
   HALOPSA_CLIENT_ID: "halopsa.clientId",
   HALOPSA_CLIENT_SECRET: "halopsa.clientSecret",
+  SCIM_BRIDGE_WEBHOOK_URL: "notifications.webhookUrl",
 };
 
 /** The apps and rules in force: the configured ones, else the embedded default. */

@@ -12,7 +12,9 @@ import { DirectorySnapshots } from "./db/directory-snapshots.js";
 import { DriftStore } from "./db/drift.js";
 import { IdentityMap } from "./db/identity-map.js";
 import { JobQueue } from "./db/jobs.js";
-import { TaskStore } from "./db/tasks.js";
+import { NotificationOutbox } from "./db/notifications.js";
+import { TaskStore, type Task } from "./db/tasks.js";
+import { WebhookNotifier } from "./notify/webhook.js";
 import { startHaloPsaSimulator, type HaloPsaSimulator } from "./dev/halopsa-simulator.js";
 import type { AppConfig, Rule } from "./provisioning/config-schema.js";
 import { Reconciler } from "./provisioning/reconcile.js";
@@ -95,12 +97,23 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   const halo = await haloPsaConnection(config, apps, log);
   const accounts = new IdentityMap(db, clock);
   const tasks = new TaskStore(db, clock);
+  const notifier = config.notifications.webhookUrl
+    ? new WebhookNotifier({
+        url: config.notifications.webhookUrl,
+        db,
+        outbox: new NotificationOutbox(db, clock),
+        clock,
+        log,
+        queueUrl: `${config.publicUrl ?? `http://localhost:${config.port}`}/admin`,
+      })
+    : undefined;
+  const onTask = notifier ? (task: Task) => notifier.taskRaised(task) : undefined;
   const provisioning: ProvisioningDeps = {
     db,
     directory: new DirectorySnapshots(db),
     accounts,
     audit,
-    connectors: createConnectors(apps, { log, haloPsa: halo, manual: { db, tasks, accounts, clock } }),
+    connectors: createConnectors(apps, { log, haloPsa: halo, manual: { db, tasks, accounts, clock, ...(onTask ? { onTask } : {}) } }),
     apps,
     rules,
     log,
@@ -113,7 +126,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   });
   jobs.subscribe(() => worker.notify());
   const drift = new DriftStore(db, clock);
-  const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, clock });
+  const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, clock, ...(onTask ? { onTask } : {}) });
   const reconciler = new Reconciler(provisioning, jobs, drift);
   const app = createApp({
     deps: { directory: new Directory(db, clock), audit, jobs, access: accounts },
@@ -136,6 +149,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   // Jobs left by a previous run (even one killed mid-job) start now.
   worker.start();
   reconciler.start(p.reconcileIntervalMinutes * 60_000);
+  notifier?.start(config.notifications.overdueCheckSeconds * 1000);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
@@ -161,6 +175,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
       server.closeIdleConnections();
       await closed;
       await worker.stop();
+      await notifier?.stop();
       await halo?.simulator?.close();
       db.close();
     },

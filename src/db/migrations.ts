@@ -190,4 +190,26 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX tasks_app_state ON tasks(app, state);
     `,
   },
+  {
+    version: 5,
+    name: "notification outbox",
+    sql: `
+      -- Outbound webhook messages, written in the same transaction as the event they announce and
+      -- delivered with retries, so a crash or a slow receiver loses none.
+      CREATE TABLE notifications (
+        id         INTEGER PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        payload    TEXT NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        next_at    TEXT NOT NULL,
+        sent_at    TEXT,
+        dead       INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX notifications_pending ON notifications(sent_at, dead, next_at);
+      -- When a task's overdue notice went out, so it goes out once.
+      ALTER TABLE tasks ADD COLUMN overdue_notified_at TEXT;
+    `,
+  },
 ];

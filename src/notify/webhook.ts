@@ -1,0 +1,110 @@
+/**
+ * Outbound notifications: one JSON POST per event to a webhook when a task is raised or becomes
+ * overdue. The body has a plain `text` line, which both Slack and Microsoft Teams incoming webhooks
+ * display, plus structured fields for anything else. Messages go through a durable outbox and are
+ * retried with backoff. Neither tokens nor the webhook URL (which carries its own secret) are ever
+ * logged; the message names the task, never a credential.
+ */
+import type { Clock } from "../clock.js";
+import type { Db } from "../db/database.js";
+import type { NotificationOutbox } from "../db/notifications.js";
+import type { Task } from "../db/tasks.js";
+import type { Logger } from "../log.js";
+
+export interface WebhookOptions {
+  readonly url: string;
+  readonly db: Db;
+  readonly outbox: NotificationOutbox;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Where reviewers open the queue, e.g. https://bridge.example.com/admin (linked in messages). */
+  readonly queueUrl: string;
+  readonly fetch?: typeof fetch;
+  readonly timeoutMs?: number;
+  readonly maxAttempts?: number;
+  readonly baseDelayMs?: number;
+}
+
+export class WebhookNotifier {
+  private timer: NodeJS.Timeout | undefined;
+  private delivering: Promise<number> | undefined;
+
+  constructor(private readonly o: WebhookOptions) {}
+
+  /** Queues "task raised"; called inside the transaction that wrote the task. */
+  taskRaised(task: Task): void {
+    const what = task.state === "blocked" ? `Blocked task for ${task.app}` : `New task for ${task.app}`;
+    this.o.outbox.add("task.created", {
+      text: `${what}: ${task.title} (due ${task.dueAt}). Review queue: ${this.o.queueUrl}`,
+      event: "task.created",
+      task: { id: task.id, app: task.app, title: task.title, state: task.state, dueAt: task.dueAt, reason: task.reason },
+    });
+    setImmediate(() => void this.deliver());
+  }
+
+  /** Queues one "overdue" message per open task that passed its due time since the last check. */
+  checkOverdue(): number {
+    const items = this.o.db.transaction(() => {
+      const overdue = this.o.outbox.takeNewlyOverdue();
+      for (const t of overdue) {
+        this.o.outbox.add("task.overdue", {
+          text: `Overdue task for ${t.app}: ${t.title} (was due ${t.dueAt}${t.assignee ? `, claimed by ${t.assignee}` : ""}). Review queue: ${this.o.queueUrl}`,
+          event: "task.overdue",
+          task: { id: t.id, app: t.app, title: t.title, dueAt: t.dueAt, assignee: t.assignee },
+        });
+      }
+      return overdue.length;
+    }).immediate();
+    return items;
+  }
+
+  /** Sends what is due; concurrent calls share one pass. Returns how many were delivered. */
+  deliver(): Promise<number> {
+    this.delivering ??= this.deliverDue().finally(() => {
+      this.delivering = undefined;
+    });
+    return this.delivering;
+  }
+
+  private async deliverDue(): Promise<number> {
+    const fetchFn = this.o.fetch ?? fetch;
+    const maxAttempts = this.o.maxAttempts ?? 8;
+    const base = this.o.baseDelayMs ?? 5000;
+    let delivered = 0;
+    for (const m of this.o.outbox.due()) {
+      try {
+        const res = await fetchFn(this.o.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(m.payload),
+          signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
+        });
+        await res.arrayBuffer();
+        if (!res.ok) throw new Error(`the webhook answered ${res.status}`);
+        this.o.outbox.sent(m.id);
+        delivered++;
+      } catch (e: unknown) {
+        const attempts = m.attempts + 1;
+        const error = e instanceof Error ? e.message : String(e);
+        const next = attempts >= maxAttempts ? null : new Date(this.o.clock.now().getTime() + Math.min(3_600_000, base * 2 ** (attempts - 1)));
+        this.o.outbox.failed(m.id, error, next);
+        this.o.log.warn(next ? "webhook delivery failed; will retry" : "webhook delivery failed; giving up", { notificationId: m.id, kind: m.kind, attempts, error });
+      }
+    }
+    return delivered;
+  }
+
+  /** Checks for overdue tasks and delivers pending messages every `intervalMs`. */
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      this.checkOverdue();
+      void this.deliver();
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.delivering;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Task notifications to a webhook: a real receiver on loopback, a real SQLite outbox.
+ */
+import { createServer, type Server } from "node:http";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openDatabase, type Db } from "../../src/db/database.js";
+import { NotificationOutbox } from "../../src/db/notifications.js";
+import { TaskStore } from "../../src/db/tasks.js";
+import { createLogger } from "../../src/log.js";
+import { WebhookNotifier } from "../../src/notify/webhook.js";
+import { ADMIN_TOKEN, SCIM_TOKEN, startBridge } from "../support/bridge.js";
+import { create, patch, userBody } from "../support/scim.js";
+
+interface Receiver {
+  url: string;
+  bodies: any[];
+  /** Answer 500 to this many requests first. */
+  failFirst: number;
+  close(): Promise<void>;
+}
+
+async function receiver(): Promise<Receiver> {
+  const r = { bodies: [] as any[], failFirst: 0 } as Receiver;
+  const server: Server = createServer((req, res) => {
+    let data = "";
+    req.on("data", (c: Buffer) => (data += c.toString()));
+    req.on("end", () => {
+      if (r.failFirst > 0) {
+        r.failFirst--;
+        res.writeHead(500).end("nope");
+        return;
+      }
+      r.bodies.push(JSON.parse(data));
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  r.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook/SECRET-PART`;
+  r.close = () => new Promise((resolve) => server.close(() => resolve()));
+  return r;
+}
+
+const quiet = () => createLogger("error", new Writable({ write: (_c, _e, cb) => cb() }));
+const until = async (check: () => boolean, ms = 5000) => {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe("webhook notifications", () => {
+  let hook: Receiver;
+  beforeEach(async () => {
+    hook = await receiver();
+  });
+  afterEach(async () => hook.close());
+
+  it("posts a Slack/Teams-readable message when a SCIM change raises a task, without any token or the webhook URL in logs", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "scim-bridge-hook-")), "bridge.yaml");
+    writeFileSync(file, "apps:\n  - { name: huntress, type: manual, template: huntress }\nrules:\n  - { group: Huntress Users, app: huntress, role: standard }\nprovisioning: { reconcileIntervalMinutes: 0 }\n");
+    const bridge = await startBridge({ SCIM_BRIDGE_CONFIG: file, SCIM_BRIDGE_WEBHOOK_URL: hook.url });
+    try {
+      const ada = await create(bridge, "Users", userBody("ada@example.com", { displayName: "Ada Lovelace" }));
+      const group = await create(bridge, "Groups", { displayName: "Huntress Users" });
+      await bridge.scim("PATCH", `/Groups/${group.id}`, patch({ op: "add", path: "members", value: [{ value: ada.id }] }));
+      await until(() => hook.bodies.length === 1);
+      expect(hook.bodies[0]).toMatchObject({
+        event: "task.created",
+        text: expect.stringMatching(/^New task for huntress: Invite Ada Lovelace to Huntress as Standard User \(due .*\)\. Review queue: http.*\/admin$/),
+        task: { app: "huntress", title: "Invite Ada Lovelace to Huntress as Standard User", state: "open" },
+      });
+      const everything = JSON.stringify(hook.bodies) + bridge.logLines.join("\n");
+      for (const secret of [SCIM_TOKEN, ADMIN_TOKEN, "SECRET-PART"]) expect(everything).not.toContain(secret);
+    } finally {
+      await bridge.close();
+    }
+  });
+
+  describe("delivery", () => {
+    let db: Db;
+    let tasks: TaskStore;
+    let outbox: NotificationOutbox;
+    const clock = { now: () => new Date() };
+    beforeEach(() => {
+      db = openDatabase(join(mkdtempSync(join(tmpdir(), "scim-bridge-outbox-")), "o.db"));
+      tasks = new TaskStore(db, clock);
+      outbox = new NotificationOutbox(db, clock);
+    });
+    const notifier = (over: Partial<ConstructorParameters<typeof WebhookNotifier>[0]> = {}) =>
+      new WebhookNotifier({ url: hook.url, db, outbox, clock, log: quiet(), queueUrl: "https://bridge.example.com/admin", baseDelayMs: 10, maxAttempts: 4, ...over });
+    const task = (dueAt: string) =>
+      tasks.insert({
+        app: "huntress",
+        userId: "u1",
+        action: "invite",
+        role: "admin",
+        title: "Invite Ada Lovelace to Huntress as Account Admin",
+        steps: ["x"],
+        profile: { userName: "ada@example.com", email: "ada@example.com", givenName: "Ada", familyName: "Lovelace", displayName: "Ada Lovelace" },
+        state: "open",
+        reason: null,
+        dueAt,
+        requestId: null,
+      });
+
+    it("retries a failing receiver with backoff until it takes the message", async () => {
+      hook.failFirst = 2;
+      const n = notifier();
+      n.taskRaised(task(new Date(Date.now() + 3_600_000).toISOString()));
+      await until(() => {
+        void n.deliver();
+        return hook.bodies.length === 1;
+      });
+      expect(outbox.stats()).toEqual({ pending: 0, dead: 0, sent: 1 });
+    });
+
+    it("gives up after the last attempt and keeps the message as dead", async () => {
+      hook.failFirst = 100;
+      const n = notifier({ maxAttempts: 2 });
+      n.taskRaised(task(new Date(Date.now() + 3_600_000).toISOString()));
+      await until(() => {
+        void n.deliver();
+        return outbox.stats().dead === 1;
+      });
+      expect(hook.bodies).toEqual([]);
+    });
+
+    it("announces a task becoming overdue once, naming who claimed it", async () => {
+      const t = task(new Date(Date.now() - 1000).toISOString());
+      tasks.claim(t.id, "sam");
+      const n = notifier();
+      expect(n.checkOverdue()).toBe(1);
+      expect(n.checkOverdue()).toBe(0);
+      await n.deliver();
+      expect(hook.bodies).toMatchObject([{ event: "task.overdue", text: expect.stringContaining("claimed by sam"), task: { id: t.id, assignee: "sam" } }]);
+    });
+  });
+});
