@@ -62,12 +62,42 @@ const configSchema = z
       })
       .strict()
       .default({ scope: "all", licenceTypes: {}, rateLimit: { requests: 270, windowSeconds: 300 }, timeoutSeconds: 30 }),
+    /** Huntress API mode (manual apps with `template: huntress` and `mode: api`): the memberships API. */
+    huntress: z
+      .object({
+        url: z
+          .url({ protocol: /^https?$/ })
+          .default("https://api.huntress.io")
+          .transform((u) => u.replace(/\/+$/, "")),
+        /** API key and secret (Huntress: account menu › API Credentials); sent as HTTP Basic, never logged. */
+        apiKey: z.string().min(1).optional(),
+        apiSecret: z.string().min(1).optional(),
+        /** A reseller key acting on one managed account: its id (calls go to /v1/accounts/{id}/memberships). */
+        accountId: z.coerce.number().int().positive().optional(),
+        /** Client-side budget under Huntress's 60 requests per minute (shared by every tool on the account); null turns it off. */
+        rateLimit: z
+          .object({ requests: z.number().int().positive(), windowSeconds: z.number().positive() })
+          .strict()
+          .nullable()
+          .default({ requests: 54, windowSeconds: 60 }),
+        timeoutSeconds: z.number().positive().default(30),
+        /** Retries of a call that failed with 429, 5xx, a timeout or a network error, before the work falls back to a manual task. */
+        maxRetries: z.number().int().min(0).max(10).default(4),
+      })
+      .strict()
+      .default({ url: "https://api.huntress.io", rateLimit: { requests: 54, windowSeconds: 60 }, timeoutSeconds: 30, maxRetries: 4 }),
   })
   .strict()
   .superRefine((c, ctx) => {
     checkRules(c.apps ?? defaultApps, c.rules ?? (c.apps ? [] : defaultRules), ctx);
     if (c.halopsa.url !== undefined && (c.halopsa.clientId === undefined || c.halopsa.clientSecret === undefined)) {
       ctx.addIssue({ code: "custom", path: ["halopsa", "clientId"], message: "HALOPSA_URL needs HALOPSA_CLIENT_ID and HALOPSA_CLIENT_SECRET" });
+    }
+    const apiApps = (c.apps ?? []).filter((a) => a.type === "manual" && a.mode === "api").map((a) => `"${a.name}"`);
+    if (apiApps.length > 0) {
+      const why = `app ${apiApps.join(", ")} has mode "api" (or set its mode to "live" for manual tasks only)`;
+      if (c.huntress.apiKey === undefined) ctx.addIssue({ code: "custom", path: ["huntress", "apiKey"], message: `HUNTRESS_API_KEY (huntress.apiKey) is required: ${why}` });
+      if (c.huntress.apiSecret === undefined) ctx.addIssue({ code: "custom", path: ["huntress", "apiSecret"], message: `HUNTRESS_API_SECRET (huntress.apiSecret) is required: ${why}` });
     }
   });
 
@@ -95,6 +125,10 @@ const ENV_KEYS: Record<string, string> = {
   HALOPSA_CLIENT_ID: "halopsa.clientId",
   HALOPSA_CLIENT_SECRET: "halopsa.clientSecret",
   SCIM_BRIDGE_WEBHOOK_URL: "notifications.webhookUrl",
+  HUNTRESS_URL: "huntress.url",
+  HUNTRESS_API_KEY: "huntress.apiKey",
+  HUNTRESS_API_SECRET: "huntress.apiSecret",
+  HUNTRESS_ACCOUNT_ID: "huntress.accountId",
 };
 
 /** The apps and rules in force: the configured ones, else the embedded default. */

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import { hostname } from "node:os";
 import { HaloPsaClient } from "./apps/halopsa/client.js";
+import { HuntressClient } from "./apps/huntress/client.js";
 import { TaskReview } from "./apps/manual/review.js";
 import { createConnectors } from "./apps/registry.js";
 import { DirectorySnapshots } from "./db/directory-snapshots.js";
@@ -14,7 +15,7 @@ import { IdentityMap } from "./db/identity-map.js";
 import { JobQueue } from "./db/jobs.js";
 import { NotificationOutbox } from "./db/notifications.js";
 import { TaskStore, type Task } from "./db/tasks.js";
-import { WebhookNotifier } from "./notify/webhook.js";
+import { queueUrlOf, WebhookNotifier } from "./notify/webhook.js";
 import { startHaloPsaSimulator, type HaloPsaSimulator } from "./dev/halopsa-simulator.js";
 import type { AppConfig, Rule } from "./provisioning/config-schema.js";
 import { Reconciler } from "./provisioning/reconcile.js";
@@ -83,6 +84,32 @@ async function haloPsaConnection(config: Config, apps: readonly AppConfig[], log
   return { client, simulator, licenceTypes: h.licenceTypes };
 }
 
+/**
+ * The Huntress API client, when a manual app runs in `mode: api` (config.ts has checked the key
+ * and secret are there). In `mode: live` nothing calls the Huntress API.
+ */
+function huntressClient(config: Config, apps: readonly AppConfig[], log: Logger): HuntressClient | undefined {
+  const apiApps = apps.filter((a) => a.type === "manual" && a.mode === "api").map((a) => a.name);
+  if (apiApps.length === 0) return undefined;
+  const h = config.huntress;
+  if (h.apiKey === undefined || h.apiSecret === undefined) throw new ConfigError("HUNTRESS_API_KEY and HUNTRESS_API_SECRET are required for mode: api");
+  log.info("Huntress API mode: invitations, role changes and removals go through the memberships API; failures become manual tasks", {
+    apps: apiApps,
+    url: h.url,
+    ...(h.accountId === undefined ? {} : { accountId: h.accountId }),
+  });
+  return new HuntressClient({
+    baseUrl: h.url,
+    apiKey: h.apiKey,
+    apiSecret: h.apiSecret,
+    accountId: h.accountId,
+    log,
+    timeoutMs: h.timeoutSeconds * 1000,
+    maxRetries: h.maxRetries,
+    rateLimit: h.rateLimit === null ? null : { requests: h.rateLimit.requests, windowMs: h.rateLimit.windowSeconds * 1000 },
+  });
+}
+
 /** Starts the bridge; used by the CLI entry below and by tests (which pass their own config). */
 export async function start(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Running> {
   const db = openDatabase(config.database);
@@ -94,6 +121,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   const p = config.provisioning;
   const jobs = new JobQueue(db, clock, { maxAttempts: p.maxAttempts, backoffBaseMs: p.backoffBaseSeconds * 1000, maxDelayMs: p.maxBackoffSeconds * 1000 });
   const { apps, rules } = appsAndRules(config);
+  const huntress = huntressClient(config, apps, log);
   const halo = await haloPsaConnection(config, apps, log);
   const accounts = new IdentityMap(db, clock);
   const tasks = new TaskStore(db, clock);
@@ -104,7 +132,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
         outbox: new NotificationOutbox(db, clock),
         clock,
         log,
-        queueUrl: `${config.publicUrl ?? `http://localhost:${config.port}`}/admin`,
+        queueUrl: queueUrlOf(config),
       })
     : undefined;
   const onTask = notifier ? (task: Task) => notifier.taskRaised(task) : undefined;
@@ -113,7 +141,12 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     directory: new DirectorySnapshots(db),
     accounts,
     audit,
-    connectors: createConnectors(apps, { log, haloPsa: halo, manual: { db, tasks, accounts, clock, ...(onTask ? { onTask } : {}) } }),
+    connectors: createConnectors(apps, {
+      log,
+      haloPsa: halo,
+      huntress: huntress && { client: huntress, accountId: config.huntress.accountId, audit },
+      manual: { db, tasks, accounts, clock, ...(onTask ? { onTask } : {}) },
+    }),
     apps,
     rules,
     log,

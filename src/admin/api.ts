@@ -1,21 +1,29 @@
 /**
- * Admin REST API under /admin/api (contract: openapi.yaml): jobs and dead letters, drift,
- * reconcile on demand, per-user access with the reason for each grant, and HaloPSA seats.
- * Admin-scope tokens only; errors are RFC 9457 problem details.
+ * Admin REST API under /admin/api (contract: openapi.yaml). The router lets admin and reviewer
+ * tokens in and every route names the scopes it accepts (routes.ts): reviewers work the task queue
+ * (tasks-api.ts); admins also see users and their access (users-api.ts), the audit log
+ * (audit-api.ts), jobs and dead letters, drift, reconcile on demand and HaloPSA seats (below).
+ * Errors are RFC 9457 problem details; bad input is a 4xx, never a 500.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { z } from "zod";
 import type { TaskReview } from "../apps/manual/review.js";
 import type { Clock } from "../clock.js";
-import type { TaskStore } from "../db/tasks.js";
 import type { DriftStore } from "../db/drift.js";
 import type { Job, JobQueue } from "../db/jobs.js";
+import type { TaskStore } from "../db/tasks.js";
 import { BridgeError, isBridgeError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { describeAction } from "../provisioning/plan.js";
 import type { Reconciler } from "../provisioning/reconcile.js";
-import { explain } from "../provisioning/rules.js";
-import { planUser, type ProvisioningDeps } from "../provisioning/sync-user.js";
+import type { ProvisioningDeps } from "../provisioning/sync-user.js";
+import { auditRoutes } from "./audit-api.js";
+import { noQuery, parseQuery, pathId, textParam } from "./input.js";
 import { sendBridgeProblem, sendProblem } from "./problem.js";
+import { ADMIN_ONLY, routesOn, type Routes } from "./routes.js";
+import { tasksRoutes } from "./tasks-api.js";
+import { usersRoutes } from "./users-api.js";
+
+export { ADMIN_API_SCOPES } from "./routes.js";
 
 export interface AdminApiOptions {
   readonly provisioning: ProvisioningDeps;
@@ -26,8 +34,12 @@ export interface AdminApiOptions {
   readonly reconciler: Reconciler;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Authenticates every token of ADMIN_API_SCOPES; each route then narrows. */
   readonly authenticate: express.RequestHandler;
 }
+
+/** The largest JSON body accepted: a note or a reason, never more. */
+const MAX_BODY = "64kb";
 
 const jobView = (j: Job) => ({
   id: j.id,
@@ -42,65 +54,65 @@ const jobView = (j: Job) => ({
   updatedAt: j.updatedAt,
 });
 
-/** Express 5 forwards rejected promises to the error handler; this keeps handlers small. */
-type Handler = (req: Request, res: Response) => void | Promise<void>;
-
 export function adminApi(o: AdminApiOptions): Router {
   const router = express.Router();
   router.use(o.authenticate);
-  router.use(express.json({ limit: "64kb" }));
-  const { provisioning: deps } = o;
-  const get = (path: string, h: Handler) => router.get(path, h);
-  const post = (path: string, h: Handler) => router.post(path, h);
+  router.use(express.json({ limit: MAX_BODY }));
+  const routes = routesOn(router);
+  tasksRoutes(routes, { tasks: o.tasks, review: o.review, apps: o.provisioning.apps, clock: o.clock });
+  usersRoutes(routes, { provisioning: o.provisioning, tasks: o.tasks, clock: o.clock });
+  auditRoutes(routes, { audit: o.provisioning.audit });
+  operationsRoutes(routes, o);
 
-  get("/jobs", (req, res) => {
-    const state = typeof req.query["state"] === "string" ? req.query["state"] : undefined;
-    if (state !== undefined && state !== "queued" && state !== "dead") throw new BridgeError("invalidValue", 'state must be "queued" or "dead"');
+  router.use((req, res) => sendProblem(res, 404, `No such endpoint ${req.method} /admin/api${req.path}`));
+  router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) {
+      // A streamed answer (the audit export) failed midway: cut it so the client sees it incomplete.
+      o.log.error("admin response failed after it started", { requestId: req.requestId, error: err });
+      res.destroy();
+      return;
+    }
+    if (isBridgeError(err)) return sendBridgeProblem(res, err);
+    // body-parser's own errors (malformed JSON 400, too large 413, unknown charset 415) carry their status.
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === "number" && status >= 400 && status < 500) return sendProblem(res, status, (err as Error).message);
+    o.log.error("admin request failed", { requestId: req.requestId, error: err });
+    sendProblem(res, 500, `quote request id ${req.requestId} when reporting it`);
+  });
+  return router;
+}
+
+/** The provisioning machinery: jobs and dead letters, reconcile and drift, seats. */
+function operationsRoutes(routes: Routes, o: AdminApiOptions): void {
+  const deps = o.provisioning;
+
+  routes.get("/jobs", ADMIN_ONLY, (req, res) => {
+    const { state } = parseQuery(z.strictObject({ state: z.enum(["queued", "dead"]).optional() }), req);
     const jobs = o.jobs.list(state === undefined ? {} : { dead: state === "dead" }, 500);
     res.json({ jobs: jobs.map(jobView), stats: o.jobs.stats() });
   });
 
-  post("/jobs/:id/retry", (req, res) => {
-    const id = Number(req.params["id"]);
-    const job = Number.isInteger(id) ? o.jobs.get(id) : undefined;
-    if (!job) throw new BridgeError("notFound", `job ${String(req.params["id"])} not found`);
+  routes.post("/jobs/:id/retry", ADMIN_ONLY, (req, res) => {
+    const id = pathId(req, "job");
+    parseQuery(noQuery, req);
+    if (!o.jobs.get(id)) throw new BridgeError("notFound", `job ${id} not found`);
     if (!o.jobs.retry(id)) throw new BridgeError("preconditionFailed", `job ${id} is running; retry it when it ends`);
     res.json(jobView(o.jobs.get(id)!));
   });
 
-  post("/reconcile", async (req, res) => {
+  routes.post("/reconcile", ADMIN_ONLY, async (req, res) => {
+    parseQuery(noQuery, req);
     res.json(await o.reconciler.run(req.requestId));
   });
 
-  get("/drift", (req, res) => {
-    const app = typeof req.query["app"] === "string" ? req.query["app"] : undefined;
+  routes.get("/drift", ADMIN_ONLY, (req, res) => {
+    const { app } = parseQuery(z.strictObject({ app: textParam.optional() }), req);
     res.json({ items: o.drift.list(app), counts: o.drift.counts() });
   });
 
-  get("/users/:id/access", (req, res) => {
-    const userId = String(req.params["id"]);
-    const p = planUser(deps, userId);
-    if (p.userName === null && p.accounts.length === 0) throw new BridgeError("notFound", `user ${userId} not found`);
-    const apps = [...new Set([...deps.apps.map((a) => a.name), ...p.accounts.map((a) => a.app)])];
-    res.json({
-      userId,
-      userName: p.userName,
-      apps: apps.map((app) => {
-        const w = p.wanted.find((x) => x.app === app);
-        const account = p.accounts.find((a) => a.app === app);
-        const action = p.actions.find((a) => a.app === app);
-        return {
-          app,
-          wanted: w ? { role: w.role, because: explain(w), reasons: w.reasons } : null,
-          account: account ?? null,
-          pendingAction: action ? describeAction(action) : null,
-        };
-      }),
-    });
-  });
-
-  get("/apps/:app/seats", async (req, res) => {
+  routes.get("/apps/:app/seats", ADMIN_ONLY, async (req, res) => {
     const appName = String(req.params["app"]);
+    parseQuery(noQuery, req);
     const app = deps.apps.find((a) => a.name === appName);
     const connector = deps.connectors.get(appName);
     if (app?.type !== "halopsa" || !connector?.readBack) throw new BridgeError("notFound", `app ${appName} has no seats report`);
@@ -118,15 +130,4 @@ export function adminApi(o: AdminApiOptions): Router {
         .map((r) => ({ externalId: r.externalId, email: r.email, name: r.name, lastLoginAt: r.lastLoginAt, createdByBridge: byBridge.has(r.externalId) })),
     });
   });
-
-  router.use((req, res) => sendProblem(res, 404, "Not Found", `No such endpoint ${req.method} /admin/api${req.path}`));
-  router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (isBridgeError(err)) return sendBridgeProblem(res, err);
-    // body-parser's own errors (malformed JSON, too large) carry their 4xx status.
-    const status = (err as { status?: unknown }).status;
-    if (typeof status === "number" && status >= 400 && status < 500) return sendProblem(res, status, "Bad Request", (err as Error).message);
-    o.log.error("admin request failed", { requestId: req.requestId, error: err });
-    sendProblem(res, 500, "Internal Server Error", `quote request id ${req.requestId} when reporting it`);
-  });
-  return router;
 }

@@ -38,6 +38,11 @@ export interface ApplyContext {
   readonly current?: AppAccount | undefined;
 }
 
+/** What a connector's refresh moved forward in the identity map. */
+export interface RefreshReport {
+  readonly changed: number;
+}
+
 export interface Connector {
   readonly app: string;
   readonly capabilities: ReadonlySet<Capability>;
@@ -45,4 +50,10 @@ export interface Connector {
   apply(action: Exclude<Action, { kind: "discard" }>, ctx: ApplyContext): Promise<ApplyResult>;
   /** Every account in the app (enabled and disabled), where the app can list them. */
   readBack?(): Promise<RemoteAccount[]>;
+  /**
+   * Reads the app and moves identity-map rows forward where the app shows progress the bridge
+   * cannot be told about (Huntress: an invitation accepted), recording each change with its audit
+   * events in one transaction. The reconciler calls it before it re-plans everyone.
+   */
+  refresh?(requestId: string): Promise<RefreshReport>;
 }

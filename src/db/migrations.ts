@@ -212,4 +212,22 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE tasks ADD COLUMN overdue_notified_at TEXT;
     `,
   },
+  {
+    version: 6,
+    name: "review page sessions",
+    sql: `
+      -- Sign-ins to the review page at /admin. The cookie holds a random session id; only its
+      -- SHA-256 is stored, so a copy of the database cannot be replayed as a cookie. The token the
+      -- person signed in with is never stored: only its name and scope.
+      CREATE TABLE sessions (
+        id_hash    TEXT PRIMARY KEY,
+        token_name TEXT NOT NULL,
+        scope      TEXT NOT NULL CHECK (scope IN ('admin', 'reviewer')),
+        csrf_token TEXT NOT NULL,                -- synchronizer token every form of the session carries
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX sessions_expires ON sessions(expires_at);
+    `,
+  },
 ];

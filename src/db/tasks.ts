@@ -78,6 +78,11 @@ const toTask = (r: RawTask): Task => ({
   updatedAt: r.updated_at,
 });
 
+/** The rule the list and counts below apply in SQL: an open task past its due time (a blocked one waits on someone else). */
+export function isOverdue(t: Pick<Task, "state" | "dueAt">, now: Date): boolean {
+  return t.state === "open" && t.dueAt < now.toISOString();
+}
+
 export interface NewTask {
   readonly app: string;
   readonly userId: string;
@@ -96,7 +101,7 @@ export interface TaskFilter {
   readonly app?: string | undefined;
   readonly state?: TaskState | undefined;
   readonly userId?: string | undefined;
-  /** Only open tasks past their due time. */
+  /** true: only open tasks past their due time; false: only the others; undefined: both. */
   readonly overdue?: boolean | undefined;
   readonly limit?: number | undefined;
 }
@@ -196,8 +201,8 @@ export class TaskStore {
       where.push("user_id = ?");
       params.push(f.userId);
     }
-    if (f.overdue) {
-      where.push("state = 'open' AND due_at < ?");
+    if (f.overdue !== undefined) {
+      where.push(f.overdue ? "(state = 'open' AND due_at < ?)" : "NOT (state = 'open' AND due_at < ?)");
       params.push(this.now());
     }
     // Overdue first, then the oldest due time: the order a person should work in.

@@ -1,11 +1,14 @@
 /**
- * The HTTP application: request ids and access log, health probes, the SCIM API and the admin API.
+ * The HTTP application: request ids and access log, health probes, the SCIM API, the admin API
+ * and the review page (/admin).
  */
 import express, { type Express } from "express";
 import { bearerAuth } from "../auth/bearer.js";
 import type { TokenVerifier } from "../auth/tokens.js";
 import type { Logger } from "../log.js";
-import { adminApi, type AdminApiOptions } from "../admin/api.js";
+import { ADMIN_API_SCOPES, adminApi, type AdminApiOptions } from "../admin/api.js";
+import { adminWeb } from "../admin/web/router.js";
+import { SessionStore } from "../db/sessions.js";
 import { denyProblem } from "../admin/problem.js";
 import type { ScimDeps } from "../scim/deps.js";
 import { denyScim, SCIM_BASE, scimRouter } from "../scim/router.js";
@@ -41,7 +44,23 @@ export function createApp(o: AppOptions): Express {
     scimRouter({ deps: o.deps, log: o.log, maxBodyBytes: o.maxBodyBytes, publicUrl: o.publicUrl, authenticate: auth("scim", denyScim) }),
   );
   if (o.admin) {
-    app.use("/admin/api", adminApi({ ...o.admin, log: o.log, authenticate: auth("admin", denyProblem) }));
+    app.use("/admin/api", adminApi({ ...o.admin, log: o.log, authenticate: auth(ADMIN_API_SCOPES, denyProblem) }));
+    const { provisioning, tasks, review, drift, clock } = o.admin;
+    app.use(
+      "/admin",
+      adminWeb({
+        provisioning,
+        tasks,
+        review,
+        drift,
+        clock,
+        audit: provisioning.audit,
+        groups: o.deps.directory.groups,
+        sessions: new SessionStore(provisioning.db, clock),
+        verifier: o.verifier,
+        log: o.log,
+      }),
+    );
   }
   return app;
 }

@@ -25,20 +25,33 @@ export interface WebhookOptions {
   readonly baseDelayMs?: number;
 }
 
+/**
+ * Queues the "task raised" message without sending it: the CLI uses this, and the running
+ * bridge's notifier delivers whatever the outbox holds on its next pass.
+ */
+export function queueTaskNotice(outbox: NotificationOutbox, task: Task, queueUrl: string): void {
+  const what = task.state === "blocked" ? `Blocked task for ${task.app}` : `New task for ${task.app}`;
+  outbox.add("task.created", {
+    text: `${what}: ${task.title} (due ${task.dueAt}). Review queue: ${queueUrl}`,
+    event: "task.created",
+    task: { id: task.id, app: task.app, title: task.title, state: task.state, dueAt: task.dueAt, reason: task.reason },
+  });
+}
+
+/** Where reviewers open the queue, linked in every message. */
+export function queueUrlOf(config: { publicUrl?: string | undefined; port: number }): string {
+  return `${config.publicUrl ?? `http://localhost:${config.port}`}/admin`;
+}
+
 export class WebhookNotifier {
   private timer: NodeJS.Timeout | undefined;
   private delivering: Promise<number> | undefined;
 
   constructor(private readonly o: WebhookOptions) {}
 
-  /** Queues "task raised"; called inside the transaction that wrote the task. */
+  /** Queues "task raised" (inside the transaction that wrote the task) and sends it shortly. */
   taskRaised(task: Task): void {
-    const what = task.state === "blocked" ? `Blocked task for ${task.app}` : `New task for ${task.app}`;
-    this.o.outbox.add("task.created", {
-      text: `${what}: ${task.title} (due ${task.dueAt}). Review queue: ${this.o.queueUrl}`,
-      event: "task.created",
-      task: { id: task.id, app: task.app, title: task.title, state: task.state, dueAt: task.dueAt, reason: task.reason },
-    });
+    queueTaskNotice(this.o.outbox, task, this.o.queueUrl);
     setImmediate(() => void this.deliver());
   }
 

@@ -13,6 +13,8 @@ import type { ProvisioningDeps } from "./sync-user.js";
 export interface ReconcileReport {
   readonly usersQueued: number;
   readonly drift: Record<string, { readonly items: number; readonly enforced: number; readonly error?: string }>;
+  /** Apps whose connector can refresh (Huntress API mode): identity-map rows it moved forward. */
+  readonly refreshed?: Record<string, { readonly changed: number; readonly error?: string }>;
 }
 
 export class Reconciler {
@@ -48,6 +50,8 @@ export class Reconciler {
 
   private async pass(requestId: string): Promise<ReconcileReport> {
     const { deps } = this;
+    // First what the apps can tell (an invitation accepted), so the plans queued below start from it.
+    const refreshed = await this.refresh(requestId);
     const directoryIds = deps.directory.userIds();
     const userIds = [...new Set([...directoryIds, ...deps.accounts.userIds()])];
     deps.db.transaction(() => this.jobs.enqueueUsers(userIds, requestId)).immediate();
@@ -81,7 +85,26 @@ export class Reconciler {
         deps.log.error("drift read-back failed", { requestId, app: app.name, error: message });
       }
     }
-    return { usersQueued: userIds.length, drift };
+    return { usersQueued: userIds.length, drift, ...(Object.keys(refreshed).length > 0 ? { refreshed } : {}) };
+  }
+
+  /** Lets each connector that can read progress back record it; one app failing does not stop the others. */
+  private async refresh(requestId: string): Promise<Record<string, { changed: number; error?: string }>> {
+    const { deps } = this;
+    const out: Record<string, { changed: number; error?: string }> = {};
+    for (const app of deps.apps) {
+      const connector = deps.connectors.get(app.name);
+      if (!connector?.refresh) continue;
+      try {
+        out[app.name] = await connector.refresh(requestId);
+        if (out[app.name]!.changed > 0) deps.log.info("refreshed from the app", { requestId, app: app.name, changed: out[app.name]!.changed });
+      } catch (e: unknown) {
+        const message = e instanceof Error ? e.message : String(e);
+        out[app.name] = { changed: 0, error: message };
+        deps.log.error("refresh from the app failed", { requestId, app: app.name, error: message });
+      }
+    }
+    return out;
   }
 
   /**

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli.js";
 import { openDatabase, type Db } from "../../src/db/database.js";
 import { NotificationOutbox } from "../../src/db/notifications.js";
 import { TaskStore } from "../../src/db/tasks.js";
@@ -62,7 +63,10 @@ describe("webhook notifications", () => {
 
   it("posts a Slack/Teams-readable message when a SCIM change raises a task, without any token or the webhook URL in logs", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "scim-bridge-hook-")), "bridge.yaml");
-    writeFileSync(file, "apps:\n  - { name: huntress, type: manual, template: huntress }\nrules:\n  - { group: Huntress Users, app: huntress, role: standard }\nprovisioning: { reconcileIntervalMinutes: 0 }\n");
+    writeFileSync(
+      file,
+      "apps:\n  - { name: huntress, type: manual, template: huntress }\nrules:\n  - { group: Huntress Users, app: huntress, role: standard }\nprovisioning: { reconcileIntervalMinutes: 0 }\nnotifications: { overdueCheckSeconds: 0.2 }\n",
+    );
     const bridge = await startBridge({ SCIM_BRIDGE_CONFIG: file, SCIM_BRIDGE_WEBHOOK_URL: hook.url });
     try {
       const ada = await create(bridge, "Users", userBody("ada@example.com", { displayName: "Ada Lovelace" }));
@@ -74,7 +78,18 @@ describe("webhook notifications", () => {
         text: expect.stringMatching(/^New task for huntress: Invite Ada Lovelace to Huntress as Standard User \(due .*\)\. Review queue: http.*\/admin$/),
         task: { app: "huntress", title: "Invite Ada Lovelace to Huntress as Standard User", state: "open" },
       });
-      const everything = JSON.stringify(hook.bodies) + bridge.logLines.join("\n");
+      // A task completed from the CLI raises the confirm step; the CLI queues its notice and the
+      // running bridge delivers it on its next pass.
+      const lines: string[] = [];
+      const code = runCli(["tasks", "done", String(hook.bodies[0].task.id)], (l) => lines.push(l), {
+        SCIM_BRIDGE_CONFIG: file,
+        SCIM_BRIDGE_DB: bridge.dbFile,
+        SCIM_BRIDGE_WEBHOOK_URL: hook.url,
+      });
+      expect(code, lines.join("\n")).toBe(0);
+      await until(() => hook.bodies.length === 2);
+      expect(hook.bodies[1]).toMatchObject({ event: "task.created", task: { title: "Confirm Ada Lovelace accepted the Huntress invitation" } });
+      const everything = JSON.stringify(hook.bodies) + bridge.logLines.join("\n") + lines.join("\n");
       for (const secret of [SCIM_TOKEN, ADMIN_TOKEN, "SECRET-PART"]) expect(everything).not.toContain(secret);
     } finally {
       await bridge.close();

@@ -38,17 +38,17 @@ export interface TransportOptions {
   readonly secrets: () => Iterable<string>;
 }
 
-/** Errors that prove the request never reached HaloPSA. */
-const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
+/** Errors that prove the request never reached the server (shared with the Huntress transport). */
+export const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
 
-function errorCode(e: unknown): string | undefined {
+export function errorCode(e: unknown): string | undefined {
   const cause = e instanceof Error ? (e.cause as { code?: unknown } | undefined) : undefined;
   const code = cause?.code ?? (e as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
 }
 
 /** RFC 9110 §10.2.3: delay-seconds or an HTTP-date. HaloPSA sends none today (domain.md), but a proxy might. */
-function parseRetryAfter(value: string | null, nowMs: number): number | null {
+export function parseRetryAfter(value: string | null, nowMs: number): number | null {
   if (value === null || value.trim() === "") return null;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const at = Date.parse(value);
@@ -146,10 +146,17 @@ export class Transport {
     }
   }
 
-  /** Exponential backoff with "equal jitter": half the step fixed, half random, so steps still grow. */
   private delay(attempt: number, retryAfterMs: number | null): number {
-    const step = Math.min(this.opts.backoff.maxMs, this.opts.backoff.baseMs * 2 ** attempt);
-    const jittered = step / 2 + Math.random() * (step / 2);
-    return Math.round(retryAfterMs === null ? jittered : Math.max(jittered, Math.min(retryAfterMs, this.opts.backoff.maxMs)));
+    return backoffDelay(attempt, retryAfterMs, this.opts.backoff);
   }
+}
+
+/**
+ * Exponential backoff with "equal jitter": half the step fixed, half random, so steps still grow.
+ * A Retry-After longer than the step wins, capped at `maxMs`. Shared with the Huntress transport.
+ */
+export function backoffDelay(attempt: number, retryAfterMs: number | null, backoff: { readonly baseMs: number; readonly maxMs: number }): number {
+  const step = Math.min(backoff.maxMs, backoff.baseMs * 2 ** attempt);
+  const jittered = step / 2 + Math.random() * (step / 2);
+  return Math.round(retryAfterMs === null ? jittered : Math.max(jittered, Math.min(retryAfterMs, backoff.maxMs)));
 }

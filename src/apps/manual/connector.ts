@@ -128,9 +128,10 @@ export class ManualConnector implements Connector {
 
   /**
    * domain.md: a Huntress account must always keep one Account Admin. Refuses (with the reason for
-   * a blocked task) to take the role away from its last confirmed holder.
+   * a blocked task) to take the role away from its last confirmed holder. Public so the Huntress
+   * API mode (src/apps/huntress/api-connector.ts) asks the same question before it calls the API.
    */
-  private guard(userId: string, current: AppAccount | undefined, newRole: string | null): string | undefined {
+  guard(userId: string, current: AppAccount | undefined, newRole: string | null): string | undefined {
     const keep = this.o.app.template.keepOneOf;
     if (keep === undefined || current?.role !== keep || newRole === keep) return undefined;
     const others = this.o.accounts

@@ -1,0 +1,121 @@
+/**
+ * Reads what each page shows from the stores. Pages are pure functions of this data; every read
+ * here is an indexed SQLite query, so a page is built in a few milliseconds.
+ */
+import type { AuditLog } from "../../db/audit.js";
+import type { DriftStore } from "../../db/drift.js";
+import type { Task, TaskStore } from "../../db/tasks.js";
+import { describeAction } from "../../provisioning/plan.js";
+import { explain, profileOf } from "../../provisioning/rules.js";
+import { planUser, type ProvisioningDeps } from "../../provisioning/sync-user.js";
+import type { Notice, Viewer } from "./layout.js";
+import type { AuditData, AuditResource } from "./pages/audit.js";
+import type { DriftData } from "./pages/drift.js";
+import type { Outcome, Verb } from "./pages/outcome.js";
+import type { QueueData } from "./pages/queue.js";
+import type { UserPageData } from "./pages/user.js";
+
+export interface PageSources {
+  readonly provisioning: ProvisioningDeps;
+  /** Directory groups by SCIM id, to name them in the audit log. */
+  readonly groups: { get(id: string): { readonly displayName: string } | undefined };
+  readonly tasks: TaskStore;
+  readonly drift: DriftStore;
+  readonly audit: AuditLog;
+}
+
+/** How many closed tasks of a user the user page lists. */
+const USER_TASKS = 50;
+export const AUDIT_EVENTS = 100;
+
+export function queueData(s: PageSources, viewer: Viewer, now: Date, notice?: Notice): QueueData {
+  // Open first (overdue leading, then by due time), then blocked: the order to work in.
+  const tasks = [...s.tasks.list({ state: "open" }), ...s.tasks.list({ state: "blocked" })];
+  return { viewer, now, apps: s.provisioning.apps, tasks, counts: s.tasks.counts(), notice };
+}
+
+export function outcomeOf(s: PageSources, verb: Verb, taskId: number): Outcome | undefined {
+  const task = s.tasks.get(taskId);
+  if (!task) return undefined;
+  return { verb, task, next: s.tasks.openFor(task.userId, task.app), account: s.provisioning.accounts.get(task.userId, task.app) };
+}
+
+/** Undefined when the bridge knows nothing of this user (not in the directory, no account, no task). */
+export function userData(s: PageSources, viewer: Viewer, now: Date, userId: string, notice?: Notice): UserPageData | undefined {
+  const deps = s.provisioning;
+  const plan = planUser(deps, userId);
+  const tasks: Task[] = s.tasks.list({ userId, limit: 500 }).sort((a, b) => b.id - a.id);
+  const { user, groups } = deps.directory.snapshot(userId);
+  if (!user && plan.accounts.length === 0 && tasks.length === 0) return undefined;
+  const profile = user && profileOf(user);
+  const appNames = [...new Set([...deps.apps.map((a) => a.name), ...plan.accounts.map((a) => a.app)])];
+  return {
+    viewer,
+    now,
+    apps: deps.apps,
+    userId,
+    user: profile && { userName: profile.userName, displayName: profile.displayName, email: profile.email, active: user.active, groups: groups.map((g) => g.displayName) },
+    rows: appNames.map((app) => {
+      const wanted = plan.wanted.find((w) => w.app === app);
+      const action = plan.actions.find((a) => a.app === app);
+      return {
+        app,
+        account: plan.accounts.find((a) => a.app === app),
+        wanted: wanted && { role: wanted.role, because: explain(wanted) },
+        nextAction: action && describeAction(action),
+        openTask: tasks.find((t) => t.app === app && (t.state === "open" || t.state === "blocked")),
+      };
+    }),
+    tasks: tasks.slice(0, USER_TASKS),
+    notice,
+  };
+}
+
+export function driftData(s: PageSources, viewer: Viewer, now: Date): DriftData {
+  const items = s.drift.list();
+  const deps = s.provisioning;
+  const names = [...new Set([...deps.apps.map((a) => a.name), ...items.map((i) => i.app)])];
+  return {
+    viewer,
+    now,
+    apps: deps.apps,
+    report: names.map((app) => ({ app, checked: deps.connectors.get(app)?.readBack !== undefined, items: items.filter((i) => i.app === app) })),
+  };
+}
+
+/** The `displayName` an audit snapshot carries (groups and users do), if any. */
+function displayNameIn(...snapshots: unknown[]): string | undefined {
+  for (const v of snapshots) {
+    if (typeof v === "object" && v !== null && "displayName" in v && typeof v.displayName === "string") return v.displayName;
+  }
+  return undefined;
+}
+
+export function auditData(s: PageSources, viewer: Viewer, now: Date): AuditData {
+  const events = s.audit.recent(AUDIT_EVENTS);
+  const names = new Map<string, string | undefined>();
+  const nameOf = (userId: string): string | undefined => {
+    if (!names.has(userId)) {
+      const { user } = s.provisioning.directory.snapshot(userId);
+      names.set(userId, user && profileOf(user).displayName);
+    }
+    return names.get(userId);
+  };
+  const resources = new Map<number, AuditResource>();
+  for (const e of events) {
+    const id = e.resourceId;
+    if (id === null) continue;
+    if (e.resourceType === "User") resources.set(e.seq, { text: nameOf(id) ?? displayNameIn(e.after, e.before) ?? id, userId: id });
+    else if (e.resourceType === "AppAccount" && id.includes("/")) {
+      const userId = id.slice(0, id.lastIndexOf("/"));
+      resources.set(e.seq, { text: `${nameOf(userId) ?? userId} in ${id.slice(id.lastIndexOf("/") + 1)}`, userId });
+    } else if (e.resourceType === "Task" && /^\d+$/.test(id)) {
+      const task = s.tasks.get(Number(id));
+      resources.set(e.seq, { text: `task #${id}${task ? ` for ${nameOf(task.userId) ?? task.profile.displayName}` : ""}`, userId: task?.userId ?? null });
+    } else if (e.resourceType === "Group") {
+      const name = s.groups.get(id)?.displayName ?? displayNameIn(e.after, e.before);
+      if (name !== undefined) resources.set(e.seq, { text: name, userId: null });
+    }
+  }
+  return { viewer, now, events, resources, limit: AUDIT_EVENTS };
+}
