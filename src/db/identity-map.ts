@@ -37,6 +37,8 @@ export class IdentityMap implements AccessReader {
   private readonly byUser;
   private readonly put;
   private readonly setError;
+  private readonly accessOfOne;
+  private readonly accessOfMany;
 
   constructor(
     private readonly db: Db,
@@ -51,6 +53,15 @@ export class IdentityMap implements AccessReader {
          settings = excluded.settings, created_by_bridge = excluded.created_by_bridge, last_sync_at = excluded.last_sync_at,
          last_error = excluded.last_error, updated_at = excluded.updated_at`,
     );
+    // The access extension is read with every SCIM user response: prepared once, not per request.
+    const access = (where: string) =>
+      db.prepare(
+        `SELECT a.user_id, a.app, a.role, a.state, t.title AS task
+         FROM app_accounts a LEFT JOIN tasks t ON t.user_id = a.user_id AND t.app = a.app AND t.state IN ('open', 'blocked')
+         WHERE a.user_id ${where} ORDER BY a.user_id, a.app`,
+      );
+    this.accessOfOne = access("= ?");
+    this.accessOfMany = access("IN (SELECT value FROM json_each(?))");
     this.setError = db.prepare(
       `INSERT INTO app_accounts (user_id, app, state, last_error, updated_at) VALUES (?, ?, 'error', ?, ?)
        ON CONFLICT (user_id, app) DO UPDATE SET last_error = excluded.last_error, updated_at = excluded.updated_at`,
@@ -115,13 +126,13 @@ export class IdentityMap implements AccessReader {
     const out = new Map<string, AppAccess[]>();
     if (userIds.length === 0) return out;
     const one = userIds.length === 1;
-    const rows = this.db
-      .prepare(
-        `SELECT a.user_id, a.app, a.role, a.state, t.title AS task
-         FROM app_accounts a LEFT JOIN tasks t ON t.user_id = a.user_id AND t.app = a.app AND t.state IN ('open', 'blocked')
-         WHERE a.user_id ${one ? "= ?" : "IN (SELECT value FROM json_each(?))"} ORDER BY a.user_id, a.app`,
-      )
-      .all(one ? userIds[0] : JSON.stringify(userIds)) as { user_id: string; app: string; role: string | null; state: string; task: string | null }[];
+    const rows = (one ? this.accessOfOne : this.accessOfMany).all(one ? userIds[0] : JSON.stringify(userIds)) as {
+      user_id: string;
+      app: string;
+      role: string | null;
+      state: string;
+      task: string | null;
+    }[];
     for (const r of rows) {
       const list = out.get(r.user_id) ?? [];
       list.push({ app: r.app, ...(r.role === null ? {} : { role: r.role }), state: r.state, ...(r.task === null ? {} : { pendingTask: r.task }) });
