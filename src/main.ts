@@ -220,6 +220,7 @@ function banner(r: Running): string {
     "",
     "  scim-bridge is running",
     `  SCIM base URL (Okta "Base URL", Entra "Tenant URL"): ${r.url}${SCIM_BASE}`,
+    `  Review queue (sign in with the admin token): ${r.url}/admin`,
   ];
   if (r.haloPsaSimulator) {
     lines.push(`  HaloPSA: SIMULATED at ${r.haloPsaSimulator.url} (set HALOPSA_URL, HALOPSA_CLIENT_ID, HALOPSA_CLIENT_SECRET for a real tenant)`);
@@ -233,7 +234,7 @@ function banner(r: Running): string {
       "",
       "  First start: these tokens are shown once and stored only as hashes.",
       `  SCIM token  (paste into the IdP as the bearer token / secret token): ${r.firstStartTokens.scim}`,
-      `  Admin token (admin API /admin/api):                                 ${r.firstStartTokens.admin}`,
+      `  Admin token (review queue /admin and admin API /admin/api):         ${r.firstStartTokens.admin}`,
     );
   } else {
     lines.push("  Create a token with: npm run -s cli -- token create --scope scim --name okta");
