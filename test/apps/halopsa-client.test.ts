@@ -229,8 +229,10 @@ describe("HaloPsaClient", () => {
 
   describe("rate limit", () => {
     it("keeps under N requests per rolling window by waiting instead of sending", async () => {
-      // The simulator's window is 20 ms shorter to absorb loopback jitter between send and arrival.
-      sim.setRateLimit({ requests: 5, windowMs: 480 });
+      // The simulator's window is 200 ms shorter than the client's to absorb the delay between send
+      // and arrival on a loaded machine (CI runs test files in parallel). Without the client's
+      // limiter, all 12 sends would land at once and most would get 429.
+      sim.setRateLimit({ requests: 5, windowMs: 300 });
       try {
         const c = client({ rateLimit: { requests: 5, windowMs: 500 } });
         const started = performance.now();
