@@ -32,6 +32,7 @@ import { openDatabase, type Db } from "./db/database.js";
 import { Directory } from "./db/directory.js";
 import { TokenStore } from "./db/tokens.js";
 import { createApp } from "./http/app.js";
+import { checkReadiness } from "./http/readiness.js";
 import { createLogger, type Logger } from "./log.js";
 import { SCIM_BASE } from "./scim/router.js";
 import { isMainModule } from "./is-main.js";
@@ -168,6 +169,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     maxBodyBytes: config.maxBodyBytes,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
+    readiness: () => checkReadiness(db, () => worker.alive),
     admin: { provisioning, jobs, drift, reconciler, clock, tasks, review },
   });
   const server = await new Promise<Server>((resolve, reject) => {

@@ -12,6 +12,7 @@ import { SessionStore } from "../db/sessions.js";
 import { denyProblem } from "../admin/problem.js";
 import type { ScimDeps } from "../scim/deps.js";
 import { denyScim, SCIM_BASE, scimRouter } from "../scim/router.js";
+import type { ReadinessChecks } from "./readiness.js";
 import { requestLog } from "./request-log.js";
 
 export interface AppOptions {
@@ -21,6 +22,8 @@ export interface AppOptions {
   readonly maxBodyBytes: number;
   readonly publicUrl: string | undefined;
   readonly trustProxy: boolean | number | string;
+  /** Readiness for /readyz; omitted by the benchmark server. */
+  readonly readiness?: () => ReadinessChecks;
   /** The admin API's dependencies; omitted by the benchmark server, which serves SCIM only. */
   readonly admin?: Omit<AdminApiOptions, "authenticate" | "log">;
 }
@@ -36,6 +39,14 @@ export function createApp(o: AppOptions): Express {
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
+  const readiness = o.readiness;
+  if (readiness) {
+    app.get("/readyz", (_req, res) => {
+      const checks = readiness();
+      const ready = checks.database && checks.migrations && checks.worker;
+      res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", checks });
+    });
+  }
   const auth = bearerAuth(o.verifier, (req) => {
     o.log.warn("authentication failed", { requestId: req.requestId, path: req.originalUrl.split("?")[0], ip: req.ip });
   });
