@@ -13,7 +13,7 @@ export interface ReadinessChecks {
 }
 
 export function checkReadiness(db: Db, workerAlive: () => boolean): ReadinessChecks {
-  let database = false;
+  let database: boolean;
   try {
     // BEGIN IMMEDIATE takes the write lock: a read-only or locked-out database fails here.
     db.exec("BEGIN IMMEDIATE; ROLLBACK");

@@ -7,9 +7,9 @@
  * Authorization header. Neither is logged, and every error text is scrubbed of both.
  */
 import type { z } from "zod";
-import type { Logger } from "../../log.js";
 import { HaloPsaError } from "./errors.js";
-import { RollingWindowLimiter, type RateLimit } from "./rate-limiter.js";
+import { transportOptions, type ClientTransportOptions } from "../http/options.js";
+import type { RateLimit, RollingWindowLimiter } from "../http/rate-limiter.js";
 import { TokenCache } from "./token-cache.js";
 import { Transport, type Answer, type Outgoing } from "./transport.js";
 import {
@@ -28,7 +28,8 @@ import {
   type HaloTicket,
 } from "./wire.js";
 
-export interface HaloPsaClientOptions {
+/** fetch, log, timeoutMs, maxRetries, backoff and sleep: see ../http/options.ts. */
+export interface HaloPsaClientOptions extends ClientTransportOptions {
   /** The instance, e.g. https://acme.halopsa.com (a trailing /api is tolerated). */
   readonly baseUrl: string;
   /** The auth server (GET /api/authinfo's auth_url); default `{baseUrl}/auth`. */
@@ -39,18 +40,10 @@ export interface HaloPsaClientOptions {
   readonly clientSecret: string;
   /** OAuth scope (domain.md: "all" or "admin"); default "all". */
   readonly scope?: string;
-  readonly fetch?: typeof fetch;
-  readonly log: Logger;
   /** Epoch ms, for token expiry. */
   readonly now?: () => number;
-  /** Per request, including reading the body (default 30 s). */
-  readonly timeoutMs?: number;
   /** Client-side rolling window; default 270 per 5 minutes (HaloPSA allows 300, domain.md). null: off. */
   readonly rateLimit?: RateLimit | null;
-  /** Retries after the first attempt (default 4). */
-  readonly maxRetries?: number;
-  readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface AgentFilters {
@@ -81,8 +74,6 @@ export interface HaloPsaClientStats {
 const PAGE_SIZE = 100;
 const MAX_PAGES = 1000;
 
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class HaloPsaClient {
   private readonly base: string;
   private readonly tokenUrl: string;
@@ -96,20 +87,9 @@ export class HaloPsaClient {
     // domain.md and HaloAPI Connect-HaloAPI.ps1: {auth_url}/token?tenant=<tenant> (hosted), {base}/auth/token (self-hosted).
     const authBase = (opts.authUrl ?? `${this.base}/auth`).replace(/\/+$/, "");
     this.tokenUrl = `${authBase}/token${opts.tenant ? `?tenant=${encodeURIComponent(opts.tenant)}` : ""}`;
-    const sleep = opts.sleep ?? realSleep;
-    this.limiter =
-      opts.rateLimit === null ? null : new RollingWindowLimiter(opts.rateLimit ?? { requests: 270, windowMs: 300_000 }, () => performance.now(), sleep);
-    const secrets = (): string[] => [opts.clientSecret, ...this.tokens.secrets()];
-    const transport = {
-      fetch: opts.fetch ?? globalThis.fetch.bind(globalThis),
-      log: opts.log,
-      timeoutMs: opts.timeoutMs ?? 30_000,
-      maxRetries: opts.maxRetries ?? 4,
-      backoff: { baseMs: opts.backoff?.baseMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000 },
-      limiter: this.limiter,
-      sleep,
-      secrets,
-    };
+    // domain.md: HaloPSA allows 300 requests per rolling 5 minutes; 270 leaves room for other tools.
+    const transport = { ...transportOptions(opts, { requests: 270, windowMs: 300_000 }), secrets: (): string[] => [opts.clientSecret, ...this.tokens.secrets()] };
+    this.limiter = transport.limiter;
     this.api = new Transport(transport);
     this.auth = new Transport(transport);
     this.tokens = new TokenCache(() => this.requestToken(), opts.now ?? Date.now);

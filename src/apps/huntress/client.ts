@@ -10,33 +10,26 @@
  * JSON), never logged, and scrubbed from every error text.
  */
 import type { z } from "zod";
-import type { Logger } from "../../log.js";
-import { RollingWindowLimiter, type RateLimit } from "../halopsa/rate-limiter.js";
+import { transportOptions, type ClientTransportOptions } from "../http/options.js";
+import type { RateLimit, RollingWindowLimiter } from "../http/rate-limiter.js";
 import { HuntressError } from "./errors.js";
 import { HuntressTransport, type Answer, type Outgoing } from "./transport.js";
 import { invitationEnvelope, membershipEnvelope, membershipPage, type HuntressInvitation, type HuntressMembership, type WritablePermission } from "./wire.js";
 
-export interface HuntressClientOptions {
+/** fetch, log, timeoutMs, maxRetries, backoff and sleep: see ../http/options.ts. */
+export interface HuntressClientOptions extends ClientTransportOptions {
   /** The API, e.g. https://api.huntress.io (a trailing /v1 is tolerated). */
   readonly baseUrl: string;
   readonly apiKey: string;
   readonly apiSecret: string;
   /** A reseller key acting on one managed account: calls go to /v1/accounts/{accountId}/memberships. */
   readonly accountId?: number | undefined;
-  readonly log: Logger;
-  readonly fetch?: typeof fetch;
   /**
    * Client-side sliding window; default 54 per minute. Reference, "Rate Limits": "Every Huntress
    * API account is rate limited to 60 requests per minute, on a sliding window", shared by every
    * tool using the account, so the bridge keeps a tenth back. null: off.
    */
   readonly rateLimit?: RateLimit | null;
-  /** Per request, including reading the body (default 30 s). */
-  readonly timeoutMs?: number;
-  /** Retries after the first attempt (default 4). */
-  readonly maxRetries?: number;
-  readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface MembershipFilter {
@@ -57,8 +50,6 @@ export interface HuntressClientStats {
 const PAGE_LIMIT = 500;
 const MAX_PAGES = 1000;
 
-const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 export class HuntressClient {
   readonly #authorization: string;
   private readonly memberships: string;
@@ -74,18 +65,9 @@ export class HuntressClient {
     const token = Buffer.from(`${opts.apiKey}:${opts.apiSecret}`, "utf8").toString("base64");
     this.#authorization = `Basic ${token}`;
     const secrets = [opts.apiKey, opts.apiSecret, token];
-    const sleep = opts.sleep ?? realSleep;
-    this.limiter = opts.rateLimit === null ? null : new RollingWindowLimiter(opts.rateLimit ?? { requests: 54, windowMs: 60_000 }, () => performance.now(), sleep);
-    this.transport = new HuntressTransport({
-      fetch: opts.fetch ?? globalThis.fetch.bind(globalThis),
-      log: opts.log,
-      timeoutMs: opts.timeoutMs ?? 30_000,
-      maxRetries: opts.maxRetries ?? 4,
-      backoff: { baseMs: opts.backoff?.baseMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000 },
-      limiter: this.limiter,
-      sleep,
-      secrets: () => secrets,
-    });
+    const transport = { ...transportOptions(opts, { requests: 54, windowMs: 60_000 }), secrets: () => secrets };
+    this.limiter = transport.limiter;
+    this.transport = new HuntressTransport(transport);
   }
 
   stats(): HuntressClientStats {
@@ -144,7 +126,7 @@ export class HuntressClient {
    */
   async deleteMembership(id: number): Promise<void> {
     const o = this.outgoing({ method: "DELETE", url: `${this.memberships}/${id}`, route: `DELETE ${this.route}/{id}`, idempotent: true });
-    await this.transport.send(o, (a, landedBefore) => (a.status === 202 || a.status === 200 || a.status === 204 || (a.status === 404 && landedBefore) ? { value: undefined } : null));
+    await this.transport.sendOnce(o, (a, landedBefore) => (a.status === 202 || a.status === 200 || a.status === 204 || (a.status === 404 && landedBefore) ? { value: undefined } : null));
   }
 
   // --- Plumbing ---
@@ -161,7 +143,7 @@ export class HuntressClient {
     ok: readonly number[],
   ): Promise<z.output<S>> {
     const o = this.outgoing(r);
-    return this.transport.send(o, (a) => (ok.includes(a.status) ? { value: this.parse(o, a, schema) } : null));
+    return this.transport.sendOnce(o, (a) => (ok.includes(a.status) ? { value: this.parse(o, a, schema) } : null));
   }
 
   private parse<S extends z.ZodType>(o: Outgoing, a: Answer, schema: S): z.output<S> {

@@ -60,12 +60,5 @@ export const CLOSED_STATUS_ID = 9;
 /** The error body layouts HaloPSA is seen to answer with (domain.md; HaloAPI's New-HaloError.ps1 parses each). */
 export type ErrorShape = "error" | "Message" | "errorMessage" | "ClassName" | "text" | "empty";
 
-/** An HTTP outcome a handler wants to send as an error; the server renders it in the current ErrorShape. */
-export class SimHttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** An HTTP outcome a handler wants to send as an error; the server renders it in the current ErrorShape. (shared, ../sim/server.ts). */
+export { SimHttpError } from "../sim/server.js";

@@ -2,11 +2,11 @@
  * The HaloPSA simulator's HTTP server: a real express app on loopback that authenticates, rate
  * limits and fails the way HaloPSA does, so the client and connector are tested across real HTTP.
  */
-import type { AddressInfo } from "node:net";
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import express, { type RequestHandler, type Response } from "express";
 import { systemClock, type Clock } from "../../clock.js";
 import { challenge, TokenIssuer, type TokenRequestRecord } from "./auth.js";
 import { errorBody, Faults, RATE_LIMIT_TEXT, RollingWindow, type RateLimit } from "./faults.js";
+import { errorHandler, listen, RequestCounter } from "../sim/server.js";
 import { SimHttpError, type ErrorShape, type SimAgent, type SimTicket } from "./model.js";
 import * as routes from "./routes.js";
 import { SimState } from "./state.js";
@@ -73,23 +73,14 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
   const listShapes: routes.ListShapes = { teams: "bare", roles: "bare", ...options.listShapes };
   const issuer = new TokenIssuer({ clientId, clientSecret, tenant, ttlSeconds: options.tokenTtlSeconds ?? 3600, clock });
   let window: RollingWindow | null = options.rateLimit === null ? null : new RollingWindow(options.rateLimit ?? { requests: 300, windowMs: 300_000 });
-  const requestCounts = new Map<string, number>();
-  const statusCounts = new Map<number, number>();
-  const bump = <K>(m: Map<K, number>, k: K): void => void m.set(k, (m.get(k) ?? 0) + 1);
+  const counter = new RequestCounter();
+  const count = (key: string): RequestHandler => counter.count(key);
 
   const sendError = (res: Response, status: number, message: string, shape: ErrorShape = faults.errorShape): void => {
     const body = errorBody(shape, status, message);
     if (body.json !== undefined) res.status(status).json(body.json);
     else res.status(status).type("text/plain").send(body.text ?? "");
   };
-
-  const count =
-    (key: string): RequestHandler =>
-    (req, res, next) => {
-      bump(requestCounts, key);
-      res.on("finish", () => bump(statusCounts, res.statusCode));
-      next();
-    };
 
   /** Latency, the rolling-window limit, then any injected fault, in the order a gateway meets them. */
   const gate: RequestHandler = async (req, res, next) => {
@@ -139,23 +130,13 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
   api("get", "/api/Team", routes.listTeams(state, listShapes));
   api("get", "/api/Roles", routes.listRoles(state, listShapes));
   app.use((req, res) => {
-    bump(requestCounts, `${req.method} ${req.path}`);
+    counter.countUnrouted(req.method, req.path);
     sendError(res, 404, `No resource at ${req.path}`);
   });
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof SimHttpError) return sendError(res, err.status, err.message);
-    // body-parser errors carry an HTTP status (400 for malformed JSON, 413 for too large).
-    const status = typeof (err as { status?: unknown }).status === "number" ? (err as { status: number }).status : 500;
-    sendError(res, status, status === 500 ? "An unexpected error occurred" : err instanceof Error ? err.message : "Bad request");
-  });
+  app.use(errorHandler((res, status, message) => sendError(res, status, message), { internal: "An unexpected error occurred", badRequest: "Bad request" }));
 
-  const server = app.listen(options.port ?? 0, options.host ?? "127.0.0.1");
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+  const server = await listen(app, options.host ?? "127.0.0.1", options.port ?? 0);
+  const url = server.url;
 
   return {
     url,
@@ -168,24 +149,16 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
     listShapes,
     tokenRequests: issuer.requests,
     issuedTokens: issuer.issued,
-    requestCounts,
-    statusCounts,
-    requestCount: (method, route) => requestCounts.get(`${method.toUpperCase()} ${route}`) ?? 0,
-    resetCounts: () => {
-      requestCounts.clear();
-      statusCounts.clear();
-    },
+    requestCounts: counter.requests,
+    statusCounts: counter.statuses,
+    requestCount: (method, route) => counter.requestCount(method, route),
+    resetCounts: () => counter.reset(),
     seedAgent: (partial) => state.seedAgent(partial),
     seedTickets: (n, fields) => state.seedTickets(n, fields),
     recordLogin: (id) => state.recordLogin(id),
     setTokenTtl: (seconds) => void (issuer.ttlSeconds = seconds),
     revokeTokens: () => issuer.revokeAll(),
     setRateLimit: (limit) => void (window = limit === null ? null : new RollingWindow(limit)),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((e) => (e ? reject(e) : resolve()));
-        // Hung requests would hold close() forever.
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
 }

@@ -59,15 +59,8 @@ export interface SimInvitation {
   invitedAt: Date;
 }
 
-/** An answer the simulator gives as an error: status and the human message of the body. */
-export class SimHttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** An answer the simulator gives as an error: status and the human message of the body. (shared, ../sim/server.ts). */
+export { SimHttpError } from "../sim/server.js";
 
 /**
  * The reference documents error statuses but no error body (every error response has no schema,

@@ -3,20 +3,17 @@
  * limits and fails the way the Huntress API reference describes, so the client and the API mode
  * of the Huntress connector are tested across real HTTP.
  */
-import type { AddressInfo } from "node:net";
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import express, { type RequestHandler, type Response } from "express";
 import { systemClock, type Clock } from "../../clock.js";
-import { RollingWindow } from "../halopsa-sim/faults.js";
+import { RollingWindow, type RateLimit } from "../sim/rolling-window.js";
+import { errorHandler, listen, RequestCounter } from "../sim/server.js";
 import { authenticates, challenge, type ApiCredentials } from "./auth.js";
 import { Faults } from "./faults.js";
-import { errorBody, SimHttpError, type Permission, type SimInvitation, type SimMembership } from "./model.js";
+import { errorBody, type Permission, type SimInvitation, type SimMembership } from "./model.js";
 import * as routes from "./routes.js";
 import { SimState } from "./state.js";
 
-export interface RateLimit {
-  readonly requests: number;
-  readonly windowMs: number;
-}
+export type { RateLimit };
 
 export interface HuntressSimulatorOptions {
   readonly host?: string;
@@ -73,9 +70,8 @@ export async function startHuntressSimulator(options: HuntressSimulatorOptions =
   const windowOf = (limit: RateLimit | null): RollingWindow | null => (limit === null ? null : new RollingWindow(limit, () => clock.now().getTime()));
   let window = windowOf(options.rateLimit === undefined ? { requests: 60, windowMs: 60_000 } : options.rateLimit);
   let membershipsScope = true;
-  const requestCounts = new Map<string, number>();
-  const statusCounts = new Map<number, number>();
-  const bump = <K>(m: Map<K, number>, k: K): void => void m.set(k, (m.get(k) ?? 0) + 1);
+  const counter = new RequestCounter();
+  const count = (key: string): RequestHandler => counter.count(key);
 
   const sendError = (res: Response, status: number, message: string): void => {
     const body = errorBody(faults.errorShape, status, message);
@@ -83,14 +79,6 @@ export async function startHuntressSimulator(options: HuntressSimulatorOptions =
     if (body === undefined) res.end();
     else res.json(body);
   };
-
-  const count =
-    (key: string): RequestHandler =>
-    (_req, res, next) => {
-      bump(requestCounts, key);
-      res.on("finish", () => bump(statusCounts, res.statusCode));
-      next();
-    };
 
   /**
    * In the order the API meets them: credentials (the limit is per account, so it needs to know
@@ -133,23 +121,13 @@ export async function startHuntressSimulator(options: HuntressSimulatorOptions =
     api("delete", `${base}/memberships/:id`, routes.deleteMembership(state));
   }
   app.use((req, res) => {
-    bump(requestCounts, `${req.method} ${req.path}`);
+    counter.countUnrouted(req.method, req.path);
     sendError(res, 404, "Not Found");
   });
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof SimHttpError) return sendError(res, err.status, err.message);
-    // body-parser errors carry an HTTP status (400 for malformed JSON, 413 for too large).
-    const status = typeof (err as { status?: unknown }).status === "number" ? (err as { status: number }).status : 500;
-    sendError(res, status, status === 500 ? "Internal Server Error" : err instanceof Error ? err.message : "Bad Request");
-  });
+  app.use(errorHandler(sendError, { internal: "Internal Server Error", badRequest: "Bad Request" }));
 
-  const server = app.listen(options.port ?? 0, options.host ?? "127.0.0.1");
-  await new Promise<void>((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+  const server = await listen(app, options.host ?? "127.0.0.1", options.port ?? 0);
+  const url = server.url;
   const fold = (e: string): string => e.trim().toLowerCase();
   const membershipsOf = (email: string): SimMembership[] =>
     [...state.memberships.values()].filter((m) => fold(state.user(m.userId).email) === fold(email)).sort((a, b) => a.id - b.id);
@@ -160,13 +138,10 @@ export async function startHuntressSimulator(options: HuntressSimulatorOptions =
     apiSecret: credentials.apiSecret,
     state,
     faults,
-    requestCounts,
-    statusCounts,
-    requestCount: (method, route) => requestCounts.get(`${method.toUpperCase()} ${route}`) ?? 0,
-    resetCounts: () => {
-      requestCounts.clear();
-      statusCounts.clear();
-    },
+    requestCounts: counter.requests,
+    statusCounts: counter.statuses,
+    requestCount: (method, route) => counter.requestCount(method, route),
+    resetCounts: () => counter.reset(),
     acceptInvitation: (email, scopeId) => state.acceptInvitation(email, scopeId),
     seedMembership: (p) => state.seedMembership(p),
     get invitations() {
@@ -176,11 +151,6 @@ export async function startHuntressSimulator(options: HuntressSimulatorOptions =
     permissionsOf: (email) => membershipsOf(email).find((m) => m.scope.kind === "account")?.permissions,
     setMembershipsScope: (allowed) => void (membershipsScope = allowed),
     setRateLimit: (limit) => void (window = windowOf(limit)),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((e) => (e ? reject(e) : resolve()));
-        // Hung requests would hold close() forever.
-        server.closeAllConnections();
-      }),
+    close: () => server.close(),
   };
 }

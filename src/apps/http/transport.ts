@@ -1,0 +1,174 @@
+/**
+ * One HTTP exchange and the retry policy around it, for any API client: a per-request timeout,
+ * the client-side rate limit, and exponential backoff with jitter on retryable statuses,
+ * timeouts and network errors. What stays with each app is passed in: its error type, how it
+ * reads an error body, which statuses are worth retrying and how its secrets are scrubbed.
+ */
+import type { Logger } from "../../log.js";
+import type { RollingWindowLimiter } from "./rate-limiter.js";
+import { backoffDelay, errorCode, NOT_SENT, parseRetryAfter, type Backoff } from "./retry.js";
+
+export interface Outgoing {
+  readonly method: string;
+  readonly url: string;
+  /** "POST /api/Agent": what logs and errors name (never the query string). */
+  readonly route: string;
+  readonly headers: Record<string, string>;
+  readonly body?: string;
+  /**
+   * Safe to send twice. A create is not: after a timeout or a 5xx it may have landed, so it is
+   * retried only when the server certainly did not act on it (429, connection refused).
+   */
+  readonly idempotent: boolean;
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly text: string;
+  readonly retryAfterMs: number | null;
+}
+
+/** What every app's error is built from. */
+export interface ErrorInit {
+  readonly kind: "http" | "timeout" | "network" | "response";
+  readonly status: number | null;
+  readonly request: string;
+  readonly detail: string;
+  readonly retryable: boolean;
+  readonly ambiguous?: boolean;
+  readonly cause?: unknown;
+}
+
+/** What the retry loop reads of an app's error. */
+export interface TransportFailure extends Error {
+  readonly kind: ErrorInit["kind"];
+  readonly status: number | null;
+  readonly retryable: boolean;
+  readonly ambiguous: boolean;
+}
+
+/** The options every client sets the same way (see ./options.ts). */
+export interface TransportOptions {
+  readonly fetch: typeof fetch;
+  readonly log: Logger;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  readonly backoff: Backoff;
+  readonly limiter: RollingWindowLimiter | null;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** What makes the transport one app's. */
+export interface AppSpecifics<E extends TransportFailure> {
+  /** Names the app in log messages ("halopsa request"). */
+  readonly name: string;
+  readonly makeError: (init: ErrorInit) => E;
+  readonly isError: (e: unknown) => e is E;
+  /** The human part of an error body; "" when there is none. */
+  readonly describeErrorBody: (text: string) => string;
+  readonly isRetryableStatus: (status: number) => boolean;
+  /** Removes every secret from a text before it goes into an error. */
+  readonly scrub: (text: string) => string;
+  /** The error finally thrown, told how many attempts were made (default: as is). */
+  readonly giveUp?: (failure: E, attempts: number) => E;
+}
+
+/** `{ value }` finishes; "again" sends once more without counting a retry (a 401 answered with a fresh token); null is "an error". */
+export type Accept<T, O extends Outgoing = Outgoing> = (o: O, a: Answer, landedBefore: boolean) => { value: T } | "again" | null;
+
+/** `O`: the app's own request type (its methods), handed back to `accept` as built. */
+export class RetryingTransport<E extends TransportFailure, O extends Outgoing = Outgoing> {
+  calls = 0;
+  retries = 0;
+
+  constructor(
+    private readonly opts: TransportOptions,
+    private readonly app: AppSpecifics<E>,
+  ) {}
+
+  /** One attempt: waits for a rate-limit slot, sends, reads the whole body within the timeout. */
+  async exchange(o: Outgoing): Promise<Answer> {
+    if (this.opts.limiter) await this.opts.limiter.acquire();
+    this.calls++;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.opts.timeoutMs);
+    const started = performance.now();
+    let status: number | null = null;
+    try {
+      const res = await this.opts.fetch(o.url, { method: o.method, headers: o.headers, body: o.body, signal: controller.signal });
+      status = res.status;
+      const text = await res.text();
+      return { status: res.status, text, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), Date.now()) };
+    } catch (e: unknown) {
+      const ambiguous = o.method !== "GET";
+      if (controller.signal.aborted) {
+        throw this.app.makeError({ kind: "timeout", status: null, request: o.route, detail: `no answer within ${this.opts.timeoutMs} ms`, retryable: true, ambiguous });
+      }
+      const code = errorCode(e);
+      const message = this.app.scrub(e instanceof Error ? e.message : String(e));
+      throw this.app.makeError({
+        kind: "network",
+        status: null,
+        request: o.route,
+        detail: code ? `${message} (${code})` : message,
+        retryable: true,
+        ambiguous: ambiguous && !(code !== undefined && NOT_SENT.has(code)),
+        cause: e,
+      });
+    } finally {
+      clearTimeout(timer);
+      this.opts.log.debug(`${this.app.name} request`, { request: o.route, status, ms: Math.round(performance.now() - started) });
+    }
+  }
+
+  /** The error an unsuccessful answer stands for, in words, without any secret. */
+  httpError(o: Outgoing, a: Answer, hint?: string): E {
+    const detail = this.app.describeErrorBody(a.text) || `HTTP ${a.status}`;
+    return this.app.makeError({
+      kind: "http",
+      status: a.status,
+      request: o.route,
+      detail: this.app.scrub(hint ? `${detail}: ${hint}` : detail),
+      retryable: this.app.isRetryableStatus(a.status),
+      ambiguous: a.status >= 500 && o.method !== "GET",
+    });
+  }
+
+  /** A 2xx answer the client cannot read. Retrying will not change it. */
+  responseError(o: Outgoing, a: Answer, detail: string): E {
+    return this.app.makeError({ kind: "response", status: a.status, request: o.route, detail: this.app.scrub(detail), retryable: false });
+  }
+
+  /**
+   * Sends the request `build` makes (re-built per attempt, so a fresh token can go in) until
+   * `accept` takes the answer, retrying what is worth retrying. `landedBefore` tells `accept` an
+   * earlier attempt may have been carried out (a DELETE answered 404 on its retry did its work).
+   */
+  async send<T>(build: () => O | Promise<O>, accept: Accept<T, O>): Promise<T> {
+    let landedBefore = false;
+    for (let attempt = 0; ; ) {
+      const o = await build();
+      let failure: E;
+      let retryAfterMs: number | null = null;
+      try {
+        const a = await this.exchange(o);
+        const taken = accept(o, a, landedBefore);
+        if (taken === "again") continue;
+        if (taken !== null) return taken.value;
+        retryAfterMs = a.retryAfterMs;
+        failure = this.httpError(o, a);
+      } catch (e: unknown) {
+        if (!this.app.isError(e)) throw e;
+        failure = e;
+      }
+      const worthIt = failure.retryable && (o.idempotent || !failure.ambiguous);
+      if (!worthIt || attempt >= this.opts.maxRetries) throw this.app.giveUp ? this.app.giveUp(failure, attempt + 1) : failure;
+      landedBefore ||= failure.ambiguous;
+      const delay = backoffDelay(attempt, retryAfterMs, this.opts.backoff);
+      attempt++;
+      this.retries++;
+      this.opts.log.warn(`${this.app.name} request will be retried`, { request: o.route, status: failure.status, kind: failure.kind, attempt, delayMs: delay });
+      await this.opts.sleep(delay);
+    }
+  }
+}
