@@ -9,6 +9,8 @@ ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# schemas/ holds the SCIM access extension that src/scim/schema.ts imports at build time.
+COPY schemas ./schemas
 COPY src ./src
 COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
