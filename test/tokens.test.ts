@@ -1,6 +1,10 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { SESSION_COOKIE } from "../src/admin/web/session.js";
 import { runCli } from "../src/cli.js";
+import { systemClock } from "../src/clock.js";
+import { openDatabase } from "../src/db/database.js";
+import { SessionStore } from "../src/db/sessions.js";
 import { ADMIN_TOKEN, SCIM_TOKEN, startBridge, type TestBridge } from "./support/bridge.js";
 import { expectScimError } from "./support/scim.js";
 
@@ -69,6 +73,25 @@ describe("tokens", () => {
     expect(cli(bridge, "token", "revoke", "okta").code).toBe(0);
     expectScimError(await get(bridge, token), 401);
     expect(cli(bridge, "token", "list").lines.join("\n")).toMatch(/okta.*REVOKED/);
+  });
+
+  it("ends the web sessions signed in with a token when the token is revoked", async () => {
+    bridge = await startBridge();
+    const created = cli(bridge, "token", "create", "--scope", "admin", "--name", "ops");
+    expect(created.code).toBe(0);
+    const db = openDatabase(bridge.dbFile);
+    const sessions = new SessionStore(db, systemClock);
+    const ops = sessions.create("ops", "admin").id;
+    const other = sessions.create("someone-else", "admin").id;
+    const page = (id: string) => fetch(`${bridge!.running.url}/admin`, { headers: { Cookie: `${SESSION_COOKIE}=${id}` }, redirect: "manual" });
+    expect((await page(ops)).status).toBe(200);
+
+    const revoked = cli(bridge, "token", "revoke", "ops");
+    expect(revoked).toEqual({ code: 0, lines: ['Revoked 1 token(s) matching "ops"; ended 1 web session(s) signed in with it.'] });
+    expect(sessions.find(ops)).toBeUndefined();
+    expect((await page(ops)).status).not.toBe(200);
+    expect(sessions.find(other)).toBeDefined();
+    db.close();
   });
 
   it("refuses a token create with a bad scope or no name", async () => {

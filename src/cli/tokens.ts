@@ -8,6 +8,7 @@ import { systemClock } from "../clock.js";
 import { loadConfig } from "../config.js";
 import { AuditLog } from "../db/audit.js";
 import { openDatabase } from "../db/database.js";
+import { SessionStore } from "../db/sessions.js";
 import { SCOPES, TokenStore, type Scope } from "../db/tokens.js";
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, type Out } from "./output.js";
 
@@ -50,13 +51,21 @@ export function tokenCommand(command: string | undefined, rest: readonly string[
       case "revoke": {
         const target = rest[0];
         if (!target) return undefined;
-        const n = db.transaction(() => {
-          const count = store.revoke(target);
-          if (count > 0) audit.append({ actor: "cli", requestId: null, action: "token.revoke", resourceType: "Token", resourceId: target });
-          return count;
+        const { revoked, sessionsEnded } = db.transaction(() => {
+          const names = store.revoke(target);
+          // The web sessions opened with the token end with it.
+          const ended = new SessionStore(db, systemClock).endForTokens(names);
+          if (names.length > 0) {
+            audit.append({ actor: "cli", requestId: null, action: "token.revoke", resourceType: "Token", resourceId: target, after: { revoked: names.length, sessionsEnded: ended } });
+          }
+          return { revoked: names.length, sessionsEnded: ended };
         })();
-        out(n > 0 ? `Revoked ${n} token(s) matching "${target}".` : `No active token matches "${target}".`);
-        return n > 0 ? EXIT_OK : EXIT_REFUSED;
+        if (revoked === 0) {
+          out(`No active token matches "${target}".`);
+          return EXIT_REFUSED;
+        }
+        out(`Revoked ${revoked} token(s) matching "${target}"${sessionsEnded > 0 ? `; ended ${sessionsEnded} web session(s) signed in with it` : ""}.`);
+        return EXIT_OK;
       }
     }
   } finally {

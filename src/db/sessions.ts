@@ -75,6 +75,16 @@ export class SessionStore {
     this.db.prepare("DELETE FROM sessions WHERE id_hash = ?").run(hashId(id));
   }
 
+  /**
+   * Ends every web session signed in with a token of these names: revoking a token must not leave
+   * its sessions open for up to 12 hours. Names are not unique, so a namesake's sessions end too;
+   * that errs on the safe side (a sign-in again), never the other.
+   */
+  endForTokens(names: readonly string[]): number {
+    if (names.length === 0) return 0;
+    return this.db.prepare("DELETE FROM sessions WHERE token_name IN (SELECT value FROM json_each(?))").run(JSON.stringify(names)).changes;
+  }
+
   purgeExpired(): number {
     return this.db.prepare("DELETE FROM sessions WHERE expires_at <= ?").run(this.clock.now().toISOString()).changes;
   }

@@ -66,13 +66,14 @@ export class TokenStore {
     return (this.db.prepare("SELECT id, name, scope, created_at, last_used_at, revoked_at FROM tokens ORDER BY id").all() as RawToken[]).map(toRow);
   }
 
-  /** Revokes by id or by name; returns how many tokens were revoked. */
-  revoke(idOrName: string): number {
+  /** Revokes by id or by name; returns the names of the tokens revoked. */
+  revoke(idOrName: string): string[] {
     const now = this.clock.now().toISOString();
     const byId = /^\d+$/.test(idOrName);
     return this.db
-      .prepare(`UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL AND ${byId ? "id = ?" : "name = ?"}`)
-      .run(now, byId ? Number(idOrName) : idOrName).changes;
+      .prepare(`UPDATE tokens SET revoked_at = ? WHERE revoked_at IS NULL AND ${byId ? "id = ?" : "name = ?"} RETURNING name`)
+      .pluck()
+      .all(now, byId ? Number(idOrName) : idOrName) as string[];
   }
 
   /** Every token ever issued, revoked ones included. */
