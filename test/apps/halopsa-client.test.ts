@@ -4,23 +4,11 @@
  * readable error for every HaloPSA error layout, and no secret in any error or log line.
  */
 import { inspect } from "node:util";
-import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HaloPsaClient, type HaloPsaClientOptions } from "../../src/apps/halopsa/client.js";
 import { HaloPsaError } from "../../src/apps/halopsa/errors.js";
 import { startHaloPsaSimulator, type HaloPsaSimulator } from "../../src/dev/halopsa-simulator.js";
-import { createLogger } from "../../src/log.js";
-
-function capturingLogger(): { log: ReturnType<typeof createLogger>; lines: string[] } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString("utf8").split("\n").filter((l) => l !== ""));
-      cb();
-    },
-  });
-  return { log: createLogger("debug", sink), lines };
-}
+import { capturingLogger } from "../support/io.js";
 
 async function caught(p: Promise<unknown>): Promise<HaloPsaError> {
   const e = await p.then(

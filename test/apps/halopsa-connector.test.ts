@@ -4,23 +4,15 @@
  * tickets are moved before the agent is disabled (never deleted), and a create repeated after a
  * timeout never makes a second agent.
  */
-import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HaloPsaClient } from "../../src/apps/halopsa/client.js";
 import { HaloPsaConnector, type HaloPsaConnectorOptions } from "../../src/apps/halopsa/connector.js";
 import { HaloPsaError, HaloPsaMappingError } from "../../src/apps/halopsa/errors.js";
 import { startHaloPsaSimulator, type HaloPsaSimulator, type SimAgent } from "../../src/dev/halopsa-simulator.js";
-import { createLogger } from "../../src/log.js";
+import { capturingLogger } from "../support/io.js";
 import type { Action, Profile } from "../../src/provisioning/model.js";
 
-const log = createLogger(
-  "warn",
-  new Writable({
-    write(_chunk, _enc, cb) {
-      cb();
-    },
-  }),
-);
+const { log } = capturingLogger("warn");
 const ctx = { requestId: "req-1" };
 
 const profile = (email: string, over: Partial<Profile> = {}): Profile => ({

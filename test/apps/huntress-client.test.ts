@@ -4,24 +4,12 @@
  * timeouts and 429 storms, one HuntressError with status and `retryable`, and no key or secret
  * in any error, log line or object a caller could print.
  */
-import { Writable } from "node:stream";
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HuntressClient, type HuntressClientOptions } from "../../src/apps/huntress/client.js";
 import { HuntressError } from "../../src/apps/huntress/errors.js";
 import { startHuntressSimulator, type HuntressSimulator } from "../../src/dev/huntress-simulator.js";
-import { createLogger } from "../../src/log.js";
-
-function capturingLogger(): { log: ReturnType<typeof createLogger>; lines: string[] } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString("utf8").split("\n").filter((l) => l !== ""));
-      cb();
-    },
-  });
-  return { log: createLogger("debug", sink), lines };
-}
+import { capturingLogger } from "../support/io.js";
 
 async function caught(p: Promise<unknown>): Promise<HuntressError> {
   const e = await p.then(

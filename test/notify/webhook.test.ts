@@ -5,15 +5,14 @@ import { createServer, type Server } from "node:http";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli.js";
 import { openDatabase, type Db } from "../../src/db/database.js";
 import { NotificationOutbox } from "../../src/db/notifications.js";
 import { TaskStore } from "../../src/db/tasks.js";
-import { createLogger } from "../../src/log.js";
 import { WebhookNotifier } from "../../src/notify/webhook.js";
 import { ADMIN_TOKEN, SCIM_TOKEN, startBridge } from "../support/bridge.js";
+import { capturingLogger } from "../support/io.js";
 import { create, patch, userBody } from "../support/scim.js";
 
 interface Receiver {
@@ -45,7 +44,7 @@ async function receiver(): Promise<Receiver> {
   return r;
 }
 
-const quiet = () => createLogger("error", new Writable({ write: (_c, _e, cb) => cb() }));
+const quiet = () => capturingLogger("error").log;
 const until = async (check: () => boolean, ms = 5000) => {
   const deadline = Date.now() + ms;
   while (!check()) {

@@ -12,6 +12,7 @@ import { runCli } from "../../src/cli.js";
 import { ADMIN_TOKEN, SCIM_TOKEN, startBridge, type TestBridge } from "./bridge.js";
 import { waitFor } from "./provisioning.js";
 import { CORE_GROUP, CORE_USER, ENTERPRISE, MS_GROUP, PATCH_OP } from "./scim.js";
+import { exchange, type HttpResult } from "./io.js";
 
 /** The name the CLI gives the reviewer token; the actor recorded for what the reviewer does. */
 export const REVIEWER_NAME = "rita-reviewer";
@@ -58,12 +59,7 @@ halopsa: { rateLimit: null, timeoutSeconds: 5 }
 `;
 }
 
-export interface ApiResult {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: any;
-  readonly text: string;
-}
+export type ApiResult = HttpResult;
 
 export type Send = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiResult>;
 
@@ -102,25 +98,8 @@ export async function startTaskBridge(o: TaskBridgeOptions = {}): Promise<TaskBr
   expect(issued.code, issued.out).toBe(0);
   const reviewerToken = issued.out.split("\n")[1]!;
 
-  const request = async (token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult> => {
-    const res = await fetch(`${bridge.running.url}/admin/api${path}`, {
-      method,
-      headers: {
-        ...(token === null ? {} : { Authorization: `Bearer ${token}` }),
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.status, headers: res.headers, body: parsed, text };
-  };
+  const request = (token: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResult> =>
+    exchange(`${bridge.running.url}/admin/api${path}`, method, { ...(token === null ? {} : { Authorization: `Bearer ${token}` }), ...headers }, body, "application/json");
 
   const groups = new Map<string, string>();
   const allGroups: GroupName[] = [...GROUPS, ...(o.haloPsa ? (["HaloPSA Agents", "HaloPSA Broken"] as const) : [])];

@@ -5,20 +5,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { loadConfig } from "../../src/config.js";
-import { createLogger } from "../../src/log.js";
 import { start, type Running } from "../../src/main.js";
+import { capturingLogger, exchange, type HttpResult } from "./io.js";
 
 export const SCIM_TOKEN = "test-scim-token-0123456789abcdef";
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
-export interface ScimResult {
-  status: number;
-  headers: Headers;
-  body: any;
-  text: string;
-}
+export type ScimResult = HttpResult;
 
 export interface TestBridge {
   readonly running: Running;
@@ -57,14 +51,8 @@ export async function startBridge(env: Record<string, string> = {}, options: { c
     ...configEnv,
     ...env,
   });
-  const logLines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      logLines.push(...chunk.toString("utf8").split("\n").filter((l) => l !== ""));
-      cb();
-    },
-  });
-  const running = await start(config, createLogger(config.logLevel, sink));
+  const { log, lines: logLines } = capturingLogger(config.logLevel);
+  const running = await start(config, log);
   const baseUrl = `${running.url}/scim/v2`;
   return {
     running,
@@ -72,26 +60,8 @@ export async function startBridge(env: Record<string, string> = {}, options: { c
     dir,
     dbFile,
     logLines,
-    async scim(method, path, body, headers = {}) {
-      const merged: Record<string, string | null> = {
-        Authorization: `Bearer ${SCIM_TOKEN}`,
-        ...(body === undefined ? {} : { "Content-Type": "application/scim+json" }),
-        ...headers,
-      };
-      const res = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== null)),
-        ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      let parsed: unknown;
-      try {
-        parsed = text === "" ? undefined : JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, headers: res.headers, body: parsed, text };
-    },
+    scim: (method, path, body, headers = {}) =>
+      exchange(`${baseUrl}${path}`, method, { Authorization: `Bearer ${SCIM_TOKEN}`, ...headers }, body, "application/scim+json"),
     async close() {
       await running.close();
       rmSync(dir, { recursive: true, force: true });
