@@ -230,4 +230,27 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX sessions_expires ON sessions(expires_at);
     `,
   },
+  {
+    version: 7,
+    name: "token expiry and metrics scope",
+    sql: `
+      -- A rotated token keeps working until expires_at (the overlap lets the IdP be updated without
+      -- a gap); the metrics scope reads /metrics and nothing else. SQLite cannot alter a CHECK
+      -- constraint, so the table is rebuilt with its rows.
+      CREATE TABLE tokens_v7 (
+        id           INTEGER PRIMARY KEY,
+        name         TEXT NOT NULL,
+        scope        TEXT NOT NULL CHECK (scope IN ('scim', 'admin', 'reviewer', 'metrics')),
+        hash         TEXT NOT NULL UNIQUE,
+        created_at   TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at   TEXT,
+        expires_at   TEXT
+      );
+      INSERT INTO tokens_v7 (id, name, scope, hash, created_at, last_used_at, revoked_at)
+        SELECT id, name, scope, hash, created_at, last_used_at, revoked_at FROM tokens;
+      DROP TABLE tokens;
+      ALTER TABLE tokens_v7 RENAME TO tokens;
+    `,
+  },
 ];

@@ -5,8 +5,8 @@
 import type { Db } from "./database.js";
 import type { Clock } from "../clock.js";
 
-export type Scope = "scim" | "admin" | "reviewer";
-export const SCOPES: readonly Scope[] = ["scim", "admin", "reviewer"];
+export type Scope = "scim" | "admin" | "reviewer" | "metrics";
+export const SCOPES: readonly Scope[] = ["scim", "admin", "reviewer", "metrics"];
 
 export interface TokenRow {
   readonly id: number;

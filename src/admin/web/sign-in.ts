@@ -77,8 +77,9 @@ export function signInHandlers(d: SignInDeps) {
       const presented = form.data.token.trim();
       const principal = presented === "" ? undefined : d.verifier.verify(presented);
       if (!principal) return refuse(req, res, 401, "unknown token", next, "That token was not recognised. Check that it was pasted whole; it may also have been revoked.");
-      if (principal.scope === "scim") {
-        return refuse(req, res, 403, "scim token", next, `“${principal.name}” is a SCIM token, for the identity provider only. Sign in with an admin or reviewer token.`);
+      if (principal.scope === "scim" || principal.scope === "metrics") {
+        const forWhom = principal.scope === "scim" ? "a SCIM token, for the identity provider only" : "a metrics token, for the Prometheus scraper only";
+        return refuse(req, res, 403, `${principal.scope} token`, next, `“${principal.name}” is ${forWhom}. Sign in with an admin or reviewer token.`);
       }
       const { id, session } = d.sessions.create(principal.name, principal.scope);
       d.log.info("review page sign-in", { requestId: req.requestId, tokenName: principal.name, scope: principal.scope });
