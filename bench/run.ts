@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every benchmark in one run (or one: `npm run bench -- scim|provisioning`).
+ * `npm run bench`: every benchmark in one run (or one: `npm run bench -- scim|provisioning|soak`).
  * Prints a table per benchmark and writes bench/results/<name>.json. Not a test: it measures.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -8,8 +8,9 @@ import { fileURLToPath } from "node:url";
 import { runProvisioningBench } from "./provisioning.js";
 import type { BenchReport } from "./report.js";
 import { runScimBench } from "./scim.js";
+import { runSoakBench } from "./soak.js";
 
-const benches: Record<string, () => Promise<BenchReport>> = { scim: runScimBench, provisioning: runProvisioningBench };
+const benches: Record<string, () => Promise<BenchReport>> = { scim: runScimBench, provisioning: runProvisioningBench, soak: runSoakBench };
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "results");
 
 async function main(): Promise<void> {

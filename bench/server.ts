@@ -15,6 +15,7 @@ import { JobQueue } from "../src/db/jobs.js";
 import { TokenStore } from "../src/db/tokens.js";
 import { createApp } from "../src/http/app.js";
 import { createLogger } from "../src/log.js";
+import { BridgeMetrics } from "../src/metrics/bridge-metrics.js";
 
 export interface BenchServerReady {
   readonly port: number;
@@ -70,6 +71,8 @@ async function main(): Promise<void> {
       access: new IdentityMap(db, systemClock),
     },
     verifier: new TokenVerifier(new TokenStore(db, systemClock), [staticToken("bench", "scim", token)]),
+    // Every request is measured as in production, so the bench includes what the metrics cost.
+    metrics: new BridgeMetrics(),
     log,
     maxBodyBytes: 1024 * 1024,
     publicUrl: undefined,

@@ -1,27 +1,30 @@
 #!/usr/bin/env node
 /**
  * Command line against the configured database. A dispatcher: each command lives in src/cli/.
- *   scim-bridge token create --scope scim|admin|reviewer --name okta | list | revoke <id|name>
+ *   scim-bridge token create --scope scim|admin|reviewer|metrics --name okta | list | rotate <id|name> | revoke <id|name>
  *   scim-bridge plan [--user <id>] [--json]   what provisioning would do, changing nothing
  *   scim-bridge reconcile                     queue a provisioning pass for every user
  *   scim-bridge tasks list|show|done|fail|reopen   the manual-task queue
  *   scim-bridge config schema
+ *   scim-bridge backup <file> [--force] | restore <file>   online backup; restore while stopped
  */
+import { backupCommand } from "./cli/backup.js";
 import { provisioningCommand } from "./cli/provisioning.js";
 import { EXIT_OK, EXIT_USAGE, type Out } from "./cli/output.js";
+import { restoreCommand } from "./cli/restore.js";
 import { TASKS_USAGE, tasksCommand } from "./cli/tasks.js";
-import { tokenCommand } from "./cli/tokens.js";
+import { TOKENS_USAGE, tokenCommand } from "./cli/tokens.js";
 import { ConfigError, configJsonSchema } from "./config.js";
 import { isMainModule } from "./is-main.js";
 
 const USAGE = `Usage:
-  scim-bridge token create --scope <scim|admin|reviewer> --name <name>
-  scim-bridge token list
-  scim-bridge token revoke <id|name>
+${TOKENS_USAGE}
   scim-bridge plan [--user <id>] [--json]  (dry run: what provisioning would do, for everyone or one user)
   scim-bridge reconcile                    (queue a provisioning pass for every user; the running bridge applies it)
 ${TASKS_USAGE}
-  scim-bridge config schema                (prints the JSON Schema of the config file)`;
+  scim-bridge config schema                (prints the JSON Schema of the config file)
+  scim-bridge backup <file> [--force]      (consistent copy of the database while the bridge runs)
+  scim-bridge restore <file>               (replace the database with a backup; the bridge must be stopped)`;
 
 export function runCli(argv: readonly string[], out: Out, env = process.env): number {
   const [group, command, ...rest] = argv;
@@ -43,15 +46,26 @@ export function runCli(argv: readonly string[], out: Out, env = process.env): nu
     case "tasks":
       code = tasksCommand(command, rest, out, env);
       break;
+    case "restore":
+      code = restoreCommand(argv.slice(1), out, env);
+      break;
   }
   if (code !== undefined) return code;
   out(USAGE);
   return EXIT_USAGE;
 }
 
+/**
+ * The program's dispatcher. `backup` is the one asynchronous command: better-sqlite3 runs the
+ * online backup between event-loop turns. Every other command goes through runCli.
+ */
+export async function runCliAsync(argv: readonly string[], out: Out, env = process.env): Promise<number> {
+  return argv[0] === "backup" ? backupCommand(argv.slice(1), out, env) : runCli(argv, out, env);
+}
+
 if (isMainModule(import.meta.url)) {
   try {
-    process.exitCode = runCli(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`));
+    process.exitCode = await runCliAsync(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`));
   } catch (e: unknown) {
     process.stderr.write(`${e instanceof ConfigError || e instanceof TypeError ? e.message : String(e)}\n`);
     process.exitCode = EXIT_USAGE;

@@ -27,6 +27,37 @@ const configSchema = z
     trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]).default(false),
     /** Largest accepted request body (bytes). Okta and Entra send a few KiB; 1 MiB leaves room for big groups. */
     maxBodyBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /**
+     * Inbound rate limits (src/http/rate-limit.ts), requests per second and burst; 0 turns one off.
+     * Sized never to throttle a real IdP: Entra requires 25 requests/s sustained from one token, and
+     * Okta sends bursts of parallel requests during imports and group pushes. Per address is larger,
+     * because several tokens (an IdP, admins, reviewers) can share one address behind a proxy.
+     */
+    rateLimit: z
+      .object({
+        perToken: z.coerce.number().min(0).default(50),
+        perTokenBurst: z.coerce.number().int().min(1).default(200),
+        perAddress: z.coerce.number().min(0).default(100),
+        perAddressBurst: z.coerce.number().int().min(1).default(400),
+      })
+      .strict()
+      .default({ perToken: 50, perTokenBurst: 200, perAddress: 100, perAddressBurst: 400 }),
+    /** Okta and Entra give up on a request after 60 s; never hold one longer than that. */
+    requestTimeoutSeconds: z.coerce.number().positive().max(3600).default(60),
+    /** Time allowed for a client to send all request headers (slow-header attacks). */
+    headersTimeoutSeconds: z.coerce.number().positive().max(3600).default(30),
+    /**
+     * How long an idle keep-alive connection stays open. Longer than the 60 s idle timeout of common
+     * reverse proxies and load balancers, so the proxy always closes first and never sends a request
+     * on a connection the bridge is closing (which the proxy would answer with a 502).
+     */
+    keepAliveTimeoutSeconds: z.coerce.number().min(0).max(3600).default(65),
+    /**
+     * On SIGTERM or SIGINT: how long running requests and jobs may take to finish before their
+     * connections are cut and their job leases given back. Under Docker's default 10 s stop grace
+     * period, which ends in SIGKILL; raise the two together (compose.yaml: stop_grace_period).
+     */
+    shutdownTimeoutSeconds: z.coerce.number().min(0).max(3600).default(8),
     /** Target apps; without this key the embedded default (HaloPSA with admin and agent roles) applies. */
     apps: z.array(appSchema).optional(),
     /** Group → app + role rules; defaults only apply together with the default apps. */
@@ -93,6 +124,9 @@ const configSchema = z
     if (c.halopsa.url !== undefined && (c.halopsa.clientId === undefined || c.halopsa.clientSecret === undefined)) {
       ctx.addIssue({ code: "custom", path: ["halopsa", "clientId"], message: "HALOPSA_URL needs HALOPSA_CLIENT_ID and HALOPSA_CLIENT_SECRET" });
     }
+    if (c.headersTimeoutSeconds > c.requestTimeoutSeconds) {
+      ctx.addIssue({ code: "custom", path: ["headersTimeoutSeconds"], message: "must not be longer than requestTimeoutSeconds" });
+    }
     const apiApps = (c.apps ?? []).filter((a) => a.type === "manual" && a.mode === "api").map((a) => `"${a.name}"`);
     if (apiApps.length > 0) {
       const why = `app ${apiApps.join(", ")} has mode "api" (or set its mode to "live" for manual tasks only)`;
@@ -119,6 +153,14 @@ const ENV_KEYS: Record<string, string> = {
   LOG_LEVEL: "logLevel",
   SCIM_BRIDGE_TRUST_PROXY: "trustProxy",
   SCIM_BRIDGE_MAX_BODY_BYTES: "maxBodyBytes",
+  SCIM_BRIDGE_RATE_LIMIT_PER_TOKEN: "rateLimit.perToken",
+  SCIM_BRIDGE_RATE_LIMIT_PER_TOKEN_BURST: "rateLimit.perTokenBurst",
+  SCIM_BRIDGE_RATE_LIMIT_PER_ADDRESS: "rateLimit.perAddress",
+  SCIM_BRIDGE_RATE_LIMIT_PER_ADDRESS_BURST: "rateLimit.perAddressBurst",
+  SCIM_BRIDGE_REQUEST_TIMEOUT_SECONDS: "requestTimeoutSeconds",
+  SCIM_BRIDGE_HEADERS_TIMEOUT_SECONDS: "headersTimeoutSeconds",
+  SCIM_BRIDGE_KEEP_ALIVE_TIMEOUT_SECONDS: "keepAliveTimeoutSeconds",
+  SCIM_BRIDGE_SHUTDOWN_TIMEOUT_SECONDS: "shutdownTimeoutSeconds",
   HALOPSA_URL: "halopsa.url",
   HALOPSA_AUTH_URL: "halopsa.authUrl",
   HALOPSA_TENANT: "halopsa.tenant",

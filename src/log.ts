@@ -1,7 +1,14 @@
 /**
  * The logger: winston, one JSON object per line. A redaction format masks any field whose name
  * says it holds a secret, so a token passed in metadata by mistake never reaches the log.
+ *
+ * Logging must never take the service down: in production the lines go to stdout through a sink
+ * that drops a line it cannot write (ENOSPC on a full disk, EPIPE when the reader is gone) instead
+ * of failing, and says how many it dropped once writing works again.
  */
+import { fstatSync, writeSync } from "node:fs";
+import { Writable } from "node:stream";
+import { isatty } from "node:tty";
 import winston from "winston";
 import type { Config } from "./config.js";
 
@@ -26,10 +33,75 @@ const redactSecrets = winston.format((info) => {
   return info;
 });
 
+/** Writes one chunk; calls `done` with an error when the chunk could not be written. */
+export type LineWriter = (chunk: Buffer, done: (error?: Error | null) => void) => void;
+
+/**
+ * A sink that never errors. A line `write` fails to take is counted and dropped; before the next
+ * line that does get through, a warning line says how many were lost and why, so a gap in the
+ * log is visible rather than silent.
+ */
+export class UnfailingSink extends Writable {
+  private dropped = 0;
+  private lastError = "";
+
+  constructor(private readonly write1: LineWriter) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    const dropped = this.dropped;
+    const line = dropped === 0 ? chunk : Buffer.concat([this.droppedNotice(dropped), chunk]);
+    this.write1(line, (error) => {
+      if (error) {
+        this.dropped = dropped + 1;
+        this.lastError = (error as NodeJS.ErrnoException).code ?? error.message;
+      } else {
+        this.dropped -= dropped;
+      }
+      callback();
+    });
+  }
+
+  private droppedNotice(count: number): Buffer {
+    const notice = { level: "warn", message: "log output failed; lines were dropped", dropped: count, error: this.lastError, timestamp: new Date().toISOString() };
+    return Buffer.from(`${JSON.stringify(notice)}\n`);
+  }
+}
+
+/**
+ * stdout as a LineWriter. A file (or a device such as /dev/full) is written synchronously by fd,
+ * so a write that failed on a full disk is simply tried again with the next line and logging
+ * resumes by itself once there is space. A pipe or terminal goes through process.stdout, which
+ * keeps node's buffering and back-pressure; after EPIPE its lines are dropped.
+ */
+function stdoutWriter(): LineWriter {
+  // Without a listener an 'error' on stdout or stderr (EPIPE, ENOSPC) is thrown and ends the
+  // process; the sink already accounts for stdout's lost lines, and stderr only carries crash text.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
+  const stat = fstatSync(1);
+  if (stat.isFile() || (stat.isCharacterDevice() && !isatty(1))) {
+    return (chunk, done) => {
+      try {
+        writeSync(1, chunk);
+        done();
+      } catch (e: unknown) {
+        done(e instanceof Error ? e : new Error(String(e)));
+      }
+    };
+  }
+  return (chunk, done) => {
+    if (process.stdout.destroyed) return done(new Error("stdout closed"));
+    process.stdout.write(chunk, (error) => done(error));
+  };
+}
+
+/** A logger writing JSON lines to `stream`, or, in production (no stream), to stdout through an UnfailingSink. */
 export function createLogger(level: Config["logLevel"], stream?: NodeJS.WritableStream): Logger {
   return winston.createLogger({
     level,
     format: winston.format.combine(redactSecrets(), winston.format.timestamp(), winston.format.json()),
-    transports: [stream ? new winston.transports.Stream({ stream }) : new winston.transports.Console()],
+    transports: [new winston.transports.Stream({ stream: stream ?? new UnfailingSink(stdoutWriter()) })],
   });
 }

@@ -3,10 +3,11 @@
  * HTTP server; graceful shutdown. The only module that wires concrete parts together.
  */
 import { randomUUID } from "node:crypto";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { hostname } from "node:os";
 import { HaloPsaClient } from "./apps/halopsa/client.js";
 import { HuntressClient } from "./apps/huntress/client.js";
+import type { TransportObserver } from "./apps/http/observer.js";
 import { TaskReview } from "./apps/manual/review.js";
 import { createConnectors } from "./apps/registry.js";
 import { DirectorySnapshots } from "./db/directory-snapshots.js";
@@ -24,6 +25,7 @@ import { BridgeState } from "./db/bridge-state.js";
 import type { ProvisioningDeps } from "./provisioning/sync-user.js";
 import { Worker } from "./provisioning/worker.js";
 import { TokenVerifier } from "./auth/tokens.js";
+import { AuthFailures } from "./auth/failures.js";
 import { ensureInitialTokens, staticTokensOf, type FirstStartTokens } from "./bootstrap.js";
 import { systemClock } from "./clock.js";
 import { appsAndRules, ConfigError, loadConfig, type Config } from "./config.js";
@@ -32,8 +34,12 @@ import { openDatabase, type Db } from "./db/database.js";
 import { Directory } from "./db/directory.js";
 import { TokenStore } from "./db/tokens.js";
 import { createApp } from "./http/app.js";
+import { drainHttp } from "./http/drain.js";
+import { RequestLimits } from "./http/rate-limit.js";
 import { checkReadiness } from "./http/readiness.js";
 import { createLogger, type Logger } from "./log.js";
+import { BridgeMetrics } from "./metrics/bridge-metrics.js";
+import { registerStateMetrics } from "./metrics/state.js";
 import { SCIM_BASE } from "./scim/router.js";
 import { isMainModule } from "./is-main.js";
 
@@ -54,6 +60,10 @@ export interface Running {
   readonly haloPsaSimulator: HaloPsaSimulator | undefined;
   /** Rules in force, for the banner. */
   readonly rules: readonly Rule[];
+  /** Failed authentications by reason since start (for /metrics). */
+  readonly authFailures: AuthFailures;
+  /** Inbound rate limits, with their refusal counts. */
+  readonly limits: RequestLimits;
   close(): Promise<void>;
 }
 
@@ -61,7 +71,7 @@ export interface Running {
  * The HaloPSA connection: the configured tenant, or, when none is configured, the built-in
  * simulator on loopback so a newcomer sees agents appear without a HaloPSA instance.
  */
-async function haloPsaConnection(config: Config, apps: readonly AppConfig[], log: Logger) {
+async function haloPsaConnection(config: Config, apps: readonly AppConfig[], log: Logger, observer: TransportObserver) {
   if (!apps.some((a) => a.type === "halopsa")) return undefined;
   const h = config.halopsa;
   let simulator: HaloPsaSimulator | undefined;
@@ -79,6 +89,7 @@ async function haloPsaConnection(config: Config, apps: readonly AppConfig[], log
     clientSecret: target.clientSecret!,
     scope: h.scope,
     log,
+    observer,
     timeoutMs: h.timeoutSeconds * 1000,
     rateLimit: h.rateLimit === null ? null : { requests: h.rateLimit.requests, windowMs: h.rateLimit.windowSeconds * 1000 },
   });
@@ -89,7 +100,7 @@ async function haloPsaConnection(config: Config, apps: readonly AppConfig[], log
  * The Huntress API client, when a manual app runs in `mode: api` (config.ts has checked the key
  * and secret are there). In `mode: live` nothing calls the Huntress API.
  */
-function huntressClient(config: Config, apps: readonly AppConfig[], log: Logger): HuntressClient | undefined {
+function huntressClient(config: Config, apps: readonly AppConfig[], log: Logger, observer: TransportObserver): HuntressClient | undefined {
   const apiApps = apps.filter((a) => a.type === "manual" && a.mode === "api").map((a) => a.name);
   if (apiApps.length === 0) return undefined;
   const h = config.huntress;
@@ -105,6 +116,7 @@ function huntressClient(config: Config, apps: readonly AppConfig[], log: Logger)
     apiSecret: h.apiSecret,
     accountId: h.accountId,
     log,
+    observer,
     timeoutMs: h.timeoutSeconds * 1000,
     maxRetries: h.maxRetries,
     rateLimit: h.rateLimit === null ? null : { requests: h.rateLimit.requests, windowMs: h.rateLimit.windowSeconds * 1000 },
@@ -122,8 +134,9 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   const p = config.provisioning;
   const jobs = new JobQueue(db, clock, { maxAttempts: p.maxAttempts, backoffBaseMs: p.backoffBaseSeconds * 1000, maxDelayMs: p.maxBackoffSeconds * 1000 });
   const { apps, rules } = appsAndRules(config);
-  const huntress = huntressClient(config, apps, log);
-  const halo = await haloPsaConnection(config, apps, log);
+  const metrics = new BridgeMetrics();
+  const huntress = huntressClient(config, apps, log, metrics);
+  const halo = await haloPsaConnection(config, apps, log, metrics);
   const accounts = new IdentityMap(db, clock);
   const tasks = new TaskStore(db, clock);
   const notifier = config.notifications.webhookUrl
@@ -162,23 +175,41 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   const drift = new DriftStore(db, clock);
   const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, clock, ...(onTask ? { onTask } : {}) });
   const reconciler = new Reconciler(provisioning, jobs, drift);
+  const authFailures = new AuthFailures();
+  const r = config.rateLimit;
+  const limits = new RequestLimits({
+    perToken: { perSecond: r.perToken, burst: r.perTokenBurst },
+    perAddress: { perSecond: r.perAddress, burst: r.perAddressBurst },
+    log,
+  });
+  registerStateMetrics(metrics.registry, { jobs, tasks, drift, apps: apps.map((a) => a.name), authFailures, requestLimits: limits });
   const app = createApp({
     deps: { directory: new Directory(db, clock), audit, jobs, access: accounts },
     verifier: new TokenVerifier(tokens, statics),
+    authFailures,
+    metrics,
     log,
     maxBodyBytes: config.maxBodyBytes,
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
+    limits,
     readiness: () => checkReadiness(db, () => worker.alive),
     admin: { provisioning, jobs, drift, reconciler, clock, tasks, review },
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once("error", reject);
+  const server = createServer(
+    {
+      requestTimeout: config.requestTimeoutSeconds * 1000,
+      headersTimeout: config.headersTimeoutSeconds * 1000,
+      keepAliveTimeout: config.keepAliveTimeoutSeconds * 1000,
+      // How often node enforces the two timeouts above: its 30 s default would let a 60 s limit run to 90 s.
+      connectionsCheckingInterval: 1000,
+    },
+    app,
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => resolve());
   });
-  // Okta and Entra give up after 60 s; never hold a connection longer than that.
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 30_000;
   const replanned = replanOnRulesChange(provisioning, jobs, new BridgeState(db, clock));
   if (replanned > 0) log.info("apps or rules changed since the last start: re-planning every user", { users: replanned });
   // Jobs left by a previous run (even one killed mid-job) start now.
@@ -204,12 +235,15 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     accounts,
     haloPsaSimulator: halo?.simulator,
     rules,
+    authFailures,
+    limits,
     close: async () => {
       reconciler.stop();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
-      await worker.stop();
+      // Requests and jobs finish side by side under one deadline; a job still running at the
+      // deadline has its lease given back, so the next start retakes it at once.
+      const graceMs = config.shutdownTimeoutSeconds * 1000;
+      const [cut] = await Promise.all([drainHttp(server, graceMs), worker.stop(graceMs)]);
+      if (cut > 0) log.warn("shutdown timeout: cut connections whose requests were still running", { connections: cut, timeoutSeconds: config.shutdownTimeoutSeconds });
       await notifier?.stop();
       await halo?.simulator?.close();
       db.close();
@@ -260,10 +294,27 @@ async function main(): Promise<void> {
   process.stdout.write(banner(running));
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) process.exit(1); // a second signal forces exit
+    if (stopping) {
+      running.log.warn("second signal: exiting without waiting for running requests and jobs", { signal });
+      process.exit(1);
+    }
     stopping = true;
-    running.log.info("shutting down", { signal });
-    void running.close().then(() => process.exit(0));
+    running.log.info("shutting down: accepting no new connections, finishing running requests and jobs", { signal, timeoutSeconds: config.shutdownTimeoutSeconds });
+    // close() bounds its own waits; this catches anything else that hangs, before Docker's SIGKILL would.
+    setTimeout(() => {
+      running.log.error("shutdown did not finish in time: exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutSeconds * 1000 + 1000).unref();
+    void running.close().then(
+      () => {
+        running.log.info("shut down: database closed");
+        process.exit(0);
+      },
+      (e: unknown) => {
+        running.log.error("shutdown failed", { error: e });
+        process.exit(1);
+      },
+    );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -2,7 +2,7 @@
  * Admin REST API under /admin/api (contract: openapi.yaml). The router lets admin and reviewer
  * tokens in and every route names the scopes it accepts (routes.ts): reviewers work the task queue
  * (tasks-api.ts); admins also see users and their access (users-api.ts), the audit log
- * (audit-api.ts), jobs and dead letters, drift, reconcile on demand and HaloPSA seats (below).
+ * (audit-api.ts), tokens (tokens-api.ts), jobs and dead letters, drift, reconcile on demand and HaloPSA seats (below).
  * Errors are RFC 9457 problem details; bad input is a 4xx, never a 500.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
@@ -21,6 +21,7 @@ import { noQuery, parseQuery, pathId, textParam } from "./input.js";
 import { sendBridgeProblem, sendProblem } from "./problem.js";
 import { ADMIN_ONLY, routesOn, type Routes } from "./routes.js";
 import { tasksRoutes } from "./tasks-api.js";
+import { tokensRoutes } from "./tokens-api.js";
 import { usersRoutes } from "./users-api.js";
 
 export { ADMIN_API_SCOPES } from "./routes.js";
@@ -62,6 +63,7 @@ export function adminApi(o: AdminApiOptions): Router {
   tasksRoutes(routes, { tasks: o.tasks, review: o.review, apps: o.provisioning.apps, clock: o.clock });
   usersRoutes(routes, { provisioning: o.provisioning, tasks: o.tasks, clock: o.clock });
   auditRoutes(routes, { audit: o.provisioning.audit });
+  tokensRoutes(routes, { db: o.provisioning.db, audit: o.provisioning.audit, clock: o.clock });
   operationsRoutes(routes, o);
 
   router.use((req, res) => sendProblem(res, 404, `No such endpoint ${req.method} /admin/api${req.path}`));

@@ -6,7 +6,8 @@
  *
  * Only the Authorization header is given to the strategy: RFC 6750 §2.3 URI-query tokens end up
  * in proxy logs and browser history, and an IdP never sends a token in a form body.
- * Failures are answered by the caller-supplied `deny` so each API uses its own error format.
+ * Failures are answered by the caller-supplied `deny` so each API uses its own error format, and
+ * reported to `onFailure` with a reason (failures.ts) and never the presented token.
  *
  * Scopes: a route names the set of scopes it accepts. SCIM accepts only `scim`; the admin API
  * authenticates `admin` and `reviewer` tokens at its door and then narrows each route with
@@ -15,19 +16,25 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { Strategy as BearerStrategy } from "passport-http-bearer";
 import type { Scope } from "../db/tokens.js";
-import type { Principal, TokenVerifier } from "./tokens.js";
+import type { AuthFailure } from "./failures.js";
+import type { Principal, TokenVerifier, Verification } from "./tokens.js";
 
 export type Deny = (res: Response, status: 401 | 403, detail: string) => void;
 
 declare module "express-serve-static-core" {
   interface Request {
     principal?: Principal;
+    /**
+     * Set by bearerAuth on the requests it lets in, so a later requireScope refusal is counted
+     * and logged like a refusal at the door.
+     */
+    reportAuthFailure?: (failure: AuthFailure) => void;
   }
 }
 
 /** The callbacks passport attaches to a strategy for one request (passport's "augmented" strategy). */
 interface StrategyRun {
-  success(principal: Principal): void;
+  success(verification: Verification): void;
   fail(): void;
   error(err: unknown): void;
   authenticate(req: { headers: { authorization?: string | undefined } }): void;
@@ -42,26 +49,34 @@ function refusal(principal: Principal, what = "this API"): string {
   return `Token "${principal.name}" has scope "${principal.scope}" and cannot call ${what}`;
 }
 
-export function bearerAuth(verifier: TokenVerifier, onFailure: (req: Request) => void): (scopes: Scopes, deny: Deny) => RequestHandler {
-  const strategy = new BearerStrategy((token, done) => {
-    // passport-http-bearer's verify callback: (err, user | false).
-    done(null, verifier.verify(token) ?? false);
-  });
+export function bearerAuth(verifier: TokenVerifier, onFailure: (req: Request, failure: AuthFailure) => void): (scopes: Scopes, deny: Deny) => RequestHandler {
+  // passport-http-bearer's verify callback is (err, user | false). The whole verification is passed
+  // as the "user", so the strategy calls success() for every token it extracted and the refusal
+  // reason survives; fail() then means only that no token could be read from the header.
+  const strategy = new BearerStrategy((token, done) => done(null, verifier.check(token)));
   return (scopes, deny) => {
     const allowed = scopeSet(scopes);
     if (allowed.size === 0) throw new Error("bearerAuth: a route must accept at least one scope");
     return (req: Request, res: Response, next: NextFunction) => {
       const run = Object.create(strategy) as StrategyRun;
-      run.success = (principal) => {
+      run.success = (verification) => {
+        if (!verification.ok) {
+          onFailure(req, verification.reason === "unknown" ? { reason: "unknown" } : { reason: verification.reason, tokenName: verification.tokenName });
+          deny(res, 401, "A valid bearer token is required");
+          return;
+        }
+        const principal = verification.principal;
         if (!allowed.has(principal.scope)) {
+          onFailure(req, { reason: "wrong_scope", tokenName: principal.name });
           deny(res, 403, refusal(principal));
           return;
         }
         req.principal = principal;
+        req.reportAuthFailure = (failure) => onFailure(req, failure);
         next();
       };
       run.fail = () => {
-        onFailure(req);
+        onFailure(req, { reason: req.headers.authorization === undefined ? "missing" : "malformed" });
         deny(res, 401, "A valid bearer token is required");
       };
       run.error = (err) => next(err);
@@ -81,7 +96,10 @@ export function requireScope(scopes: Scopes, deny: Deny): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const principal = req.principal;
     if (!principal) return deny(res, 401, "A valid bearer token is required");
-    if (!allowed.has(principal.scope)) return deny(res, 403, refusal(principal, `this endpoint (it takes ${[...allowed].join(" or ")})`));
+    if (!allowed.has(principal.scope)) {
+      req.reportAuthFailure?.({ reason: "wrong_scope", tokenName: principal.name });
+      return deny(res, 403, refusal(principal, `this endpoint (it takes ${[...allowed].join(" or ")})`));
+    }
     next();
   };
 }

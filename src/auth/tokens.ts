@@ -41,6 +41,12 @@ export function staticToken(name: string, scope: Scope, secret: string): StaticT
 /** last_used_at is written at most this often per token, so reads don't each cost a write. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+/** A presented token checked: who it is, or why it is refused (and whose it was, when the bridge knows it). */
+export type Verification =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly reason: "unknown" }
+  | { readonly ok: false; readonly reason: "revoked" | "expired"; readonly tokenName: string };
+
 export class TokenVerifier {
   private readonly lastTouched = new Map<number, number>();
 
@@ -51,6 +57,11 @@ export class TokenVerifier {
   ) {}
 
   verify(presented: string): Principal | undefined {
+    const v = this.check(presented);
+    return v.ok ? v.principal : undefined;
+  }
+
+  check(presented: string): Verification {
     const hashHex = hashToken(presented);
     const hash = Buffer.from(hashHex, "hex");
     // Compare every static token in constant time, without stopping at the first match.
@@ -58,15 +69,18 @@ export class TokenVerifier {
     for (const s of this.statics) {
       if (timingSafeEqual(s.hash, hash)) match = s;
     }
-    if (match) return { name: match.name, scope: match.scope };
+    if (match) return { ok: true, principal: { name: match.name, scope: match.scope } };
     // The lookup is by hash, so the secret itself is never compared byte by byte.
-    const row = this.store.findActiveByHash(hashHex);
-    if (!row) return undefined;
+    const row = this.store.findByHash(hashHex);
+    if (!row) return { ok: false, reason: "unknown" };
+    if (row.revokedAt !== null) return { ok: false, reason: "revoked", tokenName: row.name };
     const now = this.nowMs();
+    if (row.expiresAt !== null && Date.parse(row.expiresAt) <= now) return { ok: false, reason: "expired", tokenName: row.name };
+    // Keyed by token id: a rotated-out token and its successor share a name but are touched apart.
     if (now - (this.lastTouched.get(row.id) ?? 0) > TOUCH_INTERVAL_MS) {
       this.lastTouched.set(row.id, now);
       this.store.markUsed(row.id);
     }
-    return { name: row.name, scope: row.scope };
+    return { ok: true, principal: { name: row.name, scope: row.scope } };
   }
 }

@@ -1,74 +1,113 @@
 /**
- * `scim-bridge token create|list|revoke`: bearer tokens, each change audited with actor "cli".
+ * `scim-bridge token create|list|rotate|revoke`: bearer tokens, each change audited with actor "cli"
+ * (token-lifecycle.ts, the same path as the admin API).
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { issueToken } from "../auth/tokens.js";
+import { DEFAULT_OVERLAP_MS, ENV_TOKEN_PREFIX, envTokenRefusal, MAX_OVERLAP_MS, TokenLifecycle, tokenName, type Caller } from "../auth/token-lifecycle.js";
 import { systemClock } from "../clock.js";
 import { loadConfig } from "../config.js";
 import { AuditLog } from "../db/audit.js";
 import { openDatabase } from "../db/database.js";
-import { SessionStore } from "../db/sessions.js";
-import { SCOPES, TokenStore, type Scope } from "../db/tokens.js";
+import { SCOPES, tokenState, type Scope, type TokenRow } from "../db/tokens.js";
+import { isBridgeError } from "../errors.js";
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, type Out } from "./output.js";
+
+export const TOKENS_USAGE = `  scim-bridge token create --scope <${SCOPES.join("|")}> --name <name>
+  scim-bridge token list                   (id, scope, name, created, last used, expiry or revocation)
+  scim-bridge token rotate <id|name> [--overlap 24h]
+                                           (new secret, same name and scope; the old one works for the overlap: 30m, 24h, 7d; 0 revokes it now)
+  scim-bridge token revoke <id|name>       (at once; ends the web sessions signed in with it)`;
 
 const createArgs = z.object({
   scope: z.enum(SCOPES as [Scope, ...Scope[]], { message: `--scope must be one of ${SCOPES.join(", ")}` }),
-  name: z.string().trim().min(1, "--name is required").max(100),
+  name: z.string({ message: "is required" }).pipe(tokenName),
 });
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `0`, or a whole number with a unit: `90s`, `30m`, `24h`, `7d`. */
+const overlap = z
+  .string()
+  .regex(/^(0|\d+[smhd])$/, "--overlap takes 0 or a duration such as 30m, 24h or 7d")
+  .transform((v) => (v === "0" ? 0 : Number(v.slice(0, -1)) * UNIT_MS[v.at(-1) as keyof typeof UNIT_MS]))
+  .pipe(z.number().max(MAX_OVERLAP_MS, "--overlap must be at most 30d"));
+
+const CLI: Caller = { actor: "cli", requestId: null };
+
+function listLine(t: TokenRow, now: Date): string {
+  const state = tokenState(t, now);
+  const end = t.revokedAt ? `\tREVOKED ${t.revokedAt}` : state === "expiring" ? `\texpires ${t.expiresAt}` : state === "expired" ? `\tEXPIRED ${t.expiresAt}` : "";
+  return `${t.id}\t${t.scope}\t${t.name}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? "never"}${end}`;
+}
 
 /** Returns undefined for a command it does not know (the dispatcher prints the usage). */
 export function tokenCommand(command: string | undefined, rest: readonly string[], out: Out, env: NodeJS.ProcessEnv): number | undefined {
-  if (command !== "create" && command !== "list" && command !== "revoke") return undefined;
+  if (command !== "create" && command !== "list" && command !== "rotate" && command !== "revoke") return undefined;
   const config = loadConfig(env);
   const db = openDatabase(config.database);
   try {
-    const store = new TokenStore(db, systemClock);
-    const audit = new AuditLog(db, systemClock);
+    const tokens = new TokenLifecycle(db, new AuditLog(db, systemClock), systemClock);
     switch (command) {
       case "create": {
         const { values } = parseArgs({ args: [...rest], options: { scope: { type: "string" }, name: { type: "string" } }, strict: true });
         const parsed = createArgs.safeParse(values);
         if (!parsed.success) {
-          out(parsed.error.issues.map((i) => i.message).join("\n"));
+          out(parsed.error.issues.map((i) => (i.path[0] === "name" ? `--name ${i.message}` : i.message)).join("\n"));
           return EXIT_USAGE;
         }
-        const { token, row } = db.transaction(() => {
-          const issued = issueToken(store, parsed.data.name, parsed.data.scope);
-          audit.append({ actor: "cli", requestId: null, action: "token.create", resourceType: "Token", resourceId: String(issued.row.id), after: { name: issued.row.name, scope: issued.row.scope } });
-          return issued;
-        })();
+        const { token, row } = tokens.create(parsed.data.name, parsed.data.scope, CLI);
         out(`Created ${row.scope} token "${row.name}" (id ${row.id}). It is shown once; store it now:`);
         out(token);
         return EXIT_OK;
       }
       case "list": {
-        for (const t of store.list()) {
-          out(`${t.id}\t${t.scope}\t${t.name}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? "never"}${t.revokedAt ? `\tREVOKED ${t.revokedAt}` : ""}`);
-        }
+        const now = systemClock.now();
+        for (const t of tokens.list()) out(listLine(t, now));
         return EXIT_OK;
       }
+      case "rotate":
+        return rotate(tokens, rest, out);
       case "revoke": {
         const target = rest[0];
         if (!target) return undefined;
-        const { revoked, sessionsEnded } = db.transaction(() => {
-          const names = store.revoke(target);
-          // The web sessions opened with the token end with it.
-          const ended = new SessionStore(db, systemClock).endForTokens(names);
-          if (names.length > 0) {
-            audit.append({ actor: "cli", requestId: null, action: "token.revoke", resourceType: "Token", resourceId: target, after: { revoked: names.length, sessionsEnded: ended } });
-          }
-          return { revoked: names.length, sessionsEnded: ended };
-        })();
-        if (revoked === 0) {
-          out(`No active token matches "${target}".`);
+        const { revoked, sessionsEnded } = tokens.revoke(target, CLI);
+        if (revoked.length === 0) {
+          out(target.startsWith(ENV_TOKEN_PREFIX) ? envTokenRefusal(target) : `No active token matches "${target}".`);
           return EXIT_REFUSED;
         }
-        out(`Revoked ${revoked} token(s) matching "${target}"${sessionsEnded > 0 ? `; ended ${sessionsEnded} web session(s) signed in with it` : ""}.`);
+        out(`Revoked ${revoked.length} token(s) matching "${target}"${sessionsEnded > 0 ? `; ended ${sessionsEnded} web session(s) signed in with it` : ""}.`);
         return EXIT_OK;
       }
     }
   } finally {
     db.close();
+  }
+}
+
+function rotate(tokens: TokenLifecycle, rest: readonly string[], out: Out): number | undefined {
+  const { values, positionals } = parseArgs({ args: [...rest], options: { overlap: { type: "string" } }, allowPositionals: true, strict: true });
+  const target = positionals[0];
+  if (!target || positionals.length > 1) return undefined;
+  const parsedOverlap = values.overlap === undefined ? { success: true as const, data: DEFAULT_OVERLAP_MS } : overlap.safeParse(values.overlap);
+  if (!parsedOverlap.success) {
+    out(parsedOverlap.error.issues.map((i) => i.message).join("\n"));
+    return EXIT_USAGE;
+  }
+  try {
+    // resolve() refuses the environment's tokens with the way to change them.
+    const { token, row, previous, sessionsEnded } = tokens.rotate(tokens.resolve(target).id, parsedOverlap.data, CLI);
+    out(`Created ${row.scope} token "${row.name}" (id ${row.id}) to replace token ${previous.id}. It is shown once; store it now:`);
+    out(token);
+    out(
+      previous.revokedAt
+        ? `Token ${previous.id} is revoked${sessionsEnded > 0 ? `; ended ${sessionsEnded} web session(s) signed in with it` : ""}.`
+        : `Token ${previous.id} keeps working until ${previous.expiresAt}; give the new token to its user before then.`,
+    );
+    return EXIT_OK;
+  } catch (e: unknown) {
+    if (!isBridgeError(e)) throw e;
+    out(e.message);
+    return EXIT_REFUSED;
   }
 }

@@ -234,6 +234,29 @@ export class JobQueue {
     };
   }
 
+  /**
+   * The queue as /metrics shows it: jobs waiting (ready or backing off), jobs running (a lease not
+   * yet expired; an expired lease is waiting to be taken over), dead letters, and the age in ms of
+   * the oldest job not dead, running or not, counted from when it was first queued. One pass over a
+   * table that holds only pending work and dead letters.
+   */
+  depth(): { queued: number; running: number; dead: number; oldestAgeMs: number | null } {
+    const now = this.now();
+    const r = this.db
+      .prepare(
+        `SELECT sum(dead = 0 AND coalesce(locked_until, '') <= @now) AS queued, sum(dead = 0 AND locked_until > @now) AS running,
+           sum(dead = 1) AS dead, min(CASE WHEN dead = 0 THEN created_at END) AS oldest
+         FROM jobs`,
+      )
+      .get({ now }) as { queued: number | null; running: number | null; dead: number | null; oldest: string | null };
+    return {
+      queued: r.queued ?? 0,
+      running: r.running ?? 0,
+      dead: r.dead ?? 0,
+      oldestAgeMs: r.oldest === null ? null : Date.parse(now) - Date.parse(r.oldest),
+    };
+  }
+
   /** The earliest time a job becomes ready, so an idle worker can sleep exactly that long. */
   nextRunAt(): string | undefined {
     const r = this.db

@@ -1,17 +1,21 @@
 /**
- * The HTTP application: request ids and access log, health probes, the SCIM API, the admin API
- * and the review page (/admin).
+ * The HTTP application: request ids, access log and request metrics, health probes, /metrics,
+ * the SCIM API, the admin API and the review page (/admin).
  */
 import express, { type Express } from "express";
 import { bearerAuth } from "../auth/bearer.js";
+import type { AuthFailures } from "../auth/failures.js";
 import type { TokenVerifier } from "../auth/tokens.js";
 import type { Logger } from "../log.js";
+import type { BridgeMetrics } from "../metrics/bridge-metrics.js";
+import { METRICS_SCOPES, scrape } from "../metrics/endpoint.js";
 import { ADMIN_API_SCOPES, adminApi, type AdminApiOptions } from "../admin/api.js";
 import { adminWeb } from "../admin/web/router.js";
 import { SessionStore } from "../db/sessions.js";
 import { denyProblem } from "../admin/problem.js";
 import type { ScimDeps } from "../scim/deps.js";
-import { denyScim, SCIM_BASE, scimRouter } from "../scim/router.js";
+import { denyScim, nameScimRoute, SCIM_BASE, scimRouter } from "../scim/router.js";
+import { NO_LIMIT, refusePlainText, refuseProblem, refuseScim, RequestLimits } from "./rate-limit.js";
 import type { ReadinessChecks } from "./readiness.js";
 import { requestLog } from "./request-log.js";
 
@@ -22,8 +26,14 @@ export interface AppOptions {
   readonly maxBodyBytes: number;
   readonly publicUrl: string | undefined;
   readonly trustProxy: boolean | number | string;
+  /** Failed authentications by reason, read by /metrics; omitted by the benchmark server. */
+  readonly authFailures?: AuthFailures;
+  /** Request metrics, and what /metrics serves. */
+  readonly metrics: BridgeMetrics;
   /** Readiness for /readyz; omitted by the benchmark server. */
   readonly readiness?: () => ReadinessChecks;
+  /** Per-address and per-token rate limits; omitted by the benchmark server, which measures the API itself. */
+  readonly limits?: RequestLimits;
   /** The admin API's dependencies; omitted by the benchmark server, which serves SCIM only. */
   readonly admin?: Omit<AdminApiOptions, "authenticate" | "log">;
 }
@@ -35,7 +45,12 @@ export function createApp(o: AppOptions): Express {
   app.set("etag", false);
   // Query strings are parsed flat: SCIM parameters are plain strings, never nested objects.
   app.set("query parser", "simple");
-  app.use(requestLog(o.log));
+  app.use(requestLog(o.log, o.metrics));
+  // No browser may reinterpret an API answer (JSON, problem+json) as HTML or script.
+  app.use((_req, res, next) => {
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    next();
+  });
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });
@@ -47,18 +62,26 @@ export function createApp(o: AppOptions): Express {
       res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", checks });
     });
   }
-  const auth = bearerAuth(o.verifier, (req) => {
-    o.log.warn("authentication failed", { requestId: req.requestId, path: req.originalUrl.split("?")[0], ip: req.ip });
+  // The reason and, for a recognised token, its name; never the presented token or any part of it.
+  const auth = bearerAuth(o.verifier, (req, failure) => {
+    o.authFailures?.record(failure.reason);
+    o.log.warn("authentication failed", { requestId: req.requestId, path: req.originalUrl.split("?")[0], ip: req.ip, ...failure });
   });
+  const limits = o.limits ?? new RequestLimits({ perToken: NO_LIMIT, perAddress: NO_LIMIT, log: o.log });
   app.use(
     SCIM_BASE,
-    scimRouter({ deps: o.deps, log: o.log, maxBodyBytes: o.maxBodyBytes, publicUrl: o.publicUrl, authenticate: auth("scim", denyScim) }),
+    nameScimRoute,
+    limits.byAddress(refuseScim),
+    scimRouter({ deps: o.deps, log: o.log, maxBodyBytes: o.maxBodyBytes, publicUrl: o.publicUrl, authenticate: limits.byToken(auth("scim", denyScim), refuseScim) }),
   );
+  // Prometheus gets a `metrics` token; limited like the admin API so the door is no place to guess tokens.
+  app.get("/metrics", limits.byAddress(refuseProblem), limits.byToken(auth(METRICS_SCOPES, denyProblem), refuseProblem), scrape(o.metrics.registry, o.log));
   if (o.admin) {
-    app.use("/admin/api", adminApi({ ...o.admin, log: o.log, authenticate: auth(ADMIN_API_SCOPES, denyProblem) }));
+    app.use("/admin/api", limits.byAddress(refuseProblem), adminApi({ ...o.admin, log: o.log, authenticate: limits.byToken(auth(ADMIN_API_SCOPES, denyProblem), refuseProblem) }));
     const { provisioning, tasks, review, drift, clock } = o.admin;
     app.use(
       "/admin",
+      limits.byAddress(refusePlainText),
       adminWeb({
         provisioning,
         tasks,

@@ -2,6 +2,7 @@
  * Express adapter for the SCIM core: content negotiation, body parsing, auth, and the mapping
  * of ScimResponse to HTTP. Every answer, failures included, is `application/scim+json`.
  */
+import { isUtf8 } from "node:buffer";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Deny } from "../auth/bearer.js";
 import type { ErrorCode } from "../errors.js";
@@ -9,7 +10,7 @@ import type { Logger } from "../log.js";
 import type { ScimDeps } from "./deps.js";
 import { scimError, type ScimRequest, type ScimResponse } from "./protocol.js";
 import { ERROR_SCHEMA } from "./schema.js";
-import { handleScim } from "./service.js";
+import { handleScim, scimRouteOf } from "./service.js";
 
 export const SCIM_BASE = "/scim/v2";
 const CONTENT_TYPE = "application/scim+json; charset=utf-8";
@@ -39,6 +40,30 @@ export const denyScim: Deny = (res, status, detail) => sendError(res, status ===
 function isJsonType(req: Request): boolean {
   const type = (req.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   return type === "application/scim+json" || type === "application/json";
+}
+
+/**
+ * RFC 8259 §8.1: JSON between systems is UTF-8. body-parser would decode a `charset=utf-16` body as
+ * UTF-16 and replace invalid UTF-8 bytes with U+FFFD, silently storing a userName the IdP never sent.
+ */
+function requireUtf8(_req: Request, _res: Response, body: Buffer, encoding: string): void {
+  if (encoding !== "utf-8") throw Object.assign(new Error(`charset ${encoding}`), { type: "charset.unsupported" });
+  if (!isUtf8(body)) throw Object.assign(new Error("The body is not valid UTF-8"), { type: "encoding.invalid" });
+}
+
+/**
+ * A `\ud800` escape is valid JSON but names half a character, which UTF-8 cannot carry (RFC 8259
+ * §8.2): SQLite would store the bytes ED A0 80 and serve "\ufffd\ufffd\ufffd" instead. Refused
+ * while parsing, in keys as in values, so no code after the parser ever sees one.
+ */
+class UnpairedSurrogate extends Error {}
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+function refuseUnpairedSurrogates(key: string, value: unknown): unknown {
+  if (LONE_SURROGATE.test(key) || (typeof value === "string" && LONE_SURROGATE.test(value))) {
+    throw new UnpairedSurrogate("The body has a \\u escape of an unpaired surrogate (U+D800–U+DFFF), which is not a character");
+  }
+  return value;
 }
 
 function hasBody(req: Request): boolean {
@@ -76,10 +101,21 @@ export interface ScimRouterOptions {
   readonly authenticate: express.RequestHandler;
 }
 
+/**
+ * Names the endpoint a request is for (request-log.ts labels the request metrics with it). Mounted
+ * at the SCIM base ahead of the rate limits and authentication, so their refusals too are counted
+ * under the endpoint rather than as unmatched.
+ */
+export function nameScimRoute(req: Request, _res: Response, next: NextFunction): void {
+  const route = scimRouteOf(pathSegments(req.path) ?? []);
+  if (route !== undefined) req.routeTemplate = `${SCIM_BASE}${route}`;
+  next();
+}
+
 export function scimRouter(o: ScimRouterOptions): Router {
   const router = express.Router();
   router.use(o.authenticate);
-  const parseJson = express.json({ limit: o.maxBodyBytes, type: () => true, strict: true });
+  const parseJson = express.json({ limit: o.maxBodyBytes, type: () => true, strict: true, verify: requireUtf8, reviver: refuseUnpairedSurrogates });
   router.use((req, res, next) => {
     if (!hasBody(req)) return next();
     if (!isJsonType(req)) return sendError(res, "unsupportedMediaType", "Send the body as application/scim+json or application/json");
@@ -104,7 +140,10 @@ export function scimRouter(o: ScimRouterOptions): Router {
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const type = (err as { type?: unknown }).type;
     if (type === "entity.too.large") return sendError(res, "payloadTooLarge", `The body is larger than ${o.maxBodyBytes} bytes`);
+    // Checked before the type: body-parser labels every error thrown while parsing "entity.parse.failed".
+    if (err instanceof UnpairedSurrogate) return sendError(res, "invalidSyntax", err.message);
     if (type === "entity.parse.failed") return sendError(res, "invalidSyntax", "The body is not valid JSON");
+    if (type === "encoding.invalid") return sendError(res, "invalidSyntax", "The body is not valid UTF-8");
     if (type === "encoding.unsupported" || type === "charset.unsupported") {
       return sendError(res, "unsupportedMediaType", "Only UTF-8 JSON bodies are accepted");
     }

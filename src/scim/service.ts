@@ -29,31 +29,86 @@ export function handleScim(deps: ScimDeps, req: ScimRequest): ScimResponse {
   }
 }
 
+/** The endpoints of RFC 7644 §3.2 this provider knows, as templates below the SCIM base. */
+export type ScimRoute =
+  | "/Users"
+  | "/Users/.search"
+  | "/Users/:id"
+  | "/Groups"
+  | "/Groups/.search"
+  | "/Groups/:id"
+  | "/.search"
+  | "/ServiceProviderConfig"
+  | "/ResourceTypes"
+  | "/ResourceTypes/:id"
+  | "/Schemas"
+  | "/Schemas/:id"
+  | "/Bulk"
+  | "/Me";
+
+/**
+ * The endpoint a path names, or undefined (a SCIM 404). Dispatch below switches on it, and the
+ * request metrics label with it: a template never carries an id, so the label set stays bounded.
+ */
+export function scimRouteOf(segments: readonly string[]): ScimRoute | undefined {
+  const [first, second, third] = segments;
+  if (third !== undefined) return undefined;
+  switch (first) {
+    case "Users":
+    case "Groups":
+      return second === undefined ? `/${first}` : second === ".search" ? `/${first}/.search` : `/${first}/:id`;
+    case "ResourceTypes":
+    case "Schemas":
+      return second === undefined ? `/${first}` : `/${first}/:id`;
+    case ".search":
+    case "ServiceProviderConfig":
+    case "Bulk":
+    case "Me":
+      return second === undefined ? `/${first}` : undefined;
+    default:
+      return undefined;
+  }
+}
+
 function endpointOf(deps: ScimDeps, req: ScimRequest): Endpoint {
-  const [first, second, third] = req.segments;
+  const [first, second] = req.segments;
   const base = req.context.baseUrl;
   const ctx = req.context;
-  if (third === undefined) {
-    if (first === "Users" || first === "Groups") {
-      const h = first === "Users" ? userHandlers : groupHandlers;
-      if (second === ".search") return { POST: () => h.list(deps, parseSearchRequest(req.body), ctx) };
-      if (second === undefined) return { GET: () => h.list(deps, req.query as ListParams, ctx), POST: () => h.create(deps, req) };
+  const h = first === "Users" ? userHandlers : groupHandlers;
+  const route = scimRouteOf(req.segments);
+  switch (route) {
+    case "/Users/.search":
+    case "/Groups/.search":
+      return { POST: () => h.list(deps, parseSearchRequest(req.body), ctx) };
+    case "/Users":
+    case "/Groups":
+      return { GET: () => h.list(deps, req.query as ListParams, ctx), POST: () => h.create(deps, req) };
+    case "/Users/:id":
+    case "/Groups/:id": {
+      const id = second!;
       return {
-        GET: () => h.get(deps, req, second),
-        PUT: () => h.replace(deps, req, second),
-        PATCH: () => h.patch(deps, req, second),
-        DELETE: () => h.delete(deps, req, second),
+        GET: () => h.get(deps, req, id),
+        PUT: () => h.replace(deps, req, id),
+        PATCH: () => h.patch(deps, req, id),
+        DELETE: () => h.delete(deps, req, id),
       };
     }
-    if (first === ".search" && second === undefined) return { POST: () => searchAll(deps, parseSearchRequest(req.body), ctx) };
-    if (first === "ServiceProviderConfig" && second === undefined) return { GET: () => serviceProviderConfig(base) };
-    if (first === "ResourceTypes") return { GET: () => resourceTypes(base, second) };
-    if (first === "Schemas") return { GET: () => schemas(base, second) };
-    if ((first === "Bulk" || first === "Me") && second === undefined) {
-      throw new BridgeError("notImplemented", `/${first} is not supported by this service provider`);
-    }
+    case "/.search":
+      return { POST: () => searchAll(deps, parseSearchRequest(req.body), ctx) };
+    case "/ServiceProviderConfig":
+      return { GET: () => serviceProviderConfig(base) };
+    case "/ResourceTypes":
+    case "/ResourceTypes/:id":
+      return { GET: () => resourceTypes(base, second) };
+    case "/Schemas":
+    case "/Schemas/:id":
+      return { GET: () => schemas(base, second) };
+    case "/Bulk":
+    case "/Me":
+      throw new BridgeError("notImplemented", `${route} is not supported by this service provider`);
+    case undefined:
+      throw new BridgeError("notFound", `No such endpoint /${req.segments.join("/")}`);
   }
-  throw new BridgeError("notFound", `No such endpoint /${req.segments.join("/")}`);
 }
 
 const userHandlers = {

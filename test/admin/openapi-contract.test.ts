@@ -41,8 +41,16 @@ async function call(token: string | null, method: string, path: string, body?: u
 const admin = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => call(ADMIN_TOKEN, method, path, body, headers);
 const reviewer = (method: string, path: string, body?: unknown) => call(t.reviewerToken, method, path, body);
 
+interface ContractIds {
+  task: number;
+  doneTask: number;
+  job: number;
+  user: string;
+  token: number;
+}
+
 /** Each admin operation of the document, with a concrete path: `known` ids resolve, `unknown` ones do not. */
-function operations(ids: { task: number; doneTask: number; job: number; user: string }) {
+function operations(ids: ContractIds) {
   const out: { method: string; template: string; known: string; unknown: string | undefined }[] = [];
   for (const [template, item] of Object.entries(doc["paths"] as Record<string, any>)) {
     if (!template.startsWith(PREFIX)) continue;
@@ -51,8 +59,9 @@ function operations(ids: { task: number; doneTask: number; job: number; user: st
       const rel = template.slice(PREFIX.length);
       const fill = (v: Record<string, string>) => rel.replace(/\{(\w+)\}/g, (_m, name: string) => v[name] ?? "?");
       const isTask = rel.startsWith("/tasks/{id}");
-      const known = fill({ id: String(isTask ? ids.task : rel.startsWith("/jobs") ? ids.job : ids.user), app: "halopsa" });
-      const unknown = rel.includes("{") ? fill({ id: isTask || rel.startsWith("/jobs") ? "999999" : "no-such-user", app: "huntress" }) : undefined;
+      const isToken = rel.startsWith("/tokens/{id}");
+      const known = fill({ id: String(isTask ? ids.task : rel.startsWith("/jobs") ? ids.job : isToken ? ids.token : ids.user), app: "halopsa" });
+      const unknown = rel.includes("{") ? fill({ id: isTask || isToken || rel.startsWith("/jobs") ? "999999" : "no-such-user", app: "huntress" }) : undefined;
       out.push({ method: method.toUpperCase(), template, known, unknown });
     }
   }
@@ -81,7 +90,7 @@ describe("openapi.yaml", () => {
 });
 
 describe("the admin API conforms to openapi.yaml", () => {
-  let ids: { task: number; doneTask: number; job: number; user: string };
+  let ids: ContractIds;
 
   it("in its success answers", async () => {
     const ada = await t.newUser("Ada Lovelace");
@@ -127,7 +136,12 @@ describe("the admin API conforms to openapi.yaml", () => {
     await admin("GET", "/drift");
     await admin("GET", "/drift?app=halopsa");
     await admin("GET", "/apps/halopsa/seats");
-    ids = { task: portal.id, doneTask: invite.id, job: dead.id, user: ada };
+
+    const created = await admin("POST", "/tokens", { name: "contract-okta", scope: "scim" });
+    const rotated = await admin("POST", `/tokens/${created.body.token.id}/rotate`, { overlapSeconds: 3600 });
+    await admin("POST", `/tokens/${rotated.body.token.id}/revoke`);
+    await admin("GET", "/tokens");
+    ids = { task: portal.id, doneTask: invite.id, job: dead.id, user: ada, token: rotated.body.token.id };
   });
 
   it("in its error answers: 401, 403, 400, 404, 412, 413 and 415", async () => {
@@ -151,6 +165,13 @@ describe("the admin API conforms to openapi.yaml", () => {
       expect((await admin("POST", `/tasks/${ids.doneTask}/${verb}`, verb === "fail" ? { reason: "late" } : {})).status).toBe(412);
     }
     expect((await admin("POST", `/tasks/${ids.task}/fail`, {})).status).toBe(400);
+    for (const path of ["/tokens", `/tokens/${ids.token}/rotate`, `/tokens/${ids.token}/revoke`]) {
+      expect((await admin("POST", path, "x", { "Content-Type": "text/plain" })).status, path).toBe(415);
+    }
+    // ids.token is revoked: it can neither rotate nor be revoked again.
+    expect((await admin("POST", `/tokens/${ids.token}/rotate`)).status).toBe(412);
+    expect((await admin("POST", `/tokens/${ids.token}/revoke`)).status).toBe(412);
+    expect((await admin("POST", "/tokens", { name: "env:SCIM_BRIDGE_SCIM_TOKEN", scope: "scim" })).status).toBe(400);
   });
 
   it("answers every response the document promises for /admin/api", () => {

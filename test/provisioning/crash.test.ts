@@ -4,45 +4,21 @@
  * test/global-setup.ts) against a HaloPSA simulator in this process; the test kills it with
  * SIGKILL, so no shutdown code runs, reads the SQLite file read-only, and starts it again.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startHaloPsaSimulator, type HaloPsaSimulator } from "../../src/dev/halopsa-simulator.js";
 import { ADMIN_TOKEN, SCIM_TOKEN } from "../support/bridge.js";
+import { kill9, onDisk as readFile, startBridgeProcess, type BridgeProcess } from "../support/child-bridge.js";
 import { AGENTS, rigConfig, waitFor } from "../support/provisioning.js";
 import { CORE_USER } from "../support/scim.js";
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const MAIN = join(ROOT, "dist", "src", "main.js");
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
-
-interface BridgeProcess {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly output: string[];
-}
 
 describe("crash recovery (kill -9)", () => {
   let dir: string;
   let dbFile: string;
   let sim: HaloPsaSimulator;
-  const children = new Set<ChildProcess>();
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "scim-bridge-crash-"));
@@ -51,27 +27,20 @@ describe("crash recovery (kill -9)", () => {
   });
 
   afterEach(async () => {
-    // Whatever happened in the test, no bridge process outlives it.
-    await Promise.all([...children].map((c) => kill9(c)));
-    children.clear();
     await sim.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Starts `node dist/src/main.js` on a free port with the config file, and waits until it serves. */
+  /** Starts `node dist/src/main.js` with the config file, and waits until it serves. */
   async function startProcess(timeoutSeconds: number): Promise<BridgeProcess> {
     const config = rigConfig(sim);
     // HaloPSA comes from the environment, as an operator would set it.
     config["halopsa"] = { rateLimit: null, timeoutSeconds };
     const configFile = join(dir, "config.json");
     writeFileSync(configFile, JSON.stringify(config));
-    const port = await freePort();
-    const child = spawn(process.execPath, [MAIN], {
+    return startBridgeProcess({
       cwd: dir,
       env: {
-        PATH: process.env["PATH"] ?? "",
-        PORT: String(port),
-        HOST: "127.0.0.1",
         SCIM_BRIDGE_DB: dbFile,
         SCIM_BRIDGE_CONFIG: configFile,
         SCIM_BRIDGE_SCIM_TOKEN: SCIM_TOKEN,
@@ -81,29 +50,7 @@ describe("crash recovery (kill -9)", () => {
         HALOPSA_CLIENT_SECRET: sim.clientSecret,
         LOG_LEVEL: "info",
       },
-      stdio: ["ignore", "pipe", "pipe"],
     });
-    children.add(child);
-    const output: string[] = [];
-    child.stdout!.on("data", (d: Buffer) => output.push(d.toString("utf8")));
-    child.stderr!.on("data", (d: Buffer) => output.push(d.toString("utf8")));
-    const url = `http://127.0.0.1:${port}`;
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the bridge exited early:\n${output.join("")}`);
-        return (await fetch(`${url}/healthz`)).ok;
-      },
-      15_000,
-      "bridge process serving /healthz",
-    );
-    return { child, url, output };
-  }
-
-  async function kill9(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGKILL");
-    await exited;
   }
 
   async function scim(p: BridgeProcess, method: string, path: string, body: unknown): Promise<any> {
@@ -120,15 +67,7 @@ describe("crash recovery (kill -9)", () => {
   const createUser = (p: BridgeProcess, email: string) =>
     scim(p, "POST", "/Users", { schemas: [CORE_USER], userName: email, active: true, name: { givenName: "Crash", familyName: "Test" }, emails: [{ primary: true, value: email }] });
 
-  /** Reads the bridge's file as another process would, without writing to it. */
-  function onDisk<T>(read: (db: Database.Database) => T): T {
-    const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-    try {
-      return read(db);
-    } finally {
-      db.close();
-    }
-  }
+  const onDisk = <T>(read: (db: Database.Database) => T): T => readFile(dbFile, read);
 
   const people = () => [...sim.state.agents.values()].filter((a) => !a.isapiagent);
   const pendingJobs = () => onDisk((db) => db.prepare("SELECT user_id FROM jobs ORDER BY user_id").pluck().all() as string[]);

@@ -48,6 +48,10 @@ export async function startBridge(env: Record<string, string> = {}, options: { c
     SCIM_BRIDGE_SCIM_TOKEN: SCIM_TOKEN,
     SCIM_BRIDGE_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: "info",
+    // Inbound rate limits off unless a test sets them (test/http/rate-limit.test.ts): suites send
+    // hundreds of requests a second over loopback, far faster than any IdP the defaults are sized for.
+    SCIM_BRIDGE_RATE_LIMIT_PER_TOKEN: "0",
+    SCIM_BRIDGE_RATE_LIMIT_PER_ADDRESS: "0",
     ...configEnv,
     ...env,
   });

@@ -25,7 +25,7 @@ export interface HttpResult {
 }
 
 /**
- * Sends `body` as JSON (a string is sent as is, raw) with `contentType`, and reads the answer.
+ * Sends `body` as JSON (a string or bytes are sent as is, raw) with `contentType`, and reads the answer.
  * `headers` override the defaults; a header set to null is not sent.
  */
 export async function exchange(
@@ -39,7 +39,7 @@ export async function exchange(
   const res = await fetch(url, {
     method,
     headers: Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== null)),
-    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+    ...(body === undefined ? {} : { body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
   let parsed: unknown;

@@ -3,6 +3,7 @@
  * 4 retries, backoff from 500 ms to 30 s, and a client-side rolling window unless turned off.
  */
 import type { Logger } from "../../log.js";
+import type { TransportObserver } from "./observer.js";
 import { RollingWindowLimiter, type RateLimit } from "./rate-limiter.js";
 import type { TransportOptions } from "./transport.js";
 
@@ -17,6 +18,8 @@ export interface ClientTransportOptions {
   readonly maxRetries?: number;
   readonly backoff?: { readonly baseMs?: number; readonly maxMs?: number };
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Told of every attempt and rate-limit wait (the bridge's metrics); none by default. */
+  readonly observer?: TransportObserver;
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -32,5 +35,6 @@ export function transportOptions(opts: ClientTransportOptions, defaultRateLimit:
     backoff: { baseMs: opts.backoff?.baseMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000 },
     limiter: opts.rateLimit === null ? null : new RollingWindowLimiter(opts.rateLimit ?? defaultRateLimit, () => performance.now(), sleep),
     sleep,
+    observer: opts.observer ?? null,
   };
 }

@@ -31,10 +31,11 @@ export class RollingWindowLimiter {
   }
 
   /**
-   * Resolves when one more send fits the window, and books it. Checking and booking happen in the
-   * same synchronous turn, so concurrent callers cannot overbook.
+   * Resolves when one more send fits the window, and books it; answers how long it waited (ms, 0
+   * when a slot was free). Checking and booking happen in the same synchronous turn, so concurrent
+   * callers cannot overbook.
    */
-  async acquire(): Promise<void> {
+  async acquire(): Promise<number> {
     let waited = false;
     const started = this.now();
     for (;;) {
@@ -42,11 +43,10 @@ export class RollingWindowLimiter {
       while (this.sent.length > 0 && this.sent[0]! <= t - this.limit.windowMs) this.sent.shift();
       if (this.sent.length < this.limit.requests) {
         this.sent.push(t);
-        if (waited) {
-          this.waits++;
-          this.waitedMs += t - started;
-        }
-        return;
+        if (!waited) return 0;
+        this.waits++;
+        this.waitedMs += t - started;
+        return t - started;
       }
       waited = true;
       // The oldest booking leaves the window at sent[0] + windowMs; +1 ms so it has left when we look again.

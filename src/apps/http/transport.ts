@@ -5,6 +5,7 @@
  * reads an error body, which statuses are worth retrying and how its secrets are scrubbed.
  */
 import type { Logger } from "../../log.js";
+import { outcomeOfStatus, type ExchangeOutcome, type TransportObserver } from "./observer.js";
 import type { RollingWindowLimiter } from "./rate-limiter.js";
 import { backoffDelay, errorCode, NOT_SENT, parseRetryAfter, type Backoff } from "./retry.js";
 
@@ -56,6 +57,7 @@ export interface TransportOptions {
   readonly backoff: Backoff;
   readonly limiter: RollingWindowLimiter | null;
   readonly sleep: (ms: number) => Promise<void>;
+  readonly observer: TransportObserver | null;
 }
 
 /** What makes the transport one app's. */
@@ -88,20 +90,28 @@ export class RetryingTransport<E extends TransportFailure, O extends Outgoing = 
 
   /** One attempt: waits for a rate-limit slot, sends, reads the whole body within the timeout. */
   async exchange(o: Outgoing): Promise<Answer> {
-    if (this.opts.limiter) await this.opts.limiter.acquire();
+    const observer = this.opts.observer;
+    if (this.opts.limiter) {
+      const waitedMs = await this.opts.limiter.acquire();
+      if (waitedMs > 0) observer?.rateLimitWaited(this.app.name, waitedMs / 1000);
+    }
     this.calls++;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.opts.timeoutMs);
     const started = performance.now();
     let status: number | null = null;
+    // Settled only once the whole body is read: a body cut off by the timeout is a timeout.
+    let outcome: ExchangeOutcome = "network";
     try {
       const res = await this.opts.fetch(o.url, { method: o.method, headers: o.headers, body: o.body, signal: controller.signal });
       status = res.status;
       const text = await res.text();
+      outcome = outcomeOfStatus(res.status);
       return { status: res.status, text, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), Date.now()) };
     } catch (e: unknown) {
       const ambiguous = o.method !== "GET";
       if (controller.signal.aborted) {
+        outcome = "timeout";
         throw this.app.makeError({ kind: "timeout", status: null, request: o.route, detail: `no answer within ${this.opts.timeoutMs} ms`, retryable: true, ambiguous });
       }
       const code = errorCode(e);
@@ -117,7 +127,9 @@ export class RetryingTransport<E extends TransportFailure, O extends Outgoing = 
       });
     } finally {
       clearTimeout(timer);
-      this.opts.log.debug(`${this.app.name} request`, { request: o.route, status, ms: Math.round(performance.now() - started) });
+      const ms = performance.now() - started;
+      observer?.exchanged(this.app.name, outcome, ms / 1000);
+      this.opts.log.debug(`${this.app.name} request`, { request: o.route, status, ms: Math.round(ms) });
     }
   }
 

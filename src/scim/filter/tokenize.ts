@@ -94,11 +94,15 @@ function stringToken(text: string, start: number, fail: Fail): Token {
       i += 2;
     } else if (c === '"') {
       const raw = text.slice(start, i + 1);
+      let value: string;
       try {
-        return { kind: "string", text: raw, pos: start, value: JSON.parse(raw) as string };
+        value = JSON.parse(raw) as string;
       } catch (e: unknown) {
         throw fail(`malformed string literal ${raw} (${e instanceof Error ? e.message : String(e)})`, start);
       }
+      // Half a character (`"\ud800"`): a PATCH value filter would store it, and UTF-8 cannot (RFC 8259 §8.2).
+      if (/\p{Surrogate}/u.test(value)) throw fail(`string literal ${raw} has an unpaired surrogate`, start);
+      return { kind: "string", text: raw, pos: start, value };
     } else {
       i++;
     }

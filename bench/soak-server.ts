@@ -1,0 +1,35 @@
+/**
+ * The process under test for `npm run bench -- soak`: the real bridge, started by main.ts's
+ * `start()` from the environment exactly as `node dist/src/main.js` would, plus an IPC channel
+ * through which the load generator asks for memory (after a forced GC, so the figures are live
+ * data, not garbage not yet collected) and the job queue's depth. Forked with --expose-gc.
+ */
+import { loadConfig } from "../src/config.js";
+import { start } from "../src/main.js";
+
+export interface SoakSample {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly pendingJobs: number;
+  readonly deadJobs: number;
+  readonly gcForced: boolean;
+}
+
+async function main(): Promise<void> {
+  const running = await start(loadConfig());
+  const queue = running.db.prepare("SELECT count(*) - coalesce(sum(dead), 0) AS pending, coalesce(sum(dead), 0) AS dead FROM jobs");
+  process.send?.({ url: running.url });
+  process.on("message", (m) => {
+    if (m === "sample") {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      const { rss, heapUsed } = process.memoryUsage();
+      const { pending, dead } = queue.get() as { pending: number; dead: number };
+      const sample: SoakSample = { rssBytes: rss, heapUsedBytes: heapUsed, pendingJobs: pending, deadJobs: dead, gcForced: gc !== undefined };
+      process.send?.(sample);
+    }
+    if (m === "stop") void running.close().then(() => process.exit(0));
+  });
+}
+
+void main();
