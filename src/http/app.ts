@@ -92,6 +92,7 @@ export function createApp(o: AppOptions): Express {
         groups: o.deps.directory.groups,
         sessions: new SessionStore(provisioning.db, clock),
         verifier: o.verifier,
+        authFailures: o.authFailures,
         log: o.log,
       }),
     );

@@ -62,6 +62,26 @@ describe("/metrics", () => {
     expect((await get(ADMIN_TOKEN)).status).toBe(200);
   });
 
+  it("counts failed sign-ins on the review page with the API's failed authentications", async () => {
+    const failures = async (reason: string) => sample(await scrape(), "scim_bridge_auth_failures_total", { reason }) ?? 0;
+    const signIn = async (token: string) => {
+      const form = await fetch(`${t.bridge.running.url}/admin/sign-in`);
+      const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+      const res = await fetch(`${t.bridge.running.url}/admin/sign-in`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: form.headers.getSetCookie()[0]!.split(";")[0]! },
+        body: new URLSearchParams({ csrf, token, next: "/admin" }),
+      });
+      return res.status;
+    };
+    const [unknown, wrongScope] = [await failures("unknown"), await failures("wrong_scope")];
+    expect(await signIn("scimbridge_not-a-token-the-bridge-issued")).toBe(401);
+    expect(await signIn(SCIM_TOKEN)).toBe(403);
+    expect(await failures("unknown")).toBe(unknown + 1);
+    expect(await failures("wrong_scope")).toBe(wrongScope + 1);
+  });
+
   it("counts each request under its route template and status, never under a path with an id, a filter or an email", async () => {
     const before = await scrape();
     const created = await t.bridge.scim("POST", "/Users", userBody("grace.hopper@example.com", { emails: [{ value: "grace.hopper@example.com", primary: true }] }));

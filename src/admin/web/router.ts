@@ -7,6 +7,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { z } from "zod";
 import type { TaskReview } from "../../apps/manual/review.js";
+import type { AuthFailures } from "../../auth/failures.js";
 import type { TokenVerifier } from "../../auth/tokens.js";
 import type { Clock } from "../../clock.js";
 import type { AuditLog } from "../../db/audit.js";
@@ -42,6 +43,7 @@ export interface AdminWebOptions {
   readonly audit: AuditLog;
   readonly sessions: SessionStore;
   readonly verifier: TokenVerifier;
+  readonly authFailures?: AuthFailures;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -65,7 +67,7 @@ export function adminWeb(o: AdminWebOptions): Router {
   const sources: PageSources = { provisioning: o.provisioning, groups: o.groups, tasks: o.tasks, drift: o.drift, audit: o.audit };
   const now = () => o.clock.now();
   const send = sendPage;
-  const signIn = signInHandlers({ sessions: o.sessions, verifier: o.verifier, log: o.log, send });
+  const signIn = signInHandlers({ sessions: o.sessions, verifier: o.verifier, log: o.log, send, authFailures: o.authFailures });
 
   router.use((_req, res, next) => {
     res.setHeader("Content-Security-Policy", CSP);

@@ -5,6 +5,7 @@
  */
 import type { Request, Response } from "express";
 import { z } from "zod";
+import type { AuthFailures } from "../../auth/failures.js";
 import type { TokenVerifier } from "../../auth/tokens.js";
 import type { SessionStore } from "../../db/sessions.js";
 import type { Logger } from "../../log.js";
@@ -38,6 +39,8 @@ export interface SignInDeps {
   readonly verifier: TokenVerifier;
   readonly log: Logger;
   readonly send: SendPage;
+  /** Failed sign-ins count with the API's failed authentications (/metrics). */
+  readonly authFailures?: AuthFailures;
 }
 
 export function signInHandlers(d: SignInDeps) {
@@ -75,9 +78,14 @@ export function signInHandlers(d: SignInDeps) {
         );
       }
       const presented = form.data.token.trim();
-      const principal = presented === "" ? undefined : d.verifier.verify(presented);
-      if (!principal) return refuse(req, res, 401, "unknown token", next, "That token was not recognised. Check that it was pasted whole; it may also have been revoked.");
+      const checked = presented === "" ? undefined : d.verifier.check(presented);
+      if (!checked?.ok) {
+        d.authFailures?.record(checked ? checked.reason : "missing");
+        return refuse(req, res, 401, "unknown token", next, "That token was not recognised. Check that it was pasted whole; it may also have been revoked.");
+      }
+      const principal = checked.principal;
       if (principal.scope === "scim" || principal.scope === "metrics") {
+        d.authFailures?.record("wrong_scope");
         const forWhom = principal.scope === "scim" ? "a SCIM token, for the identity provider only" : "a metrics token, for the Prometheus scraper only";
         return refuse(req, res, 403, `${principal.scope} token`, next, `“${principal.name}” is ${forWhom}. Sign in with an admin or reviewer token.`);
       }
