@@ -92,27 +92,27 @@ describe("HaloPSA outage", () => {
       }
     })();
 
+    // Users keep arriving through the outage, one every 200 ms.
+    const addUsersFor = async (ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        await addUser();
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
     // Before: HaloPSA works, the bridge has a token and warm caches.
     await addUser();
     await waitFor(() => people().length === 1, 10_000, "the first agent");
 
     // Phase 1: connections refused.
     await proxy.down();
-    const phase1End = Date.now() + OUTAGE_MS;
-    while (Date.now() < phase1End) {
-      await addUser();
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await addUsersFor(OUTAGE_MS);
     expect(people()).toHaveLength(1);
 
     // Phase 2: HaloPSA is reachable again but answers 503 to everything, token requests included.
     sim.faults.failNext(1_000_000, { status: 503 });
     await proxy.up();
-    const phase2End = Date.now() + OUTAGE_MS;
-    while (Date.now() < phase2End) {
-      await addUser();
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await addUsersFor(OUTAGE_MS);
     expect(people()).toHaveLength(1);
     expect(sim.statusCounts.get(503) ?? 0).toBeGreaterThan(0);
 
