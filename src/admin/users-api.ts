@@ -6,7 +6,8 @@
 import { z } from "zod";
 import type { Clock } from "../clock.js";
 import { Directory } from "../db/directory.js";
-import { isOverdue, type TaskStore } from "../db/tasks.js";
+import { type TaskStore } from "../db/tasks.js";
+import { isOverdue } from "../domain/task.js";
 import { BridgeError } from "../errors.js";
 import { describeAction } from "../provisioning/plan.js";
 import { explain } from "../provisioning/rules.js";

@@ -4,7 +4,7 @@
 import type { AuditLog } from "../db/audit.js";
 import type { Logger } from "../log.js";
 import type { AppConfig } from "../provisioning/config-schema.js";
-import type { Connector } from "./connector.js";
+import type { Connector } from "../domain/connector.js";
 import type { HaloPsaClient } from "./halopsa/client.js";
 import { HaloPsaConnector } from "./halopsa/connector.js";
 import { HuntressApiConnector } from "./huntress/api-connector.js";

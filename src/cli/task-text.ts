@@ -1,7 +1,8 @@
 /**
  * Tasks as terminal text: one line per task for `tasks list`, a block for `tasks show`.
  */
-import { isOverdue, type Task, type TaskStore } from "../db/tasks.js";
+import { type TaskStore } from "../db/tasks.js";
+import { isOverdue, type Task } from "../domain/task.js";
 import type { AppConfig } from "../provisioning/config-schema.js";
 
 /** "2026-11-23 19:46Z": minutes are enough to plan work by. */

@@ -4,18 +4,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { fold } from "../domain/folding.js";
 import { migrations, type Migration } from "./migrations.js";
 
 export type Db = Database.Database;
 
-/**
- * Case folding for caseExact=false attributes (RFC 7643 §2.2). SQLite's own lower() and NOCASE
- * fold ASCII only; registering the JavaScript fold keeps SQL filters and in-memory evaluation
- * (PATCH value filters, tests) in exact agreement for every script.
- */
-export function fold(value: string): string {
-  return value.toLowerCase();
-}
 
 export function openDatabase(file: string, all: readonly Migration[] = migrations): Db {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });

@@ -2,8 +2,8 @@
  * The provisioning view of the directory: a user with the groups rules match on (id, displayName,
  * externalId). Read-only; the SCIM side writes these tables through directory.ts.
  */
-import type { JsonObject } from "../scim/coerce.js";
-import type { DirectoryReader, DirectorySnapshot } from "../provisioning/sync-user.js";
+import type { JsonObject } from "../domain/json.js";
+import type { DirectoryReader, DirectorySnapshot } from "../domain/readers.js";
 import type { Db } from "./database.js";
 
 export class DirectorySnapshots implements DirectoryReader {

@@ -6,8 +6,9 @@
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { BridgeError } from "../errors.js";
-import type { JsonObject } from "../scim/coerce.js";
-import { fold, type Db } from "./database.js";
+import type { JsonObject } from "../domain/json.js";
+import { type Db } from "./database.js";
+import { fold } from "../domain/folding.js";
 import type { Clock } from "../clock.js";
 
 export interface UserRow {

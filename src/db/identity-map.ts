@@ -3,8 +3,8 @@
  * compares it with wanted access; the worker writes every outcome back here.
  */
 import type { Clock } from "../clock.js";
-import type { AccountState, AppAccount, Profile, Settings } from "../provisioning/model.js";
-import type { AccessReader, AppAccess } from "../scim/deps.js";
+import type { AccountState, AppAccount, Profile, Settings } from "../domain/model.js";
+import type { AccessReader, AppAccess } from "../domain/readers.js";
 import type { Db } from "./database.js";
 
 interface RawAccount {

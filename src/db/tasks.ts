@@ -4,33 +4,10 @@
  * (a partial unique index guarantees it); a newer plan supersedes the open one.
  */
 import type { Clock } from "../clock.js";
-import type { Profile } from "../provisioning/model.js";
+import type { Profile } from "../domain/model.js";
+import type { Task, TaskState } from "../domain/task.js";
 import type { Db } from "./database.js";
 
-export type TaskState = "open" | "blocked" | "done" | "failed" | "cancelled";
-
-export interface Task {
-  readonly id: number;
-  readonly app: string;
-  readonly userId: string;
-  readonly action: string;
-  readonly role: string | null;
-  readonly title: string;
-  readonly steps: readonly string[];
-  readonly profile: Profile;
-  readonly state: TaskState;
-  readonly reason: string | null;
-  readonly assignee: string | null;
-  readonly claimedAt: string | null;
-  readonly dueAt: string;
-  readonly requestId: string | null;
-  readonly completedBy: string | null;
-  readonly completedAt: string | null;
-  readonly note: string | null;
-  readonly supersededBy: number | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
 
 interface RawTask {
   id: number;
@@ -78,10 +55,6 @@ const toTask = (r: RawTask): Task => ({
   updatedAt: r.updated_at,
 });
 
-/** The rule the list and counts below apply in SQL: an open task past its due time (a blocked one waits on someone else). */
-export function isOverdue(t: Pick<Task, "state" | "dueAt">, now: Date): boolean {
-  return t.state === "open" && t.dueAt < now.toISOString();
-}
 
 export interface NewTask {
   readonly app: string;

@@ -8,7 +8,7 @@
 import type { Clock } from "../clock.js";
 import type { Db } from "../db/database.js";
 import type { NotificationOutbox } from "../db/notifications.js";
-import type { Task } from "../db/tasks.js";
+import type { Task } from "../domain/task.js";
 import type { Logger } from "../log.js";
 
 export interface WebhookOptions {

@@ -2,10 +2,10 @@
  * Drift: where an app differs from what the bridge believes (the identity map) or wants (the
  * rules). Pure: compares what the app reported with the map and with wanted access by email.
  */
-import type { RemoteAccount } from "../apps/connector.js";
+import type { RemoteAccount } from "../domain/connector.js";
 import type { DriftItem } from "../db/drift.js";
-import { fold } from "../db/database.js";
-import type { AppAccount } from "./model.js";
+import { fold } from "../domain/folding.js";
+import type { AppAccount } from "../domain/model.js";
 
 export type FoundDrift = Omit<DriftItem, "detectedAt" | "app">;
 

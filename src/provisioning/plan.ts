@@ -2,7 +2,7 @@
  * plan(wanted, actual) → actions. Pure: no I/O, no clock. Every transition of the identity map is
  * decided here, unit-tested exhaustively, printed by `plan --dry-run`, and applied by a thin loop.
  */
-import type { AppAccount, Action, Profile, RemovalReason, Settings, WantedAccess } from "./model.js";
+import type { AppAccount, Action, Profile, RemovalReason, Settings, WantedAccess } from "../domain/model.js";
 
 /** JSON with sorted keys, so two equal settings objects compare equal whatever their key order. */
 function canonical(v: unknown): string {

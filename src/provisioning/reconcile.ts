@@ -5,7 +5,7 @@
  */
 import type { JobQueue } from "../db/jobs.js";
 import type { DriftStore } from "../db/drift.js";
-import { fold } from "../db/database.js";
+import { fold } from "../domain/folding.js";
 import { findDrift, type FoundDrift, type GrantedUser } from "./drift.js";
 import { wantedAccess } from "./rules.js";
 import type { ProvisioningDeps } from "./sync-user.js";

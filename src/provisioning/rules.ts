@@ -2,23 +2,12 @@
  * Rules turn the directory into wanted access: for each app, the role a user should hold and why.
  * Pure functions of (user, groups, config).
  */
-import { fold } from "../db/database.js";
-import { isObject, type JsonObject } from "../scim/coerce.js";
+import type { DirectoryGroup, DirectoryUser } from "../domain/readers.js";
+import { fold } from "../domain/folding.js";
+import { isObject } from "../domain/json.js";
 import type { AppConfig, GroupSelector, Rule } from "./config-schema.js";
-import type { GrantReason, Profile, Settings, WantedAccess } from "./model.js";
+import type { GrantReason, Profile, Settings, WantedAccess } from "../domain/model.js";
 
-export interface DirectoryUser {
-  readonly id: string;
-  readonly userName: string;
-  readonly active: boolean;
-  readonly attributes: JsonObject;
-}
-
-export interface DirectoryGroup {
-  readonly id: string;
-  readonly displayName: string;
-  readonly externalId: string | null;
-}
 
 function text(v: unknown): string | undefined {
   return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;

@@ -3,27 +3,17 @@
  * each action through its app's connector, recording every outcome in the identity map and the
  * audit log. Shared by the worker (apply) and `plan --dry-run` (plan only).
  */
-import type { Connector } from "../apps/connector.js";
+import type { DirectoryReader } from "../domain/readers.js";
+import type { Connector } from "../domain/connector.js";
 import type { AuditLog } from "../db/audit.js";
 import type { Db } from "../db/database.js";
 import type { IdentityMap } from "../db/identity-map.js";
 import type { Logger } from "../log.js";
 import type { AppConfig, Rule } from "./config-schema.js";
-import type { Action, AppAccount, RemovalReason, WantedAccess } from "./model.js";
+import type { Action, AppAccount, RemovalReason, WantedAccess } from "../domain/model.js";
 import { describeAction, plan, sameProfile, sameSettings } from "./plan.js";
-import { wantedAccess, type DirectoryGroup, type DirectoryUser } from "./rules.js";
+import { wantedAccess } from "./rules.js";
 
-/** What the directory holds for a user; `user` is undefined once the IdP deleted it. */
-export interface DirectorySnapshot {
-  readonly user: DirectoryUser | undefined;
-  readonly groups: readonly DirectoryGroup[];
-}
-
-export interface DirectoryReader {
-  snapshot(userId: string): DirectorySnapshot;
-  /** SCIM ids of every user in the directory. */
-  userIds(): string[];
-}
 
 export interface ProvisioningDeps {
   readonly db: Db;

@@ -14,14 +14,9 @@
  *   other unknown attribute.
  */
 import { BridgeError } from "../errors.js";
+import { isObject, type Json, type JsonObject } from "../domain/json.js";
 import type { AttributeDef, ResourceSchema, SchemaDef } from "./schema.js";
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
-
-export function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** Attributes that are never written by a client, whatever the schema says. */
 const IGNORED_ON_INPUT = new Set(["id", "meta", "groups", "password", "schemas"]);

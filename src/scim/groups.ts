@@ -4,7 +4,8 @@
  */
 import { BridgeError } from "../errors.js";
 import type { GroupRow } from "../db/directory.js";
-import { coerceResourceBody, isObject, requireAttributes, type JsonObject } from "./coerce.js";
+import { coerceResourceBody, requireAttributes } from "./coerce.js";
+import { isObject, type JsonObject } from "../domain/json.js";
 import { auditEvent, type ScimDeps } from "./deps.js";
 import { memberFilterSql } from "./filter/sql.js";
 import type { ListParams } from "./list-query.js";

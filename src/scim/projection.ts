@@ -4,7 +4,7 @@
  * `id` and `schemas` are returned always; `password` never (the bridge does not store it anyway).
  */
 import { BridgeError } from "../errors.js";
-import { isObject, type Json, type JsonObject } from "./coerce.js";
+import { isObject, type Json, type JsonObject } from "../domain/json.js";
 import { resolvePath, type ResolvedPath, type ResourceSchema } from "./schema.js";
 
 interface Selected {

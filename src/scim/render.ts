@@ -2,7 +2,7 @@
  * Stored rows → SCIM resources as served (RFC 7643 §3 common attributes, §4 User and Group).
  */
 import type { GroupRow, MemberRef, UserRow } from "../db/directory.js";
-import type { JsonObject } from "./coerce.js";
+import type { JsonObject } from "../domain/json.js";
 import { CORE_GROUP, CORE_USER, ENTERPRISE_USER } from "./schema.js";
 
 /** Weak ETag from the row version (RFC 7644 §3.14); the same string is meta.version. */

@@ -6,7 +6,7 @@
  */
 import { BridgeError } from "../errors.js";
 import type { Directory, MemberRef, RowReader } from "../db/directory.js";
-import type { JsonObject } from "./coerce.js";
+import type { JsonObject } from "../domain/json.js";
 import type { ScimDeps } from "./deps.js";
 import { listResponse, parseListQuery, runPage, type ListParams } from "./list-query.js";
 import { Projection } from "./projection.js";

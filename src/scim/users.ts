@@ -3,7 +3,8 @@
  * its audit event in one transaction, so a failed request leaves nothing behind.
  */
 import type { UserRow } from "../db/directory.js";
-import { coerceResourceBody, requireAttributes, type JsonObject } from "./coerce.js";
+import { coerceResourceBody, requireAttributes } from "./coerce.js";
+import { type JsonObject } from "../domain/json.js";
 import { auditEvent, type ScimDeps } from "./deps.js";
 import type { ListParams } from "./list-query.js";
 import { applyPatch } from "./patch/apply.js";

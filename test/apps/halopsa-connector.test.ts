@@ -10,7 +10,7 @@ import { HaloPsaConnector, type HaloPsaConnectorOptions } from "../../src/apps/h
 import { HaloPsaError, HaloPsaMappingError } from "../../src/apps/halopsa/errors.js";
 import { startHaloPsaSimulator, type HaloPsaSimulator, type SimAgent } from "../../src/dev/halopsa-simulator.js";
 import { capturingLogger } from "../support/io.js";
-import type { Action, Profile } from "../../src/provisioning/model.js";
+import type { Action, Profile } from "../../src/domain/model.js";
 
 const { log } = capturingLogger("warn");
 const ctx = { requestId: "req-1" };

@@ -12,7 +12,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { stringify } from "yaml";
 import { builtInTemplates } from "../../src/apps/manual/templates.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import type { Task } from "../../src/db/tasks.js";
+import type { Task } from "../../src/domain/task.js";
 import { startHuntressSimulator, type HuntressSimulator } from "../../src/dev/huntress-simulator.js";
 import { startBridge, type TestBridge } from "../support/bridge.js";
 import { waitFor } from "../support/provisioning.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { RemoteAccount } from "../../src/apps/connector.js";
-import type { AppAccount, Profile } from "../../src/provisioning/model.js";
+import type { RemoteAccount } from "../../src/domain/connector.js";
+import type { AppAccount, Profile } from "../../src/domain/model.js";
 import { findDrift } from "../../src/provisioning/drift.js";
 
 const profile = (email: string, displayName = "Ada Lovelace"): Profile => ({ userName: email, email, givenName: "Ada", familyName: "Lovelace", displayName });

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Task } from "../../src/db/tasks.js";
+import type { Task } from "../../src/domain/task.js";
 import { startBridge, type TestBridge } from "../support/bridge.js";
 import { create, patch, userBody } from "../support/scim.js";
 

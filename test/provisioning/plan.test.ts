@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AccountState, AppAccount, Profile, WantedAccess } from "../../src/provisioning/model.js";
+import type { AccountState, AppAccount, Profile, WantedAccess } from "../../src/domain/model.js";
 import { plan, planApp } from "../../src/provisioning/plan.js";
 
 const profile: Profile = { userName: "ada@example.com", email: "ada@example.com", givenName: "Ada", familyName: "Lovelace", displayName: "Ada Lovelace" };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { checkRules, defaultApps, ruleSchema, type AppConfig, type Rule } from "../../src/provisioning/config-schema.js";
-import { explain, profileOf, wantedAccess, type DirectoryGroup, type DirectoryUser } from "../../src/provisioning/rules.js";
+import { explain, profileOf, wantedAccess } from "../../src/provisioning/rules.js";
+import { type DirectoryGroup, type DirectoryUser } from "../../src/domain/readers.js";
 
 const user = (over: Partial<DirectoryUser> = {}): DirectoryUser => ({
   id: "u1",

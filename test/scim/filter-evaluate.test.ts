@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { JsonObject } from "../../src/scim/coerce.js";
+import type { JsonObject } from "../../src/domain/json.js";
 import { compareCodePoints, matchesElement, matchesFilter } from "../../src/scim/filter/evaluate.js";
 import { parseFilter, parsePatchPath } from "../../src/scim/filter/parse.js";
 import { ENTERPRISE_USER, groupResource, userResource } from "../../src/scim/schema.js";

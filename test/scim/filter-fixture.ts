@@ -3,8 +3,9 @@
  * (mirroring db/directory.ts: data JSON, user_emails rows only for emails with a string value)
  * and rendered as the SCIM JSON that matchesFilter() sees (mirroring scim/render.ts).
  */
-import { fold, type Db } from "../../src/db/database.js";
-import type { Json, JsonObject } from "../../src/scim/coerce.js";
+import { type Db } from "../../src/db/database.js";
+import { fold } from "../../src/domain/folding.js";
+import type { Json, JsonObject } from "../../src/domain/json.js";
 import { CORE_GROUP, CORE_USER, ENTERPRISE_USER } from "../../src/scim/schema.js";
 
 export interface EmailSpec {

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../src/db/database.js";
-import type { Json, JsonObject } from "../../src/scim/coerce.js";
+import type { Json, JsonObject } from "../../src/domain/json.js";
 import { matchesFilter } from "../../src/scim/filter/evaluate.js";
 import { parseFilter } from "../../src/scim/filter/parse.js";
 import { filterToSql } from "../../src/scim/filter/sql.js";

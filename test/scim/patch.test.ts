@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BridgeError, type ErrorCode } from "../../src/errors.js";
-import type { JsonObject } from "../../src/scim/coerce.js";
+import type { JsonObject } from "../../src/domain/json.js";
 import { applyPatch, type MemberOp, type PatchResult } from "../../src/scim/patch/apply.js";
 import { normalizePatchRequest } from "../../src/scim/patch/normalize.js";
 import { ENTERPRISE_USER, groupResource, PATCH_OP, userResource, type ResourceSchema } from "../../src/scim/schema.js";

@@ -7,7 +7,7 @@
 import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
-import { fold } from "../../src/db/database.js";
+import { fold } from "../../src/domain/folding.js";
 import type { TestBridge } from "./bridge.js";
 import { openReadOnly } from "./scim.js";
 

@@ -4,7 +4,8 @@
  */
 import type { AuditLog } from "../../db/audit.js";
 import type { DriftStore } from "../../db/drift.js";
-import type { Task, TaskStore } from "../../db/tasks.js";
+import type { TaskStore } from "../../db/tasks.js";
+import type { Task } from "../../domain/task.js";
 import { describeAction } from "../../provisioning/plan.js";
 import { explain, profileOf } from "../../provisioning/rules.js";
 import { planUser, type ProvisioningDeps } from "../../provisioning/sync-user.js";

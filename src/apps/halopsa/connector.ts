@@ -10,8 +10,8 @@
  *   costs two calls (lookup + create) once the catalogue is warm.
  */
 import type { Logger } from "../../log.js";
-import type { Action, Profile } from "../../provisioning/model.js";
-import type { ApplyContext, ApplyResult, Capability, Connector, RemoteAccount } from "../connector.js";
+import type { Action, Profile } from "../../domain/model.js";
+import type { ApplyContext, ApplyResult, Capability, Connector, RemoteAccount } from "../../domain/connector.js";
 import type { HaloPsaClient, TicketTarget } from "./client.js";
 import { HaloPsaError, HaloPsaMappingError } from "./errors.js";
 import {

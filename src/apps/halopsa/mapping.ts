@@ -4,8 +4,8 @@
  * lists, which change rarely and would otherwise cost two calls per agent.
  */
 import { z } from "zod";
-import type { RemoteAccount } from "../connector.js";
-import type { Profile, Settings } from "../../provisioning/model.js";
+import type { RemoteAccount } from "../../domain/connector.js";
+import type { Profile, Settings } from "../../domain/model.js";
 import type { HaloPsaClient } from "./client.js";
 import { HaloPsaMappingError } from "./errors.js";
 import type { HaloAgent, HaloAgentWrite, HaloRole, HaloTeam } from "./wire.js";

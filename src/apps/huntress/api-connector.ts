@@ -14,13 +14,15 @@
  */
 import type { Clock } from "../../clock.js";
 import type { AuditLog } from "../../db/audit.js";
-import { fold, type Db } from "../../db/database.js";
+import { type Db } from "../../db/database.js";
+import { fold } from "../../domain/folding.js";
 import type { IdentityMap } from "../../db/identity-map.js";
-import type { Task, TaskStore } from "../../db/tasks.js";
+import type { TaskStore } from "../../db/tasks.js";
+import type { Task } from "../../domain/task.js";
 import type { Logger } from "../../log.js";
 import type { ManualAppConfig } from "../../provisioning/config-schema.js";
-import type { Action, AppAccount, Profile } from "../../provisioning/model.js";
-import type { ApplyContext, ApplyResult, Capability, Connector, RefreshReport } from "../connector.js";
+import type { Action, AppAccount, Profile } from "../../domain/model.js";
+import type { ApplyContext, ApplyResult, Capability, Connector, RefreshReport } from "../../domain/connector.js";
 import { ManualConnector } from "../manual/connector.js";
 import type { HuntressClient } from "./client.js";
 import { HuntressError } from "./errors.js";

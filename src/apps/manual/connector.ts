@@ -12,10 +12,11 @@
 import type { Clock } from "../../clock.js";
 import type { Db } from "../../db/database.js";
 import type { IdentityMap } from "../../db/identity-map.js";
-import type { Task, TaskStore } from "../../db/tasks.js";
+import type { TaskStore } from "../../db/tasks.js";
+import type { Task } from "../../domain/task.js";
 import type { ManualAppConfig } from "../../provisioning/config-schema.js";
-import type { Action, AppAccount, Profile } from "../../provisioning/model.js";
-import type { ApplyContext, ApplyResult, Capability, Connector } from "../connector.js";
+import type { Action, AppAccount, Profile } from "../../domain/model.js";
+import type { ApplyContext, ApplyResult, Capability, Connector } from "../../domain/connector.js";
 import { writeTask } from "./task-writer.js";
 import { roleLabel, type TaskAction } from "./templates.js";
 

@@ -9,10 +9,11 @@ import type { Clock } from "../../clock.js";
 import type { AuditLog } from "../../db/audit.js";
 import type { Db } from "../../db/database.js";
 import type { IdentityMap } from "../../db/identity-map.js";
-import type { Task, TaskStore } from "../../db/tasks.js";
+import type { TaskStore } from "../../db/tasks.js";
+import type { Task } from "../../domain/task.js";
 import { BridgeError } from "../../errors.js";
 import type { AppConfig, ManualAppConfig } from "../../provisioning/config-schema.js";
-import type { AccountState, AppAccount } from "../../provisioning/model.js";
+import type { AccountState, AppAccount } from "../../domain/model.js";
 import { writeTask } from "./task-writer.js";
 import type { TaskAction } from "./templates.js";
 

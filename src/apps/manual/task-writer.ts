@@ -4,9 +4,10 @@
  * link to the new one). Callers hold the transaction.
  */
 import type { Clock } from "../../clock.js";
-import type { Task, TaskStore } from "../../db/tasks.js";
+import type { TaskStore } from "../../db/tasks.js";
+import type { Task } from "../../domain/task.js";
 import type { ManualAppConfig } from "../../provisioning/config-schema.js";
-import type { Profile } from "../../provisioning/model.js";
+import type { Profile } from "../../domain/model.js";
 import { fill, roleLabel, type TaskAction } from "./templates.js";
 
 export interface TaskRequest {

@@ -4,8 +4,8 @@
  * and as the reference the SQL translation (sql.ts) is property-tested against: both must agree
  * on every filter, so every rule here has a twin there.
  */
-import { fold } from "../../db/database.js";
-import { isObject, type Json, type JsonObject } from "../coerce.js";
+import { fold } from "../../domain/folding.js";
+import { isObject, type Json, type JsonObject } from "../../domain/json.js";
 import { resourceSchemas, type AttributeDef, type ResolvedPath } from "../schema.js";
 import type { CompareOp, Filter, Literal } from "./ast.js";
 

@@ -12,7 +12,7 @@
  * - meta.location and $ref are absolute URLs built from the request (render.ts); the database
  *   cannot see them, so filtering on them is refused rather than answered wrongly.
  */
-import { fold } from "../../db/database.js";
+import { fold } from "../../domain/folding.js";
 import { BridgeError } from "../../errors.js";
 import type { AttributeDef, ResolvedPath, ResourceSchema } from "../schema.js";
 import type { CompareOp, Filter, Literal } from "./ast.js";

@@ -7,7 +7,8 @@
  * caller to apply in order.
  */
 import { BridgeError } from "../../errors.js";
-import { coerceAttributeValue, isObject, type Json, type JsonObject } from "../coerce.js";
+import { coerceAttributeValue } from "../coerce.js";
+import { isObject, type Json, type JsonObject } from "../../domain/json.js";
 import type { Filter, PatchPath } from "../filter/ast.js";
 import { matchesElement } from "../filter/evaluate.js";
 import type { AttributeDef, ResourceSchema } from "../schema.js";

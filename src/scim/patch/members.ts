@@ -4,7 +4,7 @@
  * group size).
  */
 import { BridgeError } from "../../errors.js";
-import { isObject } from "../coerce.js";
+import { isObject } from "../../domain/json.js";
 import type { Filter, PatchPath } from "../filter/ast.js";
 import type { ResourceSchema } from "../schema.js";
 import type { PatchOperation } from "./normalize.js";

@@ -8,7 +8,7 @@
  * plain-string `manager` becomes `{ value }`.
  */
 import { BridgeError } from "../../errors.js";
-import { isObject, type JsonObject } from "../coerce.js";
+import { isObject, type JsonObject } from "../../domain/json.js";
 import type { PatchPath } from "../filter/ast.js";
 import { parsePatchPath } from "../filter/parse.js";
 import { PATCH_OP, resolvePath, type ResourceSchema, type SchemaDef } from "../schema.js";

@@ -3,8 +3,8 @@
  * from the request), so a reload or a shared link shows the truth: the result, what the identity
  * map now says, and the follow-up task if the action raised one.
  */
-import type { AppAccount } from "../../../provisioning/model.js";
-import type { Task } from "../../../db/tasks.js";
+import type { AppAccount } from "../../../domain/model.js";
+import type { Task } from "../../../domain/task.js";
 import type { AppConfig } from "../../../provisioning/config-schema.js";
 import { appLabel } from "../app-labels.js";
 import { html, path } from "../html.js";

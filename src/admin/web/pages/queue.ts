@@ -2,7 +2,7 @@
  * The task queue, the home page: open and blocked tasks grouped by app, apps with overdue work
  * first, overdue tasks first within an app (TaskStore.list's order), with counts per app.
  */
-import type { Task } from "../../../db/tasks.js";
+import type { Task } from "../../../domain/task.js";
 import type { AppConfig } from "../../../provisioning/config-schema.js";
 import { appLabel } from "../app-labels.js";
 import { html, type SafeHtml } from "../html.js";

@@ -3,7 +3,7 @@
  * buttons, when it is due, why it is blocked, and the forms to claim it, mark it done (with an
  * optional note as evidence) or failed (a reason is required, by the browser and by TaskReview).
  */
-import type { Task } from "../../../db/tasks.js";
+import type { Task } from "../../../domain/task.js";
 import type { AppConfig } from "../../../provisioning/config-schema.js";
 import { roleLabel } from "../app-labels.js";
 import { html, path, type SafeHtml } from "../html.js";

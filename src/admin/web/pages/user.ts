@@ -2,9 +2,9 @@
  * One user: who they are in the directory, each app's state in the identity map, the role the
  * rules want and why, the next action the planner would take, and their tasks.
  */
-import type { Task } from "../../../db/tasks.js";
+import type { Task } from "../../../domain/task.js";
 import type { AppConfig } from "../../../provisioning/config-schema.js";
-import type { AppAccount } from "../../../provisioning/model.js";
+import type { AppAccount } from "../../../domain/model.js";
 import { appLabel, roleLabel } from "../app-labels.js";
 import { html, path, type SafeHtml } from "../html.js";
 import { csrfField, layout, notice, type Notice, type Viewer } from "../layout.js";

@@ -3,7 +3,7 @@
  * apps without an API will implement it by raising manual tasks. Adding an app is adding a
  * connector and a config entry.
  */
-import type { AccountState, Action, AppAccount, Profile, Settings } from "../provisioning/model.js";
+import type { AccountState, Action, AppAccount, Profile, Settings } from "./model.js";
 
 export type Capability = "create" | "update" | "deactivate" | "reactivate" | "delete" | "readBack";
 
