@@ -90,9 +90,14 @@ const configSchema = z
           .nullable()
           .default({ requests: 270, windowSeconds: 300 }),
         timeoutSeconds: z.number().positive().default(30),
+        /**
+         * A create that got no answer may still land: for this long a retry that finds no agent
+         * waits instead of creating a second one (docs/provisioning.md).
+         */
+        createSettleSeconds: z.number().min(0).default(120),
       })
       .strict()
-      .default({ scope: "all", licenceTypes: {}, rateLimit: { requests: 270, windowSeconds: 300 }, timeoutSeconds: 30 }),
+      .default({ scope: "all", licenceTypes: {}, rateLimit: { requests: 270, windowSeconds: 300 }, timeoutSeconds: 30, createSettleSeconds: 120 }),
     /** Huntress API mode (manual apps with `template: huntress` and `mode: api`): the memberships API. */
     huntress: z
       .object({

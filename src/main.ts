@@ -5,44 +5,38 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { hostname } from "node:os";
-import { HaloPsaClient } from "./apps/halopsa/client.js";
-import { HuntressClient } from "./apps/huntress/client.js";
-import type { TransportObserver } from "./apps/http/observer.js";
-import { TaskReview } from "./apps/manual/review.js";
-import { createConnectors } from "./apps/registry.js";
-import { DirectorySnapshots } from "./db/directory-snapshots.js";
-import { DriftStore } from "./db/drift.js";
-import { IdentityMap } from "./db/identity-map.js";
-import { JobQueue } from "./db/jobs.js";
-import { NotificationOutbox } from "./db/notifications.js";
-import { TaskStore } from "./db/tasks.js";
-import { type Task } from "./domain/task.js";
-import { queueUrlOf, WebhookNotifier } from "./notify/webhook.js";
-import { startHaloPsaSimulator, type HaloPsaSimulator } from "./dev/halopsa-simulator.js";
-import type { AppConfig, Rule } from "./provisioning/config-schema.js";
-import { Reconciler } from "./provisioning/reconcile.js";
-import { replanOnRulesChange } from "./provisioning/rules-change.js";
-import { BridgeState } from "./db/bridge-state.js";
-import type { ProvisioningDeps } from "./provisioning/sync-user.js";
-import { Worker } from "./provisioning/worker.js";
-import { TokenVerifier } from "./auth/tokens.js";
 import { AuthFailures } from "./auth/failures.js";
+import { TokenVerifier } from "./auth/tokens.js";
 import { ensureInitialTokens, staticTokensOf, type FirstStartTokens } from "./bootstrap.js";
 import { systemClock } from "./clock.js";
+import { connect, openStores, provisioningOf } from "./compose.js";
 import { appsAndRules, ConfigError, loadConfig, type Config } from "./config.js";
-import { AuditLog } from "./db/audit.js";
+import { BridgeState } from "./db/bridge-state.js";
 import { openDatabase, type Db } from "./db/database.js";
 import { Directory } from "./db/directory.js";
+import type { IdentityMap } from "./db/identity-map.js";
+import type { JobQueue } from "./db/jobs.js";
+import { NotificationOutbox } from "./db/notifications.js";
+import type { TaskStore } from "./db/tasks.js";
 import { TokenStore } from "./db/tokens.js";
+import type { HaloPsaSimulator } from "./dev/halopsa-simulator.js";
+import type { Task } from "./domain/task.js";
 import { createApp } from "./http/app.js";
 import { drainHttp } from "./http/drain.js";
 import { RequestLimits } from "./http/rate-limit.js";
 import { checkReadiness } from "./http/readiness.js";
+import { isMainModule } from "./is-main.js";
 import { createLogger, type Logger } from "./log.js";
 import { BridgeMetrics } from "./metrics/bridge-metrics.js";
 import { registerStateMetrics } from "./metrics/state.js";
+import { queueUrlOf, WebhookNotifier } from "./notify/webhook.js";
+import type { Rule } from "./provisioning/config-schema.js";
+import { checkInstances, describeForeignLinks, type ForeignLinks } from "./provisioning/instances.js";
+import { Reconciler } from "./provisioning/reconcile.js";
+import { replanOnRulesChange } from "./provisioning/rules-change.js";
+import type { TaskReview } from "./provisioning/task-review.js";
+import { Worker } from "./provisioning/worker.js";
 import { SCIM_BASE } from "./scim/router.js";
-import { isMainModule } from "./is-main.js";
 
 export interface Running {
   readonly server: Server;
@@ -61,67 +55,13 @@ export interface Running {
   readonly haloPsaSimulator: HaloPsaSimulator | undefined;
   /** Rules in force, for the banner. */
   readonly rules: readonly Rule[];
+  /** Apps whose identity-map links were made against another instance (not acted on). */
+  readonly foreignLinks: readonly ForeignLinks[];
   /** Failed authentications by reason since start (for /metrics). */
   readonly authFailures: AuthFailures;
   /** Inbound rate limits, with their refusal counts. */
   readonly limits: RequestLimits;
   close(): Promise<void>;
-}
-
-/**
- * The HaloPSA connection: the configured tenant, or, when none is configured, the built-in
- * simulator on loopback so a newcomer sees agents appear without a HaloPSA instance.
- */
-async function haloPsaConnection(config: Config, apps: readonly AppConfig[], log: Logger, observer: TransportObserver) {
-  if (!apps.some((a) => a.type === "halopsa")) return undefined;
-  const h = config.halopsa;
-  let simulator: HaloPsaSimulator | undefined;
-  let target = { baseUrl: h.url, clientId: h.clientId, clientSecret: h.clientSecret };
-  if (h.url === undefined) {
-    simulator = await startHaloPsaSimulator({ host: "127.0.0.1" });
-    target = { baseUrl: simulator.url, clientId: simulator.clientId, clientSecret: simulator.clientSecret };
-    log.warn("HaloPSA: no HALOPSA_URL configured, using the built-in HaloPSA simulator (agents live in memory only)", { simulatorUrl: simulator.url });
-  }
-  const client = new HaloPsaClient({
-    baseUrl: target.baseUrl!,
-    ...(h.authUrl === undefined ? {} : { authUrl: h.authUrl }),
-    ...(h.tenant === undefined ? {} : { tenant: h.tenant }),
-    clientId: target.clientId!,
-    clientSecret: target.clientSecret!,
-    scope: h.scope,
-    log,
-    observer,
-    timeoutMs: h.timeoutSeconds * 1000,
-    rateLimit: h.rateLimit === null ? null : { requests: h.rateLimit.requests, windowMs: h.rateLimit.windowSeconds * 1000 },
-  });
-  return { client, simulator, licenceTypes: h.licenceTypes };
-}
-
-/**
- * The Huntress API client, when a manual app runs in `mode: api` (config.ts has checked the key
- * and secret are there). In `mode: live` nothing calls the Huntress API.
- */
-function huntressClient(config: Config, apps: readonly AppConfig[], log: Logger, observer: TransportObserver): HuntressClient | undefined {
-  const apiApps = apps.filter((a) => a.type === "manual" && a.mode === "api").map((a) => a.name);
-  if (apiApps.length === 0) return undefined;
-  const h = config.huntress;
-  if (h.apiKey === undefined || h.apiSecret === undefined) throw new ConfigError("HUNTRESS_API_KEY and HUNTRESS_API_SECRET are required for mode: api");
-  log.info("Huntress API mode: invitations, role changes and removals go through the memberships API; failures become manual tasks", {
-    apps: apiApps,
-    url: h.url,
-    ...(h.accountId === undefined ? {} : { accountId: h.accountId }),
-  });
-  return new HuntressClient({
-    baseUrl: h.url,
-    apiKey: h.apiKey,
-    apiSecret: h.apiSecret,
-    accountId: h.accountId,
-    log,
-    observer,
-    timeoutMs: h.timeoutSeconds * 1000,
-    maxRetries: h.maxRetries,
-    rateLimit: h.rateLimit === null ? null : { requests: h.rateLimit.requests, windowMs: h.rateLimit.windowSeconds * 1000 },
-  });
 }
 
 /** Starts the bridge; used by the CLI entry below and by tests (which pass their own config). */
@@ -131,15 +71,13 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   const tokens = new TokenStore(db, clock);
   const statics = staticTokensOf(config);
   const firstStartTokens = ensureInitialTokens(tokens, statics);
-  const audit = new AuditLog(db, clock);
   const p = config.provisioning;
-  const jobs = new JobQueue(db, clock, { maxAttempts: p.maxAttempts, backoffBaseMs: p.backoffBaseSeconds * 1000, maxDelayMs: p.maxBackoffSeconds * 1000 });
+  const stores = openStores(config, db, clock);
+  const { audit, jobs, accounts, tasks, drift } = stores;
   const { apps, rules } = appsAndRules(config);
   const metrics = new BridgeMetrics();
-  const huntress = huntressClient(config, apps, log, metrics);
-  const halo = await haloPsaConnection(config, apps, log, metrics);
-  const accounts = new IdentityMap(db, clock);
-  const tasks = new TaskStore(db, clock);
+  const { connectors, haloPsaSimulator } = await connect(config, log, metrics);
+  const foreignLinks = checkInstances(accounts, connectors, log);
   const notifier = config.notifications.webhookUrl
     ? new WebhookNotifier({
         url: config.notifications.webhookUrl,
@@ -151,21 +89,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
       })
     : undefined;
   const onTask = notifier ? (task: Task) => notifier.taskRaised(task) : undefined;
-  const provisioning: ProvisioningDeps = {
-    db,
-    directory: new DirectorySnapshots(db),
-    accounts,
-    audit,
-    connectors: createConnectors(apps, {
-      log,
-      haloPsa: halo,
-      huntress: huntress && { client: huntress, accountId: config.huntress.accountId, audit },
-      manual: { db, tasks, accounts, clock, ...(onTask ? { onTask } : {}) },
-    }),
-    apps,
-    rules,
-    log,
-  };
+  const { deps: provisioning, review } = provisioningOf(config, stores, connectors, log, onTask);
   const worker = new Worker(provisioning, jobs, log, {
     id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     concurrency: p.workerConcurrency,
@@ -173,8 +97,6 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     idleMs: 5000,
   });
   jobs.subscribe(() => worker.notify());
-  const drift = new DriftStore(db, clock);
-  const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, clock, ...(onTask ? { onTask } : {}) });
   const reconciler = new Reconciler(provisioning, jobs, drift);
   const authFailures = new AuthFailures();
   const r = config.rateLimit;
@@ -234,8 +156,9 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     tasks,
     review,
     accounts,
-    haloPsaSimulator: halo?.simulator,
+    haloPsaSimulator,
     rules,
+    foreignLinks,
     authFailures,
     limits,
     close: async () => {
@@ -246,7 +169,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
       const [cut] = await Promise.all([drainHttp(server, graceMs), worker.stop(graceMs)]);
       if (cut > 0) log.warn("shutdown timeout: cut connections whose requests were still running", { connections: cut, timeoutSeconds: config.shutdownTimeoutSeconds });
       await notifier?.stop();
-      await halo?.simulator?.close();
+      await haloPsaSimulator?.close();
       db.close();
     },
   };
@@ -262,6 +185,7 @@ function banner(r: Running): string {
   if (r.haloPsaSimulator) {
     lines.push(`  HaloPSA: SIMULATED at ${r.haloPsaSimulator.url} (set HALOPSA_URL, HALOPSA_CLIENT_ID, HALOPSA_CLIENT_SECRET for a real tenant)`);
   }
+  for (const f of r.foreignLinks) lines.push(`  WARNING ${describeForeignLinks(f)}`);
   for (const rule of r.rules) {
     const group = "displayName" in rule.group ? `'${rule.group.displayName}'` : "id" in rule.group ? `id ${rule.group.id}` : `externalId ${rule.group.externalId}`;
     lines.push(`  Rule: members of group ${group} → ${rule.app} ${rule.role}`);

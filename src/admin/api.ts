@@ -7,7 +7,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { z } from "zod";
-import type { TaskReview } from "../apps/manual/review.js";
+import type { TaskReview } from "../provisioning/task-review.js";
 import type { Clock } from "../clock.js";
 import type { DriftStore } from "../db/drift.js";
 import type { Job, JobQueue } from "../db/jobs.js";

@@ -5,7 +5,7 @@
  */
 import type { Request } from "express";
 import { z } from "zod";
-import type { TaskReview } from "../apps/manual/review.js";
+import type { TaskReview } from "../provisioning/task-review.js";
 import type { Clock } from "../clock.js";
 import { type TaskStore } from "../db/tasks.js";
 import { isOverdue, type Task, type TaskState } from "../domain/task.js";

@@ -6,16 +6,15 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { taskView } from "../admin/tasks-api.js";
-import { TaskReview } from "../apps/manual/review.js";
 import { systemClock } from "../clock.js";
+import { openStores, provisioningOf } from "../compose.js";
 import { appsAndRules, loadConfig } from "../config.js";
-import { AuditLog } from "../db/audit.js";
 import { openDatabase, type Db } from "../db/database.js";
-import { IdentityMap } from "../db/identity-map.js";
-import { JobQueue } from "../db/jobs.js";
 import { NotificationOutbox } from "../db/notifications.js";
-import { TaskStore } from "../db/tasks.js";
-import { type Task } from "../domain/task.js";
+import type { TaskStore } from "../db/tasks.js";
+import type { Task } from "../domain/task.js";
+import { createLogger } from "../log.js";
+import type { TaskReview } from "../provisioning/task-review.js";
 import { queueTaskNotice, queueUrlOf } from "../notify/webhook.js";
 import { isBridgeError } from "../errors.js";
 import type { AppConfig } from "../provisioning/config-schema.js";
@@ -79,15 +78,13 @@ export function tasksCommand(command: string | undefined, rest: readonly string[
   const db = openDatabase(config.database);
   try {
     const { apps } = appsAndRules(config);
-    const clock = systemClock;
-    const tasks = new TaskStore(db, clock);
-    const p = config.provisioning;
-    const jobs = new JobQueue(db, clock, { maxAttempts: p.maxAttempts, backoffBaseMs: p.backoffBaseSeconds * 1000, maxDelayMs: p.maxBackoffSeconds * 1000 });
+    const stores = openStores(config, db, systemClock);
     // With a webhook configured, a follow-up task (an invitation's confirm step) is queued in the outbox;
     // the running bridge delivers it.
-    const outbox = config.notifications.webhookUrl ? new NotificationOutbox(db, clock) : undefined;
+    const outbox = config.notifications.webhookUrl ? new NotificationOutbox(db, systemClock) : undefined;
     const onTask = outbox ? (task: Task) => queueTaskNotice(outbox, task, queueUrlOf(config)) : undefined;
-    const review = new TaskReview({ db, tasks, accounts: new IdentityMap(db, clock), audit: new AuditLog(db, clock), jobs, apps, clock, ...(onTask ? { onTask } : {}) });
+    const { review } = provisioningOf(config, stores, new Map(), createLogger("error"), onTask);
+    const tasks = stores.tasks;
     return run(command, values, { db, tasks, review, apps }, out);
   } catch (e: unknown) {
     // Not found, or a state that does not allow it ("only open tasks can be completed"): say so.

@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { fold } from "../domain/folding.js";
+import { fold, matchingKey } from "../domain/folding.js";
 import { migrations, type Migration } from "./migrations.js";
 
 export type Db = Database.Database;
@@ -21,6 +21,8 @@ export function openDatabase(file: string, all: readonly Migration[] = migration
   // A backup or a second process may hold the write lock briefly: wait instead of failing.
   db.pragma("busy_timeout = 5000");
   db.function("scim_fold", { deterministic: true }, (v: unknown) => (typeof v === "string" ? fold(v) : v));
+  // The identity map's matching key (src/domain/folding.ts), for migrations that compute it in SQL.
+  db.function("scim_matching_key", { deterministic: true }, (v: unknown) => (typeof v === "string" ? matchingKey(v) : v));
   migrate(db, all);
   return db;
 }

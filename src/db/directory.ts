@@ -266,7 +266,12 @@ export class Directory {
     return toUser(r);
   }
 
-  /** Deletes the user; ON DELETE CASCADE removes its emails and every group membership. */
+  /**
+   * Deletes the user; ON DELETE CASCADE removes its emails and every group membership. Its
+   * identity-map links are released in the same transaction (kept as history, holding nothing),
+   * so a user created again with the same email adopts cleanly and drift never reads a stale link;
+   * the worker still deprovisions what they had (docs/provisioning.md).
+   */
   deleteUser(pk: number): string[] {
     const groupIds = this.stmt(
       "SELECT g.id FROM group_members gm JOIN groups g ON g.pk = gm.group_pk WHERE gm.user_pk = ?",
@@ -276,6 +281,8 @@ export class Directory {
         "UPDATE groups SET version = version + 1, updated_at = ? WHERE pk IN (SELECT group_pk FROM group_members WHERE user_pk = ?)",
       ).run(this.clock.now().toISOString(), pk);
     }
+    const now = this.clock.now().toISOString();
+    this.stmt("UPDATE app_accounts SET released_at = ?, updated_at = ? WHERE user_id = (SELECT id FROM users WHERE pk = ?) AND released_at IS NULL").run(now, now, pk);
     this.stmt("DELETE FROM users WHERE pk = ?").run(pk);
     return groupIds;
   }

@@ -17,7 +17,11 @@ export type DriftKind =
   /** Email, name or role changed in the app, not by the bridge. */
   | "changed-outside"
   /** The map holds an account the app no longer has. */
-  | "missing";
+  | "missing"
+  /** A user was refused an account another user of the bridge holds (one owner per account). */
+  | "conflict"
+  /** Two or more enabled accounts in the app share an email (by matching key). */
+  | "duplicate";
 
 export interface DriftItem {
   readonly app: string;

@@ -172,10 +172,10 @@ export class JobQueue {
    * Failed: retry later with exponential backoff and jitter, or dead-letter after max_attempts
    * (at once when the failure is `permanent`: retrying cannot help until someone fixes something).
    */
-  fail(job: Job, worker: string, error: string, options: { permanent?: boolean } = {}): "retry" | "dead" {
+  fail(job: Job, worker: string, error: string, options: { permanent?: boolean; notBeforeMs?: number } = {}): "retry" | "dead" {
     const now = this.clock.now();
     const dead = options.permanent === true || job.attempts >= job.maxAttempts;
-    const runAt = dead ? now : new Date(now.getTime() + this.delayMs(job.attempts));
+    const runAt = dead ? now : new Date(now.getTime() + Math.max(this.delayMs(job.attempts), options.notBeforeMs ?? 0));
     this.db
       .prepare(
         `UPDATE jobs SET locked_by = NULL, locked_until = NULL, last_error = ?, dead = ?, run_at = ?, rerun = 0, updated_at = ?
@@ -183,6 +183,20 @@ export class JobQueue {
       )
       .run(error, dead ? 1 : 0, runAt.toISOString(), now.toISOString(), job.id, worker);
     return dead ? "dead" : "retry";
+  }
+
+  /**
+   * Not a failure: the job waits `delayMs` for something outside it (an earlier create to settle)
+   * and the attempt claim counted is given back, with the last error kept as it was.
+   */
+  postpone(job: Job, worker: string, delayMs: number): void {
+    const now = this.clock.now();
+    this.db
+      .prepare(
+        `UPDATE jobs SET locked_by = NULL, locked_until = NULL, attempts = max(attempts - 1, 0), rerun = 0, run_at = ?, updated_at = ?
+         WHERE id = ? AND locked_by = ?`,
+      )
+      .run(new Date(now.getTime() + delayMs).toISOString(), now.toISOString(), job.id, worker);
   }
 
   /** base × 2^(attempt−1), capped, with jitter in [50%, 100%] so retries of many users spread out. */

@@ -253,4 +253,65 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE tokens_v7 RENAME TO tokens;
     `,
   },
+  {
+    version: 8,
+    name: "one owner per app account",
+    sql: `
+      -- The identity map becomes an invariant of the store (docs/provisioning.md, "Identity
+      -- invariants"): an app account is linked to at most one live user, enforced by UNIQUE
+      -- indexes over matching keys (trimmed, NFKC, case-folded: scim_matching_key), and every link
+      -- records the app instance it was made against. A deleted user's links are released (kept as
+      -- history) in the same transaction as the delete. SQLite cannot add constraints to a table,
+      -- so it is rebuilt with its rows.
+      CREATE TABLE app_accounts_v8 (
+        user_id             TEXT NOT NULL,
+        app                 TEXT NOT NULL,
+        instance            TEXT NOT NULL,            -- '' for links made before v8, bound at the next start
+        external_id         TEXT,
+        external_key        TEXT,                     -- matching key of external_id while the link holds the account
+        email_key           TEXT,                     -- matching key of the email the link holds in the app
+        role                TEXT,
+        state               TEXT NOT NULL CHECK (state IN ('pending', 'invited', 'active', 'disabled', 'removed', 'error')),
+        profile             TEXT,
+        settings            TEXT NOT NULL DEFAULT '{}',
+        created_by_bridge   INTEGER NOT NULL DEFAULT 0,
+        last_sync_at        TEXT,
+        last_error          TEXT,
+        conflict_with       TEXT,                     -- the user holding the account this one was refused
+        create_unsettled_at TEXT,                     -- a create got no answer at this time and may land late
+        released_at         TEXT,                     -- the user was deleted: history, not a live link
+        updated_at          TEXT NOT NULL,
+        PRIMARY KEY (user_id, app)
+      ) WITHOUT ROWID;
+      INSERT INTO app_accounts_v8 (user_id, app, instance, external_id, external_key, email_key, role, state, profile, settings,
+                                   created_by_bridge, last_sync_at, last_error, released_at, updated_at)
+        SELECT a.user_id, a.app, '', a.external_id,
+               CASE WHEN a.state = 'removed' OR a.external_id IS NULL THEN NULL ELSE scim_matching_key(a.external_id) END,
+               CASE WHEN a.state = 'removed' OR a.profile IS NULL THEN NULL ELSE scim_matching_key(json_extract(a.profile, '$.email')) END,
+               a.role, a.state, a.profile, a.settings, a.created_by_bridge, a.last_sync_at, a.last_error,
+               CASE WHEN u.id IS NULL THEN a.updated_at END, a.updated_at
+        FROM app_accounts a LEFT JOIN users u ON u.id = a.user_id;
+      -- Links the old store let two live users share (the takeover by email): the user created
+      -- first keeps the account; the others lose the link and show the conflict until a person acts.
+      UPDATE app_accounts_v8 SET external_key = NULL, email_key = NULL, state = 'error',
+             last_error = 'conflict found on upgrade: another user holds this account',
+             conflict_with = (SELECT k.user_id FROM app_accounts_v8 k JOIN users ku ON ku.id = k.user_id
+                              WHERE k.app = app_accounts_v8.app AND k.released_at IS NULL AND k.user_id <> app_accounts_v8.user_id
+                                AND (k.external_key = app_accounts_v8.external_key OR k.email_key = app_accounts_v8.email_key)
+                              ORDER BY ku.pk LIMIT 1)
+        WHERE released_at IS NULL AND EXISTS (
+          SELECT 1 FROM app_accounts_v8 o JOIN users ou ON ou.id = o.user_id, users me
+          WHERE me.id = app_accounts_v8.user_id AND o.app = app_accounts_v8.app AND o.released_at IS NULL
+            AND o.user_id <> app_accounts_v8.user_id AND ou.pk < me.pk
+            AND (o.external_key = app_accounts_v8.external_key OR o.email_key = app_accounts_v8.email_key));
+      DROP TABLE app_accounts;
+      ALTER TABLE app_accounts_v8 RENAME TO app_accounts;
+      CREATE UNIQUE INDEX app_accounts_one_owner ON app_accounts(app, instance, external_key)
+        WHERE external_key IS NOT NULL AND released_at IS NULL;
+      CREATE UNIQUE INDEX app_accounts_one_email ON app_accounts(app, instance, email_key)
+        WHERE email_key IS NOT NULL AND released_at IS NULL;
+      CREATE INDEX app_accounts_app_state ON app_accounts(app, state);
+      CREATE INDEX app_accounts_instance ON app_accounts(app, instance);
+    `,
+  },
 ];

@@ -1,11 +1,39 @@
 /**
- * The one small interface every target app implements. HaloPSA implements it with its REST API;
- * apps without an API will implement it by raising manual tasks. Adding an app is adding a
- * connector and a config entry.
+ * The connector contract: the one small interface every target app implements, owned here by its
+ * consumer (the worker) and implemented in src/apps. A connector carries one action out against
+ * its app and returns what happened plus intents (a task to raise or cancel, events to record); it
+ * never writes to the database. The worker is the only writer of the identity map, tasks and audit
+ * for provisioning, one transaction per outcome. What a connector can do beyond `apply` is read
+ * off the optional methods it implements (see `capabilitiesOf`), never declared.
  */
 import type { AccountState, Action, AppAccount, Profile, Settings } from "./model.js";
+import type { TaskAction } from "./task.js";
 
-export type Capability = "create" | "update" | "deactivate" | "reactivate" | "delete" | "readBack";
+export type ApplicableAction = Exclude<Action, { kind: "discard" }>;
+
+/** An event for the audit log, recorded with the outcome it belongs to. */
+export interface EventIntent {
+  readonly action: string;
+  readonly detail: Record<string, unknown>;
+}
+
+/**
+ * A manual task the outcome calls for. `raise` supersedes the open task unless it already asks
+ * for exactly this; `cancel` withdraws the open one. `firstStep` goes before the template's steps
+ * (why an API could not do it).
+ */
+export type TaskIntent =
+  | {
+      readonly kind: "raise";
+      readonly action: TaskAction;
+      readonly role: string | null;
+      readonly previousRole: string | null;
+      readonly profile: Profile;
+      readonly blockedReason?: string | undefined;
+      readonly firstStep?: string | undefined;
+    }
+  /** Withdraws the open task (only if it asks for one of `onlyActions`, when given). */
+  | { readonly kind: "cancel"; readonly reason: string; readonly onlyActions?: readonly TaskAction[] };
 
 /** The account as it stands after an action, written to the identity map by the worker. */
 export interface ApplyResult {
@@ -16,11 +44,11 @@ export interface ApplyResult {
   readonly settings: Settings;
   /** True when the bridge created the account (false when it adopted an existing one). */
   readonly createdByBridge?: boolean;
-  /** Extra audit events the connector wants recorded (e.g. tickets reassigned, SSO email change). */
-  readonly events?: readonly { readonly action: string; readonly detail: Record<string, unknown> }[];
+  readonly events?: readonly EventIntent[];
+  readonly task?: TaskIntent;
 }
 
-/** An account as the app reports it, for drift detection. */
+/** An account as the app reports it, for drift detection and rebinding. */
 export interface RemoteAccount {
   readonly externalId: string;
   readonly email: string;
@@ -31,29 +59,57 @@ export interface RemoteAccount {
   readonly lastLoginAt: string | null;
 }
 
+/** Who holds an account of the app's instance in the identity map. */
+export interface AccountOwner {
+  readonly userId: string;
+  readonly userName: string | null;
+}
+
+/** Read-only views the worker hands a connector for one action. */
 export interface ApplyContext {
   /** The request id of the SCIM change (or reconcile pass) that caused this, for logs and audit. */
   readonly requestId: string | null;
   /** The identity-map row as the planner saw it, if any. */
   readonly current?: AppAccount | undefined;
+  /** The live owner of an account of this app instance other than this user, if any: never adopt it. */
+  readonly ownerOf: (externalId: string) => AccountOwner | undefined;
+  /** Live accounts of this app holding `role` (the keep-one guard asks who else is an admin). */
+  readonly holdersOf: (role: string) => readonly AppAccount[];
 }
 
-/** What a connector's refresh moved forward in the identity map. */
-export interface RefreshReport {
-  readonly changed: number;
+/** Progress an app shows that the bridge cannot be told about (an invitation accepted). */
+export interface AccountProgress {
+  /** The row as the connector saw it: applied only if the map still holds exactly this. */
+  readonly seen: AppAccount;
+  readonly externalId: string;
+  readonly state: AccountState;
+  readonly role: string | null;
+  readonly events: readonly EventIntent[];
+  readonly task?: TaskIntent;
 }
 
 export interface Connector {
   readonly app: string;
-  readonly capabilities: ReadonlySet<Capability>;
-  /** Carries one action out. Throws on failure; the worker retries with backoff. Must be idempotent. */
-  apply(action: Exclude<Action, { kind: "discard" }>, ctx: ApplyContext): Promise<ApplyResult>;
+  /**
+   * The app instance this connector talks to (HaloPSA: base URL and tenant; Huntress: API URL and
+   * account; a manual app: its name). Identity-map links record it, and links made against
+   * another instance are never acted on.
+   */
+  readonly instance: string;
+  /**
+   * Carries one action out. Throws a ConnectorError on failure (the worker retries with backoff
+   * when it is retryable). Must be idempotent.
+   */
+  apply(action: ApplicableAction, ctx: ApplyContext): Promise<ApplyResult>;
   /** Every account in the app (enabled and disabled), where the app can list them. */
   readBack?(): Promise<RemoteAccount[]>;
-  /**
-   * Reads the app and moves identity-map rows forward where the app shows progress the bridge
-   * cannot be told about (Huntress: an invitation accepted), recording each change with its audit
-   * events in one transaction. The reconciler calls it before it re-plans everyone.
-   */
-  refresh?(requestId: string): Promise<RefreshReport>;
+  /** Reads the app and reports progress on these accounts; the reconciler records it. */
+  refresh?(accounts: readonly AppAccount[]): Promise<AccountProgress[]>;
+}
+
+export type Capability = "apply" | "readBack" | "refresh";
+
+/** What a connector can do, read off the methods it implements. */
+export function capabilitiesOf(c: Connector): Capability[] {
+  return ["apply", ...(c.readBack ? (["readBack"] as const) : []), ...(c.refresh ? (["refresh"] as const) : [])];
 }

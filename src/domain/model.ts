@@ -35,8 +35,8 @@ export interface WantedAccess {
 
 export type AccountState = "pending" | "invited" | "active" | "disabled" | "removed" | "error";
 
-/** One row of the identity map: what exists for a user in an app. */
-export interface AppAccount {
+/** What an outcome says exists for a user in an app: what the worker records in the identity map. */
+export interface AccountOutcome {
   readonly userId: string;
   readonly app: string;
   /** The app's own id for the account (HaloPSA agent id), once known. */
@@ -47,8 +47,20 @@ export interface AppAccount {
   readonly profile: Profile | null;
   readonly settings: Settings;
   readonly createdByBridge: boolean;
+}
+
+/** One row of the identity map: what exists for a user in an app, and the link's bookkeeping. */
+export interface AppAccount extends AccountOutcome {
+  /** The app instance the link was made against ("" for links older than instance binding). */
+  readonly instance: string;
   readonly lastSyncAt: string | null;
   readonly lastError: string | null;
+  /** The user who holds the account this user was refused (one owner per account). */
+  readonly conflictWith: string | null;
+  /** A create got no answer at this time and may still land: do not create again until it settles. */
+  readonly createUnsettledAt: string | null;
+  /** The user was deleted: the row is history and no longer holds the account. */
+  readonly releasedAt: string | null;
 }
 
 /** Why access is removed. */

@@ -4,6 +4,10 @@
  */
 import type { Profile } from "./model.js";
 
+/** What a task asks a person to do in a portal; each app template words the steps. */
+export const TASK_ACTIONS = ["invite", "confirm", "changeRole", "remove", "disable", "enable", "reinvite", "delete"] as const;
+export type TaskAction = (typeof TASK_ACTIONS)[number];
+
 export type TaskState = "open" | "blocked" | "done" | "failed" | "cancelled";
 
 export interface Task {

@@ -3,12 +3,14 @@
  * path as SCIM changes) and reads each app back to report drift. Enforcing drift is opt-in per app:
  * then agents no rule grants are deactivated, and accounts changed outside are re-asserted.
  */
-import type { JobQueue } from "../db/jobs.js";
 import type { DriftStore } from "../db/drift.js";
-import { fold } from "../domain/folding.js";
+import { OwnershipConflict } from "../db/identity-map.js";
+import type { JobQueue } from "../db/jobs.js";
+import type { AccountProgress, Connector } from "../domain/connector.js";
+import { matchingKey } from "../domain/folding.js";
 import { findDrift, type FoundDrift, type GrantedUser } from "./drift.js";
 import { wantedAccess } from "./rules.js";
-import type { ProvisioningDeps } from "./sync-user.js";
+import { applyContext, type ProvisioningDeps } from "./sync-user.js";
 
 export interface ReconcileReport {
   readonly usersQueued: number;
@@ -62,7 +64,7 @@ export class Reconciler {
       if (!user) continue;
       for (const w of wantedAccess(user, groups, deps.apps, deps.rules)) {
         const byEmail = grantedByApp.get(w.app) ?? new Map<string, GrantedUser>();
-        byEmail.set(fold(w.profile.email), { userId, role: w.role });
+        byEmail.set(matchingKey(w.profile.email), { userId, role: w.role });
         grantedByApp.set(w.app, byEmail);
       }
     }
@@ -73,7 +75,8 @@ export class Reconciler {
       if (!connector?.readBack) continue;
       try {
         const remote = await connector.readBack();
-        const items = findDrift(remote, deps.accounts.list({ app: app.name }), grantedByApp.get(app.name) ?? new Map());
+        const links = deps.accounts.list({ app: app.name }).filter((a) => a.instance === connector.instance);
+        const items = findDrift(remote, links, grantedByApp.get(app.name) ?? new Map(), (userId) => deps.directory.snapshot(userId).user?.userName ?? null);
         this.drift.replace(app.name, items);
         const enforced = app.enforceDrift ? await this.enforce(app.name, items, requestId) : 0;
         drift[app.name] = { items: items.length, enforced };
@@ -96,7 +99,8 @@ export class Reconciler {
       const connector = deps.connectors.get(app.name);
       if (!connector?.refresh) continue;
       try {
-        out[app.name] = await connector.refresh(requestId);
+        const seen = deps.accounts.list({ app: app.name }).filter((a) => a.instance === connector.instance);
+        out[app.name] = { changed: this.recordProgress(connector, await connector.refresh(seen), requestId) };
         if (out[app.name]!.changed > 0) deps.log.info("refreshed from the app", { requestId, app: app.name, changed: out[app.name]!.changed });
       } catch (e: unknown) {
         const message = e instanceof Error ? e.message : String(e);
@@ -105,6 +109,38 @@ export class Reconciler {
       }
     }
     return out;
+  }
+
+  /**
+   * Records what an app showed, each account in its own transaction with its task intent and audit
+   * events, and only if the worker has not moved the row meanwhile (it is then left for the next pass).
+   */
+  private recordProgress(connector: Connector, progress: readonly AccountProgress[], requestId: string): number {
+    const { deps } = this;
+    let changed = 0;
+    for (const p of progress) {
+      const { seen } = p;
+      try {
+        const moved = deps.db
+          .transaction(() => {
+            const now = deps.accounts.get(seen.userId, seen.app);
+            if (!now || now.state !== seen.state || now.externalId !== seen.externalId || now.role !== seen.role || now.releasedAt !== null) return false;
+            const after = { ...now, externalId: p.externalId, state: p.state, role: p.role };
+            deps.accounts.record(after, connector.instance);
+            const taskEvents = p.task ? deps.taskWriter.apply(seen.app, seen.userId, p.task, requestId) : [];
+            for (const e of [...p.events, ...taskEvents]) {
+              deps.audit.append({ actor: "reconciler", requestId, action: e.action, resourceType: "AppAccount", resourceId: `${seen.userId}/${seen.app}`, before: now, after: { ...after, ...e.detail } });
+            }
+            return true;
+          })
+          .immediate();
+        if (moved) changed++;
+      } catch (e: unknown) {
+        if (!(e instanceof OwnershipConflict)) throw e;
+        deps.log.warn("refresh from the app: not recorded, the account belongs to another user", { requestId, app: seen.app, userId: seen.userId, error: e.message });
+      }
+    }
+    return changed;
   }
 
   /**
@@ -119,7 +155,7 @@ export class Reconciler {
       if ((item.kind === "orphan" || item.kind === "enabled-outside") && item.externalId) {
         await connector.apply(
           { kind: "deactivate", app, userId: item.userId ?? "", externalId: item.externalId, reason: "not-granted", profile: null },
-          { requestId },
+          applyContext(deps, app, connector.instance, item.userId ?? "", requestId),
         );
         deps.audit.append({ actor: "reconciler", requestId, action: "drift.deactivate", resourceType: "AppAccount", resourceId: `${item.userId ?? "unmapped"}/${app}`, after: item });
         enforced++;
@@ -129,7 +165,7 @@ export class Reconciler {
         deps.db.transaction(() => {
           // Forget what we believed was written: "missing" drops the id (plan creates anew), the others
           // mark the account so the plan re-sends everything to the same account.
-          deps.accounts.record({ ...account, state: item.kind === "missing" ? "removed" : "error", externalId: item.kind === "missing" ? null : account.externalId, profile: null });
+          deps.accounts.record({ ...account, state: item.kind === "missing" ? "removed" : "error", externalId: item.kind === "missing" ? null : account.externalId, profile: null }, account.instance);
           deps.audit.append({ actor: "reconciler", requestId, action: "drift.reassert", resourceType: "AppAccount", resourceId: `${item.userId}/${app}`, after: item });
           this.jobs.enqueueUsers([item.userId!], requestId);
         }).immediate();

@@ -1,28 +1,40 @@
 /**
  * One provisioning pass for one user: read the directory and the identity map, plan, and apply
- * each action through its app's connector, recording every outcome in the identity map and the
- * audit log. Shared by the worker (apply) and `plan --dry-run` (plan only).
+ * each action through its app's connector, recording every outcome (identity map, tasks, audit)
+ * in one transaction. Shared by the worker (apply) and `plan --dry-run` (plan only).
+ *
+ * The worker is the only writer for provisioning, and it keeps the identity invariants
+ * (docs/provisioning.md) before any app is written to:
+ * - the email a user is about to be given in an app is reserved in the store first, so two users
+ *   whose emails share a matching key can never both be provisioned (the second is a conflict);
+ * - a connector adopting an account it found asks who holds it (`ownerOf`) and refuses another's;
+ * - links made against another app instance are never acted on (`scim-bridge apps rebind|forget`);
+ * - a deleted user's released link is deprovisioned only while nobody else holds the account.
  */
-import type { DirectoryReader } from "../domain/readers.js";
-import type { Connector } from "../domain/connector.js";
+import type { Clock } from "../clock.js";
 import type { AuditLog } from "../db/audit.js";
 import type { Db } from "../db/database.js";
-import type { IdentityMap } from "../db/identity-map.js";
+import { OwnershipConflict, type IdentityMap } from "../db/identity-map.js";
+import { ConnectorError } from "../domain/connector-error.js";
+import type { ApplyContext, ApplyResult, Connector, EventIntent } from "../domain/connector.js";
+import type { Action, AppAccount, RemovalReason, WantedAccess } from "../domain/model.js";
+import type { DirectoryReader } from "../domain/readers.js";
 import type { Logger } from "../log.js";
 import type { AppConfig, Rule } from "./config-schema.js";
-import type { Action, AppAccount, RemovalReason, WantedAccess } from "../domain/model.js";
 import { describeAction, plan, sameProfile, sameSettings } from "./plan.js";
 import { wantedAccess } from "./rules.js";
-
+import type { TaskWriter } from "./task-writer.js";
 
 export interface ProvisioningDeps {
   readonly db: Db;
   readonly directory: DirectoryReader;
   readonly accounts: IdentityMap;
   readonly audit: AuditLog;
+  readonly taskWriter: TaskWriter;
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly apps: readonly AppConfig[];
   readonly rules: readonly Rule[];
+  readonly clock: Clock;
   readonly log: Logger;
 }
 
@@ -34,7 +46,7 @@ export interface UserPlan {
   readonly actions: readonly Action[];
 }
 
-export function planUser(deps: ProvisioningDeps, userId: string): UserPlan {
+export function planUser(deps: Pick<ProvisioningDeps, "directory" | "accounts" | "apps" | "rules">, userId: string): UserPlan {
   const { user, groups } = deps.directory.snapshot(userId);
   const wanted = user ? wantedAccess(user, groups, deps.apps, deps.rules) : [];
   const removal: RemovalReason = !user ? "deleted" : !user.active ? "inactive" : "not-granted";
@@ -52,18 +64,20 @@ export function planUser(deps: ProvisioningDeps, userId: string): UserPlan {
 export interface SyncFailure {
   readonly app: string;
   readonly message: string;
-  /** False when retrying cannot help (e.g. a team name HaloPSA does not know): fix the config. */
+  /** False when retrying cannot help (a team HaloPSA does not know, a conflict): a person must act. */
   readonly retryable: boolean;
+  /** Do not retry before this many ms (an unsettled create, a Retry-After). */
+  readonly retryAfterMs: number | null;
+  /**
+   * Only waiting for an earlier create to settle: not a failure of this attempt, so it neither
+   * counts as one nor replaces the error that caused the wait.
+   */
+  readonly settling: boolean;
 }
 
 export interface SyncOutcome {
   readonly applied: number;
   readonly failures: readonly SyncFailure[];
-}
-
-/** Errors say whether a retry can help with a `retryable` flag (HaloPsaError does); unknown errors can. */
-function isRetryable(e: unknown): boolean {
-  return !(typeof e === "object" && e !== null && "retryable" in e && e.retryable === false);
 }
 
 /**
@@ -80,47 +94,63 @@ export async function syncUser(deps: ProvisioningDeps, userId: string, requestId
       await applyAction(deps, action, requestId);
       applied++;
     } catch (e: unknown) {
-      const message = e instanceof Error ? e.message : String(e);
-      failures.push({ app: action.app, message, retryable: isRetryable(e) });
-      deps.db.transaction(() => {
-        deps.accounts.recordError(action.userId, action.app, message);
-        deps.audit.append({
-          actor: "worker",
-          requestId,
-          action: `provision.${action.kind}.failed`,
-          resourceType: "AppAccount",
-          resourceId: `${action.userId}/${action.app}`,
-          after: { action: describeAction(action), error: message },
-        });
-      })();
-      deps.log.warn("provisioning action failed", { requestId, userId, app: action.app, action: action.kind, error: message });
+      failures.push(recordFailure(deps, action, e, requestId));
     }
   }
   return { applied, failures };
 }
 
+/** The read-only views a connector gets for one user and app instance. */
+export function applyContext(deps: Pick<ProvisioningDeps, "accounts">, app: string, instance: string, userId: string, requestId: string | null, current?: AppAccount): ApplyContext {
+  return {
+    requestId,
+    current,
+    ownerOf: (externalId) => deps.accounts.holderOf(app, instance, { externalId }, userId),
+    holdersOf: (role) => deps.accounts.holdersOf(app, instance, role),
+  };
+}
+
 async function applyAction(deps: ProvisioningDeps, action: Action, requestId: string | null): Promise<void> {
   const app = deps.apps.find((a) => a.name === action.app);
   const before = deps.accounts.get(action.userId, action.app);
-  const audit = (name: string, after: unknown) =>
-    deps.audit.append({ actor: "worker", requestId, action: name, resourceType: "AppAccount", resourceId: `${action.userId}/${action.app}`, before, after });
+  const resourceId = `${action.userId}/${action.app}`;
 
   if (app?.mode === "dry-run") {
     // Dry-run apps: the plan is recorded, the app is never called and the map does not move.
-    deps.audit.append({ actor: "worker", requestId, action: "provision.dry-run", resourceType: "AppAccount", resourceId: `${action.userId}/${action.app}`, after: { action, summary: describeAction(action) } });
-    return;
-  }
-  if (action.kind === "discard") {
-    deps.db.transaction(() => {
-      deps.accounts.record({ userId: action.userId, app: action.app, externalId: null, role: null, state: "removed", profile: before?.profile ?? null, settings: {}, createdByBridge: false });
-      audit("provision.discard", { state: "removed", reason: action.reason });
-    })();
+    deps.audit.append({ actor: "worker", requestId, action: "provision.dry-run", resourceType: "AppAccount", resourceId, after: { action, summary: describeAction(action) } });
     return;
   }
   const connector = deps.connectors.get(action.app);
   if (!connector) throw new Error(`no connector for app "${action.app}" (is it still configured?)`);
-  const result = await connector.apply(action, { requestId, current: before });
-  const account = {
+  const instance = connector.instance;
+  if (before && before.instance !== "" && before.instance !== instance) {
+    // Made against another instance of the app: its ids mean nothing here (docs/provisioning.md).
+    deps.log.warn("link made against another app instance: not acted on (scim-bridge apps rebind|forget)", { requestId, userId: action.userId, app: action.app, linkedTo: before.instance, configured: instance });
+    return;
+  }
+  const keep = (result: Omit<ApplyResult, "events" | "task">, events: readonly EventIntent[] = []) => record(deps, action, before, instance, { ...result, events }, requestId);
+
+  if (action.kind === "discard") {
+    return keep({ externalId: null, role: null, state: "removed", profile: before?.profile ?? null, settings: {}, createdByBridge: false }, [{ action: "provision.discard", detail: { reason: action.reason } }]);
+  }
+  if (before?.releasedAt && action.kind === "deactivate") {
+    // A deleted user's link: deprovision it unless the account went to someone else meanwhile
+    // (a user created again with the same email adopted it).
+    const holder = deps.accounts.holderOf(action.app, instance, { externalId: action.externalId }, action.userId);
+    if (holder) {
+      return keep({ ...before, state: "removed", role: null }, [{ action: "provision.deactivate.skipped", detail: { reason: "the account now belongs to another user", holder } }]);
+    }
+  }
+  if (action.kind !== "deactivate" && !before?.releasedAt) {
+    deps.db.transaction(() => deps.accounts.reserveEmail(action.userId, action.app, instance, action.profile)).immediate();
+  }
+  const result = await connector.apply(action, applyContext(deps, action.app, instance, action.userId, requestId, before));
+  record(deps, action, before, instance, result, requestId);
+}
+
+/** The outcome, its task intent and its events: one transaction. Nothing at all when nothing changed. */
+function record(deps: ProvisioningDeps, action: Action, before: AppAccount | undefined, instance: string, result: ApplyResult, requestId: string | null): void {
+  const outcome = {
     userId: action.userId,
     app: action.app,
     externalId: result.externalId,
@@ -130,18 +160,71 @@ async function applyAction(deps: ProvisioningDeps, action: Action, requestId: st
     settings: result.settings,
     createdByBridge: result.createdByBridge ?? before?.createdByBridge ?? false,
   };
-  // Re-applying a plan whose work is already under way (an open manual task) changes nothing:
-  // no write and no audit noise.
-  if (before && sameAccount(before, account) && before.lastError === null && (result.events ?? []).length === 0) return;
-  deps.db.transaction(() => {
-    deps.accounts.record(account);
-    audit(`provision.${action.kind}`, { ...account, summary: describeAction(action) });
-    for (const event of result.events ?? []) audit(event.action, event.detail);
-  })();
-  deps.log.info("provisioned", { requestId, userId: action.userId, app: action.app, action: action.kind, state: result.state });
+  const wrote = deps.db
+    .transaction(() => {
+      const taskEvents = result.task ? deps.taskWriter.apply(action.app, action.userId, result.task, requestId) : [];
+      const events = [...(result.events ?? []), ...taskEvents];
+      // Re-applying a plan whose work is already under way (an open manual task) changes nothing:
+      // no write and no audit noise.
+      const unchanged = before && sameAccount(before, outcome) && before.lastError === null && before.instance === instance && events.length === 0;
+      if (unchanged) return false;
+      deps.accounts.record(outcome, instance);
+      const audit = (name: string, after: unknown) =>
+        deps.audit.append({ actor: "worker", requestId, action: name, resourceType: "AppAccount", resourceId: `${action.userId}/${action.app}`, before, after });
+      if (action.kind !== "discard") audit(`provision.${action.kind}`, { ...outcome, summary: describeAction(action) });
+      for (const event of events) audit(event.action, event.detail);
+      return true;
+    })
+    .immediate();
+  if (wrote) deps.log.info("provisioned", { requestId, userId: action.userId, app: action.app, action: action.kind, state: result.state });
 }
 
-function sameAccount(a: AppAccount, b: Omit<AppAccount, "lastSyncAt" | "lastError">): boolean {
+/**
+ * Records why an action failed, in one transaction with its audit event: a conflict names the
+ * user who holds the account; a create whose effect is unknown is marked so that no second one is
+ * made until it settles.
+ */
+function recordFailure(deps: ProvisioningDeps, action: Action, e: unknown, requestId: string | null): SyncFailure {
+  const message = e instanceof Error ? e.message : String(e);
+  if (e instanceof ConnectorError && e.kind === "unsettled") {
+    deps.log.info("waiting for an earlier create to settle", { requestId, userId: action.userId, app: action.app, retryAfterMs: e.retryAfterMs });
+    return { app: action.app, message, retryable: true, retryAfterMs: e.retryAfterMs, settling: true };
+  }
+  const conflict =
+    e instanceof OwnershipConflict ? e.holder.userId : e instanceof ConnectorError && e.kind === "conflict" ? (e.owner?.userId ?? null) : null;
+  const connectorError = e instanceof ConnectorError ? e : undefined;
+  const unsettled = action.kind === "create" && connectorError?.effectUnknown === true;
+  const instance = deps.connectors.get(action.app)?.instance;
+  deps.db
+    .transaction(() => {
+      deps.accounts.recordError(action.userId, action.app, message, {
+        ...(conflict === null ? {} : { conflictWith: conflict }),
+        ...(unsettled ? { unsettledAt: deps.clock.now().toISOString() } : {}),
+        ...(instance === undefined ? {} : { instance }),
+      });
+      deps.audit.append({
+        actor: "worker",
+        requestId,
+        action: `provision.${action.kind}.${conflict === null ? "failed" : "conflict"}`,
+        resourceType: "AppAccount",
+        resourceId: `${action.userId}/${action.app}`,
+        after: { action: describeAction(action), error: message, ...(conflict === null ? {} : { heldBy: conflict }) },
+      });
+    })
+    .immediate();
+  deps.log.warn(conflict === null ? "provisioning action failed" : "provisioning refused: the account belongs to another user", {
+    requestId,
+    userId: action.userId,
+    app: action.app,
+    action: action.kind,
+    error: message,
+  });
+  // Unknown errors (a bug, the database) may pass: retry them. A conflict waits for a person.
+  const retryable = conflict === null && (connectorError?.retryable ?? true);
+  return { app: action.app, message, retryable, retryAfterMs: connectorError?.retryAfterMs ?? null, settling: false };
+}
+
+function sameAccount(a: AppAccount, b: Omit<AppAccount, "lastSyncAt" | "lastError" | "instance" | "conflictWith" | "createUnsettledAt" | "releasedAt">): boolean {
   return (
     a.externalId === b.externalId &&
     a.state === b.state &&

@@ -98,10 +98,13 @@ export class Worker {
       const outcome = await syncUser(this.deps, job.userId, job.requestId);
       if (outcome.failures.length === 0) {
         this.jobs.complete(job, id);
+      } else if (outcome.failures.every((f) => f.settling)) {
+        this.jobs.postpone(job, id, Math.max(...outcome.failures.map((f) => f.retryAfterMs ?? 0)));
       } else {
-        const error = outcome.failures.map((f) => `${f.app}: ${f.message}`).join("; ");
+        const error = outcome.failures.filter((f) => !f.settling).map((f) => `${f.app}: ${f.message}`).join("; ");
         const permanent = outcome.failures.every((f) => !f.retryable);
-        const verdict = this.jobs.fail(job, id, error, { permanent });
+        const notBeforeMs = Math.max(0, ...outcome.failures.map((f) => f.retryAfterMs ?? 0));
+        const verdict = this.jobs.fail(job, id, error, { permanent, notBeforeMs });
         this.log[verdict === "dead" ? "error" : "warn"](verdict === "dead" ? "job dead-lettered" : "job will be retried", {
           jobId: job.id,
           userId: job.userId,

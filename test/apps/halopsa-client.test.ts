@@ -6,17 +6,17 @@
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HaloPsaClient, type HaloPsaClientOptions } from "../../src/apps/halopsa/client.js";
-import { HaloPsaError } from "../../src/apps/halopsa/errors.js";
+import { ConnectorError } from "../../src/domain/connector-error.js";
 import { startHaloPsaSimulator, type HaloPsaSimulator } from "../../src/dev/halopsa-simulator.js";
 import { capturingLogger } from "../support/io.js";
 
-async function caught(p: Promise<unknown>): Promise<HaloPsaError> {
+async function caught(p: Promise<unknown>): Promise<ConnectorError> {
   const e = await p.then(
     () => undefined,
     (err: unknown) => err,
   );
-  expect(e).toBeInstanceOf(HaloPsaError);
-  return e as HaloPsaError;
+  expect(e).toBeInstanceOf(ConnectorError);
+  return e as ConnectorError;
 }
 
 describe("HaloPsaClient", () => {
@@ -154,7 +154,7 @@ describe("HaloPsaClient", () => {
       expect(sim.statusCounts.get(429)).toBe(4);
     });
 
-    it("gives up after maxRetries with a retryable HaloPsaError carrying the status", async () => {
+    it("gives up after maxRetries with a retryable ConnectorError carrying the status", async () => {
       const c = client({ maxRetries: 2 });
       await c.listTeams();
       sim.resetCounts();
@@ -175,13 +175,13 @@ describe("HaloPsaClient", () => {
       expect(sim.requestCount("GET", "/api/Team")).toBe(1);
     });
 
-    it("never repeats a create after a timeout (it may have landed) and flags the error as ambiguous", async () => {
+    it("never repeats a create after a timeout (it may have landed) and flags its effect as unknown", async () => {
       const c = client({ timeoutMs: 150 });
       await c.listTeams();
       sim.resetCounts();
       sim.faults.hangNext(1, { commit: true, match: { method: "POST", path: "/api/Agent" } });
       const e = await caught(c.saveAgents([{ name: "Maybe Created", email: "maybe@example.com" }]));
-      expect(e).toMatchObject({ kind: "timeout", status: null, retryable: true, ambiguous: true });
+      expect(e).toMatchObject({ kind: "timeout", status: null, retryable: true, effectUnknown: true });
       expect(sim.requestCount("POST", "/api/Agent")).toBe(1);
       expect([...sim.state.agents.values()].filter((a) => a.email === "maybe@example.com")).toHaveLength(1);
     });

@@ -1,23 +1,23 @@
 /**
  * The Huntress client against the simulator over real HTTP on loopback: the reference's
  * envelopes and paging, the client-side sliding window, bounded backoff through 5xx bursts,
- * timeouts and 429 storms, one HuntressError with status and `retryable`, and no key or secret
+ * timeouts and 429 storms, one ConnectorError with status and `retryable`, and no key or secret
  * in any error, log line or object a caller could print.
  */
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HuntressClient, type HuntressClientOptions } from "../../src/apps/huntress/client.js";
-import { HuntressError } from "../../src/apps/huntress/errors.js";
+import { ConnectorError } from "../../src/domain/connector-error.js";
 import { startHuntressSimulator, type HuntressSimulator } from "../../src/dev/huntress-simulator.js";
 import { capturingLogger } from "../support/io.js";
 
-async function caught(p: Promise<unknown>): Promise<HuntressError> {
+async function caught(p: Promise<unknown>): Promise<ConnectorError> {
   const e = await p.then(
     () => undefined,
     (err: unknown) => err,
   );
-  expect(e).toBeInstanceOf(HuntressError);
-  return e as HuntressError;
+  expect(e).toBeInstanceOf(ConnectorError);
+  return e as ConnectorError;
 }
 
 describe("HuntressClient", () => {

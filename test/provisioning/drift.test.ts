@@ -24,20 +24,25 @@ const account = (userId: string, externalId: string | null, state: AppAccount["s
   createdByBridge: true,
   lastSyncAt: null,
   lastError: null,
+  instance: "halopsa:test",
+  conflictWith: null,
+  createUnsettledAt: null,
+  releasedAt: null,
 });
+const userNameOf = (userId: string) => `${userId}@example.com`;
 
 describe("drift", () => {
   it("finds nothing when the app and the map agree", () => {
-    expect(findDrift([remote("1", "u1@example.com")], [account("u1", "1", "active")], new Map())).toEqual([]);
+    expect(findDrift([remote("1", "u1@example.com")], [account("u1", "1", "active")], new Map(), userNameOf)).toEqual([]);
   });
 
   it("reports an enabled agent that nobody is granted as an orphan, and ignores disabled unknown agents", () => {
-    const items = findDrift([remote("9", "gone@example.com"), remote("10", "old@example.com", false)], [], new Map());
+    const items = findDrift([remote("9", "gone@example.com"), remote("10", "old@example.com", false)], [], new Map(), userNameOf);
     expect(items).toEqual([{ kind: "orphan", externalId: "9", email: "gone@example.com", userId: null, detail: { name: "Ada Lovelace", lastLoginAt: null } }]);
   });
 
   it("reports an agent matched by email (any case) to a granted user but missing from the map as unlinked", () => {
-    const items = findDrift([remote("5", "Ada@Example.com")], [], new Map([["ada@example.com", { userId: "u1", role: "agent" }]]));
+    const items = findDrift([remote("5", "Ada@Example.com")], [], new Map([["ada@example.com", { userId: "u1", role: "agent" }]]), userNameOf);
     expect(items).toMatchObject([{ kind: "unlinked", userId: "u1", externalId: "5", detail: { wantedRole: "agent" } }]);
   });
 
@@ -46,6 +51,7 @@ describe("drift", () => {
       [remote("1", "u1@example.com", false), remote("2", "u2@example.com", true)],
       [account("u1", "1", "active"), account("u2", "2", "disabled")],
       new Map(),
+      userNameOf,
     );
     expect(items.map((i) => [i.kind, i.userId])).toEqual([
       ["disabled-outside", "u1"],
@@ -54,7 +60,7 @@ describe("drift", () => {
   });
 
   it("reports email, name and role changed outside, with expected and actual values", () => {
-    const items = findDrift([remote("1", "new@example.com", true, { name: "Ada King", role: "admin" })], [account("u1", "1", "active")], new Map());
+    const items = findDrift([remote("1", "new@example.com", true, { name: "Ada King", role: "admin" })], [account("u1", "1", "active")], new Map(), userNameOf);
     expect(items).toEqual([
       {
         kind: "changed-outside",
@@ -71,7 +77,7 @@ describe("drift", () => {
   });
 
   it("reports accounts the map holds but the app no longer has", () => {
-    const items = findDrift([], [account("u1", "1", "active"), account("u2", null, "error")], new Map());
+    const items = findDrift([], [account("u1", "1", "active"), account("u2", null, "error")], new Map(), userNameOf);
     expect(items).toEqual([{ kind: "missing", externalId: "1", userId: "u1", email: "u1@example.com", detail: { mapState: "active" } }]);
   });
 });

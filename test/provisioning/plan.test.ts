@@ -9,8 +9,10 @@ function wanted(over: Partial<WantedAccess> = {}): WantedAccess {
   return { app: "halopsa", role: "agent", settings, profile, reasons: [{ rule: 0, group: "HaloPSA Agents", role: "agent" }], ...over };
 }
 
+const links = { instance: "halopsa:test", conflictWith: null, createUnsettledAt: null, releasedAt: null } as const;
+
 function account(state: AccountState, externalId: string | null, over: Partial<AppAccount> = {}): AppAccount {
-  return { userId: "u1", app: "halopsa", externalId, role: "agent", state, profile, settings, createdByBridge: true, lastSyncAt: null, lastError: null, ...over };
+  return { userId: "u1", app: "halopsa", externalId, role: "agent", state, profile, settings, createdByBridge: true, lastSyncAt: null, lastError: null, ...links, ...over };
 }
 
 type Want = "none" | "same" | "otherRole" | "otherProfile" | "otherSettings";

@@ -54,7 +54,8 @@ export function rigConfig(halo: { url: string; clientId: string; clientSecret: s
       reconcileIntervalMinutes: 0,
       ...o.provisioning,
     },
-    halopsa: { url: halo.url, clientId: halo.clientId, clientSecret: halo.clientSecret, rateLimit: null, timeoutSeconds: o.timeoutSeconds ?? 1 },
+    // A create that got no answer settles for 0.3 s here (120 s by default), so fault tests stay quick.
+    halopsa: { url: halo.url, clientId: halo.clientId, clientSecret: halo.clientSecret, rateLimit: null, timeoutSeconds: o.timeoutSeconds ?? 1, createSettleSeconds: 0.3 },
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { z } from "zod";
-import type { TaskReview } from "../../apps/manual/review.js";
+import type { TaskReview } from "../../provisioning/task-review.js";
 import type { AuthFailures } from "../../auth/failures.js";
 import type { TokenVerifier } from "../../auth/tokens.js";
 import type { Clock } from "../../clock.js";

@@ -7,7 +7,8 @@
  * Authorization header. Neither is logged, and every error text is scrubbed of both.
  */
 import type { z } from "zod";
-import { HaloPsaError } from "./errors.js";
+import { ConnectorError } from "../../domain/connector-error.js";
+import { matchingKey } from "../../domain/folding.js";
 import { transportOptions, type ClientTransportOptions } from "../http/options.js";
 import type { RateLimit, RollingWindowLimiter } from "../http/rate-limiter.js";
 import { TokenCache } from "./token-cache.js";
@@ -124,17 +125,20 @@ export class HaloPsaClient {
     try {
       return await this.call("GET", `/api/Agent/${id}`, { schema: agentSchema, route: "/api/Agent/{id}" });
     } catch (e: unknown) {
-      if (e instanceof HaloPsaError && e.status === 404) return null;
+      if (e instanceof ConnectorError && e.status === 404) return null;
       throw e;
     }
   }
 
-  /** Agents whose email equals `email` (case-insensitive), enabled or not: `search` narrows, this filter decides. */
+  /**
+   * Agents whose email has the same matching key as `email` (trimmed, NFKC, case-folded:
+   * docs/provisioning.md), enabled or not: `search` narrows, this filter decides.
+   */
   async findAgentsByEmail(email: string): Promise<HaloAgent[]> {
-    const wanted = email.trim().toLowerCase();
+    const wanted = matchingKey(email);
     if (wanted === "") return [];
-    const found = await this.listAgents({ search: email.trim(), includeEnabled: true, includeDisabled: true, includeRoles: true });
-    return found.filter((a) => a.email.trim().toLowerCase() === wanted);
+    const found = await this.listAgents({ search: email.normalize("NFKC").trim(), includeEnabled: true, includeDisabled: true, includeRoles: true });
+    return found.filter((a) => matchingKey(a.email) === wanted);
   }
 
   /**
@@ -146,12 +150,12 @@ export class HaloPsaClient {
     if (agents.length === 0) return [];
     const saved = await this.call("POST", "/api/Agent", { body: agents, schema: oneOrMany(agentSchema), idempotent: agents.every((a) => a.id !== undefined) });
     if (saved.length !== agents.length) {
-      throw new HaloPsaError({ kind: "response", status: 200, request: "POST /api/Agent", detail: `sent ${agents.length} agents, got ${saved.length} back`, retryable: false });
+      throw this.api.error({ kind: "response", status: 200, request: "POST /api/Agent", detail: `sent ${agents.length} agents, got ${saved.length} back`, retryable: false });
     }
     agents.forEach((sent, i) => {
       // If HaloPSA ever made a new agent out of an update, say so loudly instead of mapping the wrong id.
       if (sent.id !== undefined && saved[i]!.id !== sent.id) {
-        throw new HaloPsaError({
+        throw this.api.error({
           kind: "response",
           status: 200,
           request: "POST /api/Agent",
@@ -231,7 +235,7 @@ export class HaloPsaClient {
   }
 
   private parse<S extends z.ZodType>(o: Outgoing, a: Answer, schema: S): z.infer<S> {
-    const fail = (detail: string): HaloPsaError => new HaloPsaError({ kind: "response", status: a.status, request: o.route, detail, retryable: false });
+    const fail = (detail: string): ConnectorError => this.api.error({ kind: "response", status: a.status, request: o.route, detail, retryable: false });
     let json: unknown;
     try {
       json = a.text.trim() === "" ? null : JSON.parse(a.text);

@@ -5,17 +5,22 @@
  *   `isdisabled: true`, after their open tickets are moved (HaloPSA does not move them, and they
  *   drop out of every queue).
  * - Never makes a second agent for one email: create looks the email up first and adopts what it
- *   finds, which is also what makes a create safe to repeat after a timeout.
+ *   finds, which is also what makes a create safe to repeat after a timeout. A create that got no
+ *   answer may land late: until `createSettleMs` has passed, a retry that finds nothing waits
+ *   instead of creating again.
+ * - Never adopts an agent another user of the bridge holds (../ownership.ts).
  * - Team and role names are turned into HaloPSA ids through a cached catalogue, so a new agent
  *   costs two calls (lookup + create) once the catalogue is warm.
  */
-import type { Logger } from "../../log.js";
+import { ConnectorError } from "../../domain/connector-error.js";
+import type { ApplicableAction, ApplyContext, ApplyResult, Connector, EventIntent, RemoteAccount } from "../../domain/connector.js";
 import type { Action, Profile } from "../../domain/model.js";
-import type { ApplyContext, ApplyResult, Capability, Connector, RemoteAccount } from "../../domain/connector.js";
+import type { Logger } from "../../log.js";
+import { refuseOwned } from "../ownership.js";
 import type { HaloPsaClient, TicketTarget } from "./client.js";
-import { HaloPsaError, HaloPsaMappingError } from "./errors.js";
 import {
   Catalogue,
+  configError,
   changedProfileFields,
   haloRoleNames,
   licenceTypeOf,
@@ -40,18 +45,23 @@ export interface HaloPsaConnectorOptions {
   readonly log: Logger;
   /** Licence names used in settings → HaloPSA's licence_type numbers (swagger: int32). */
   readonly licenceTypes?: Readonly<Record<string, number>>;
+  /** The instance the links are bound to: base URL and tenant, or the built-in simulator. */
+  readonly instance: string;
+  /** How long a create that got no answer may still land (default 120 s). */
+  readonly createSettleMs?: number;
+  readonly now?: () => number;
 }
 
-type Event = { action: string; detail: Record<string, unknown> };
-type ApplicableAction = Exclude<Action, { kind: "discard" }>;
+type Event = EventIntent;
 
 export class HaloPsaConnector implements Connector {
   readonly app: string;
-  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(["create", "update", "deactivate", "reactivate", "readBack"]);
+  readonly instance: string;
   private readonly catalogue: Catalogue;
 
   constructor(private readonly opts: HaloPsaConnectorOptions) {
     this.app = opts.app;
+    this.instance = opts.instance;
     this.catalogue = new Catalogue(opts.client);
   }
 
@@ -68,7 +78,7 @@ export class HaloPsaConnector implements Connector {
     const log = this.opts.log.child({ app: this.app, action: action.kind, userId: action.userId, requestId: ctx.requestId });
     switch (action.kind) {
       case "create":
-        return this.create(action, log);
+        return this.create(action, ctx, log);
       case "update":
         return this.update(action);
       case "changeRole":
@@ -88,28 +98,50 @@ export class HaloPsaConnector implements Connector {
 
   // --- create: adopt an agent with the same email, else make one ---
 
-  private async create(action: Extract<Action, { kind: "create" }>, log: Logger): Promise<ApplyResult> {
+  private async create(action: Extract<Action, { kind: "create" }>, ctx: ApplyContext, log: Logger): Promise<ApplyResult> {
     // Resolve names first: a bad team or role fails before anything is written.
     const fields = await this.fullFields(action.role, action.settings, action.profile);
     const existing = pickAgent(await this.opts.client.findAgentsByEmail(action.profile.email), log);
     if (existing) {
+      refuseOwned(ctx, "HaloPSA", String(existing.id), `HaloPSA agent ${existing.id} (${existing.email})`);
       const [agent] = await this.opts.client.saveAgents([{ id: existing.id, ...fields, isdisabled: false }]);
       log.info("adopted existing HaloPSA agent", { agentId: existing.id, wasDisabled: existing.isdisabled });
       const event = { action: "halopsa.agent-adopted", detail: { agentId: existing.id, email: action.profile.email, wasDisabled: existing.isdisabled } };
       return this.result(agent!, action, { createdByBridge: false, events: [event] });
     }
+    this.refuseWhileUnsettled(ctx);
     let created: HaloAgent;
     try {
       [created] = (await this.opts.client.saveAgents([fields])) as [HaloAgent];
     } catch (e: unknown) {
       // No answer, but HaloPSA may have saved it: look before anyone tries again.
-      const landed = e instanceof HaloPsaError && e.ambiguous ? await this.findQuietly(action.profile.email, log) : null;
+      const landed = e instanceof ConnectorError && e.effectUnknown ? await this.findQuietly(action.profile.email, log) : null;
       if (!landed) throw e;
       log.warn("HaloPSA create failed without an answer but the agent exists: using it", { agentId: landed.id, error: e instanceof Error ? e.message : String(e) });
       created = landed;
     }
     log.info("created HaloPSA agent", { agentId: created.id });
     return this.result(created, action, { createdByBridge: true });
+  }
+
+  /**
+   * An earlier create got no answer (the worker recorded when): HaloPSA may still be carrying it
+   * out, and a second create now would make a second agent. Wait until the settle time has passed;
+   * the lookup above finds the agent if it landed meanwhile.
+   */
+  private refuseWhileUnsettled(ctx: ApplyContext): void {
+    const since = ctx.current?.createUnsettledAt;
+    if (!since) return;
+    const settleMs = this.opts.createSettleMs ?? 120_000;
+    const waitMs = Date.parse(since) + settleMs - (this.opts.now ?? Date.now)();
+    if (waitMs <= 0) return;
+    throw new ConnectorError({
+      app: "HaloPSA",
+      kind: "unsettled",
+      retryable: true,
+      retryAfterMs: waitMs,
+      detail: `an earlier create of ${ctx.current?.profile?.email ?? "this agent"} got no answer at ${since} and may still land; not creating again for ${Math.ceil(waitMs / 1000)} s`,
+    });
   }
 
   private async findQuietly(email: string, log: Logger): Promise<HaloAgent | null> {
@@ -155,8 +187,12 @@ export class HaloPsaConnector implements Connector {
     try {
       return await this.write(action, { id: agentId(action.externalId), ...fields, isdisabled: false });
     } catch (e: unknown) {
-      if (e instanceof HaloPsaError && e.status === 404) {
-        throw new HaloPsaMappingError(`HaloPSA agent ${action.externalId} no longer exists (deleted by hand?); the bridge will not make a second agent for ${action.profile.email}`, {
+      if (e instanceof ConnectorError && e.status === 404) {
+        throw new ConnectorError({
+          app: "HaloPSA",
+          kind: "gone",
+          retryable: false,
+          detail: `HaloPSA agent ${action.externalId} no longer exists (deleted by hand?); the bridge will not make a second agent for ${action.profile.email}`,
           cause: e,
         });
       }
@@ -170,7 +206,7 @@ export class HaloPsaConnector implements Connector {
     const id = agentId(action.externalId);
     const target = this.opts.reassignTicketsTo;
     if (target !== "leave" && "agentId" in target && target.agentId === id) {
-      throw new HaloPsaMappingError(`tickets of HaloPSA agent ${id} cannot be reassigned to that same agent: change reassignTicketsTo`);
+      throw configError(`tickets of HaloPSA agent ${id} cannot be reassigned to that same agent: change reassignTicketsTo`);
     }
     const open = await this.opts.client.listOpenTickets(id);
     let count = 0;
@@ -185,7 +221,7 @@ export class HaloPsaConnector implements Connector {
     try {
       await this.opts.client.saveAgents([{ id, isdisabled: true }]);
     } catch (e: unknown) {
-      if (!(e instanceof HaloPsaError && e.status === 404)) throw e;
+      if (!(e instanceof ConnectorError && e.status === 404)) throw e;
       // Someone deleted the agent by hand: there is nothing left to disable.
       log.warn("HaloPSA agent to deactivate does not exist", { agentId: id });
       events.push({ action: "halopsa.agent-missing", detail: { agentId: id } });
@@ -243,7 +279,7 @@ export class HaloPsaConnector implements Connector {
 
 function agentId(externalId: string): number {
   const id = Number(externalId);
-  if (!Number.isInteger(id) || id <= 0) throw new HaloPsaMappingError(`"${externalId}" is not a HaloPSA agent id`);
+  if (!Number.isInteger(id) || id <= 0) throw configError(`"${externalId}" is not a HaloPSA agent id`);
   return id;
 }
 

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { RemoteAccount } from "../../domain/connector.js";
 import type { Profile, Settings } from "../../domain/model.js";
 import type { HaloPsaClient } from "./client.js";
-import { HaloPsaMappingError } from "./errors.js";
+import { ConnectorError } from "../../domain/connector-error.js";
 import type { HaloAgent, HaloAgentWrite, HaloRole, HaloTeam } from "./wire.js";
 
 /** Bridge role → the HaloPSA role names it stands for. */
@@ -28,7 +28,7 @@ export function parseSettings(settings: Settings): HaloSettings {
   const r = settingsSchema.safeParse(settings);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new HaloPsaMappingError(`HaloPSA settings are invalid: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "unreadable"}`);
+    throw configError(`HaloPSA settings are invalid: ${issue ? `${issue.path.join(".")}: ${issue.message}` : "unreadable"}`);
   }
   return r.data;
 }
@@ -39,7 +39,7 @@ const fold = (s: string): string => s.trim().toLowerCase();
 export function haloRoleNames(role: string, settings: HaloSettings, roles: RoleMap): readonly string[] {
   if (settings.haloRoles) return settings.haloRoles;
   const configured = roles[role];
-  if (!configured) throw new HaloPsaMappingError(`bridge role "${role}" has no HaloPSA roles configured (known: ${Object.keys(roles).join(", ") || "none"})`);
+  if (!configured) throw configError(`bridge role "${role}" has no HaloPSA roles configured (known: ${Object.keys(roles).join(", ") || "none"})`);
   return configured.haloRoles;
 }
 
@@ -52,7 +52,7 @@ export function licenceTypeOf(value: string | number, names: Readonly<Record<str
   if (/^\d+$/.test(value.trim())) return Number(value.trim());
   const hit = Object.entries(names).find(([k]) => fold(k) === fold(value));
   if (!hit) {
-    throw new HaloPsaMappingError(
+    throw configError(
       `HaloPSA licence type "${value}" is unknown: map it to HaloPSA's licence_type number in the app's licenceTypes (known: ${Object.keys(names).join(", ") || "none"})`,
     );
   }
@@ -132,7 +132,7 @@ async function resolveNames<T extends { name: string }>(names: readonly string[]
   }
   if (result.missing.length > 0) {
     const known = current.items.map((x) => x.name).join(", ") || "none";
-    throw new HaloPsaMappingError(`HaloPSA has no ${what} named ${result.missing.map((m) => `"${m}"`).join(", ")} (HaloPSA ${what}s: ${known})`);
+    throw configError(`HaloPSA has no ${what} named ${result.missing.map((m) => `"${m}"`).join(", ")} (HaloPSA ${what}s: ${known})`);
   }
   return result.hits;
 }
@@ -170,4 +170,9 @@ export function remoteAccountOf(agent: HaloAgent, roles: RoleMap): RemoteAccount
     role: bridgeRoleOf(agent, roles),
     lastLoginAt: isoDate(agent.lastlogindate),
   };
+}
+
+/** A setting or mapping HaloPSA cannot take: retrying will not help until the config is fixed. */
+export function configError(detail: string, cause?: unknown): ConnectorError {
+  return new ConnectorError({ app: "HaloPSA", kind: "config", detail, retryable: false, ...(cause === undefined ? {} : { cause }) });
 }

@@ -1,10 +1,10 @@
 /**
- * The HaloPSA side of the shared retrying transport (../http/transport.ts): HaloPsaError, HaloPSA's
- * error-body layouts, and scrubbing of the client secret and access tokens. Knows nothing about
- * agents or tickets.
+ * The HaloPSA side of the shared retrying transport (../http/transport.ts): HaloPSA's error-body
+ * layouts, its retryable statuses, and scrubbing of the client secret and access tokens. Knows
+ * nothing about agents or tickets.
  */
+import { describeErrorBody, redactSecrets } from "../http/error-body.js";
 import { RetryingTransport, type Outgoing as HttpOutgoing, type TransportOptions } from "../http/transport.js";
-import { describeErrorBody, HaloPsaError, isHaloPsaError, redactSecrets } from "./errors.js";
 
 export type { Answer } from "../http/transport.js";
 
@@ -12,12 +12,11 @@ export interface Outgoing extends HttpOutgoing {
   readonly method: "GET" | "POST";
 }
 
-export class Transport extends RetryingTransport<HaloPsaError, Outgoing> {
+export class Transport extends RetryingTransport<Outgoing> {
   constructor(opts: TransportOptions & { readonly secrets: () => Iterable<string> }) {
     super(opts, {
       name: "halopsa",
-      makeError: (init) => new HaloPsaError(init),
-      isError: isHaloPsaError,
+      label: "HaloPSA",
       describeErrorBody,
       // 408 and 429 are "try later"; a 5xx may be a passing fault.
       isRetryableStatus: (status) => status === 429 || status === 408 || status >= 500,

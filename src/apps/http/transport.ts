@@ -2,8 +2,10 @@
  * One HTTP exchange and the retry policy around it, for any API client: a per-request timeout,
  * the client-side rate limit, and exponential backoff with jitter on retryable statuses,
  * timeouts and network errors. What stays with each app is passed in: its error type, how it
- * reads an error body, which statuses are worth retrying and how its secrets are scrubbed.
+ * reads an error body, which statuses are worth retrying and how its secrets are scrubbed. Every
+ * failure is a ConnectorError (src/domain/connector-error.ts).
  */
+import { ConnectorError, type ConnectorErrorInit } from "../../domain/connector-error.js";
 import type { Logger } from "../../log.js";
 import { outcomeOfStatus, type ExchangeOutcome, type TransportObserver } from "./observer.js";
 import type { RollingWindowLimiter } from "./rate-limiter.js";
@@ -29,25 +31,6 @@ export interface Answer {
   readonly retryAfterMs: number | null;
 }
 
-/** What every app's error is built from. */
-export interface ErrorInit {
-  readonly kind: "http" | "timeout" | "network" | "response";
-  readonly status: number | null;
-  readonly request: string;
-  readonly detail: string;
-  readonly retryable: boolean;
-  readonly ambiguous?: boolean;
-  readonly cause?: unknown;
-}
-
-/** What the retry loop reads of an app's error. */
-export interface TransportFailure extends Error {
-  readonly kind: ErrorInit["kind"];
-  readonly status: number | null;
-  readonly retryable: boolean;
-  readonly ambiguous: boolean;
-}
-
 /** The options every client sets the same way (see ./options.ts). */
 export interface TransportOptions {
   readonly fetch: typeof fetch;
@@ -61,31 +44,29 @@ export interface TransportOptions {
 }
 
 /** What makes the transport one app's. */
-export interface AppSpecifics<E extends TransportFailure> {
-  /** Names the app in log messages ("halopsa request"). */
+export interface AppSpecifics {
+  /** Names the app in metrics and log messages ("halopsa"). */
   readonly name: string;
-  readonly makeError: (init: ErrorInit) => E;
-  readonly isError: (e: unknown) => e is E;
+  /** Names the app in error texts ("HaloPSA"). */
+  readonly label: string;
   /** The human part of an error body; "" when there is none. */
   readonly describeErrorBody: (text: string) => string;
   readonly isRetryableStatus: (status: number) => boolean;
   /** Removes every secret from a text before it goes into an error. */
   readonly scrub: (text: string) => string;
-  /** The error finally thrown, told how many attempts were made (default: as is). */
-  readonly giveUp?: (failure: E, attempts: number) => E;
 }
 
 /** `{ value }` finishes; "again" sends once more without counting a retry (a 401 answered with a fresh token); null is "an error". */
 export type Accept<T, O extends Outgoing = Outgoing> = (o: O, a: Answer, landedBefore: boolean) => { value: T } | "again" | null;
 
 /** `O`: the app's own request type (its methods), handed back to `accept` as built. */
-export class RetryingTransport<E extends TransportFailure, O extends Outgoing = Outgoing> {
+export class RetryingTransport<O extends Outgoing = Outgoing> {
   calls = 0;
   retries = 0;
 
   constructor(
     private readonly opts: TransportOptions,
-    private readonly app: AppSpecifics<E>,
+    private readonly app: AppSpecifics,
   ) {}
 
   /** One attempt: waits for a rate-limit slot, sends, reads the whole body within the timeout. */
@@ -109,20 +90,19 @@ export class RetryingTransport<E extends TransportFailure, O extends Outgoing = 
       outcome = outcomeOfStatus(res.status);
       return { status: res.status, text, retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), Date.now()) };
     } catch (e: unknown) {
-      const ambiguous = o.method !== "GET";
+      const effectUnknown = o.method !== "GET";
       if (controller.signal.aborted) {
         outcome = "timeout";
-        throw this.app.makeError({ kind: "timeout", status: null, request: o.route, detail: `no answer within ${this.opts.timeoutMs} ms`, retryable: true, ambiguous });
+        throw this.error({ kind: "timeout", request: o.route, detail: `no answer within ${this.opts.timeoutMs} ms`, retryable: true, effectUnknown });
       }
       const code = errorCode(e);
       const message = this.app.scrub(e instanceof Error ? e.message : String(e));
-      throw this.app.makeError({
+      throw this.error({
         kind: "network",
-        status: null,
         request: o.route,
         detail: code ? `${message} (${code})` : message,
         retryable: true,
-        ambiguous: ambiguous && !(code !== undefined && NOT_SENT.has(code)),
+        effectUnknown: effectUnknown && !(code !== undefined && NOT_SENT.has(code)),
         cause: e,
       });
     } finally {
@@ -133,22 +113,31 @@ export class RetryingTransport<E extends TransportFailure, O extends Outgoing = 
     }
   }
 
-  /** The error an unsuccessful answer stands for, in words, without any secret. */
-  httpError(o: Outgoing, a: Answer, hint?: string): E {
-    const detail = this.app.describeErrorBody(a.text) || `HTTP ${a.status}`;
-    return this.app.makeError({
+  /** This app's error. */
+  error(init: Omit<ConnectorErrorInit, "app">): ConnectorError {
+    return new ConnectorError({ app: this.app.label, ...init });
+  }
+
+  /**
+   * The error an unsuccessful answer stands for, in words, without any secret: the whole body is
+   * scrubbed before it is read and shortened, so no part of a secret survives a cut.
+   */
+  httpError(o: Outgoing, a: Answer, hint?: string): ConnectorError {
+    const detail = this.app.describeErrorBody(this.app.scrub(a.text)) || `HTTP ${a.status}`;
+    return this.error({
       kind: "http",
       status: a.status,
       request: o.route,
-      detail: this.app.scrub(hint ? `${detail}: ${hint}` : detail),
+      detail: hint ? `${detail}: ${hint}` : detail,
       retryable: this.app.isRetryableStatus(a.status),
-      ambiguous: a.status >= 500 && o.method !== "GET",
+      effectUnknown: a.status >= 500 && o.method !== "GET",
+      retryAfterMs: a.retryAfterMs,
     });
   }
 
   /** A 2xx answer the client cannot read. Retrying will not change it. */
-  responseError(o: Outgoing, a: Answer, detail: string): E {
-    return this.app.makeError({ kind: "response", status: a.status, request: o.route, detail: this.app.scrub(detail), retryable: false });
+  responseError(o: Outgoing, a: Answer, detail: string): ConnectorError {
+    return this.error({ kind: "response", status: a.status, request: o.route, detail: this.app.scrub(detail), retryable: false });
   }
 
   /**
@@ -160,7 +149,7 @@ export class RetryingTransport<E extends TransportFailure, O extends Outgoing = 
     let landedBefore = false;
     for (let attempt = 0; ; ) {
       const o = await build();
-      let failure: E;
+      let failure: ConnectorError;
       let retryAfterMs: number | null = null;
       try {
         const a = await this.exchange(o);
@@ -170,12 +159,12 @@ export class RetryingTransport<E extends TransportFailure, O extends Outgoing = 
         retryAfterMs = a.retryAfterMs;
         failure = this.httpError(o, a);
       } catch (e: unknown) {
-        if (!this.app.isError(e)) throw e;
+        if (!(e instanceof ConnectorError)) throw e;
         failure = e;
       }
-      const worthIt = failure.retryable && (o.idempotent || !failure.ambiguous);
-      if (!worthIt || attempt >= this.opts.maxRetries) throw this.app.giveUp ? this.app.giveUp(failure, attempt + 1) : failure;
-      landedBefore ||= failure.ambiguous;
+      const worthIt = failure.retryable && (o.idempotent || !failure.effectUnknown);
+      if (!worthIt || attempt >= this.opts.maxRetries) throw failure.afterAttempts(attempt + 1);
+      landedBefore ||= failure.effectUnknown;
       const delay = backoffDelay(attempt, retryAfterMs, this.opts.backoff);
       attempt++;
       this.retries++;

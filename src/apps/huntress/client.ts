@@ -1,6 +1,6 @@
 /**
- * The Huntress API client for portal users: the memberships calls of the official reference
- * (../shared/reference/huntress-openapi.json): invite (POST), list (GET, following
+ * The Huntress API client for portal users: the memberships calls of the official Huntress API
+ * reference (api.huntress.io/docs): invite (POST), list (GET, following
  * next_page_token), change permissions (PATCH) and remove (DELETE), at the credentials' own
  * account (/v1/memberships) or, for a reseller key, at one managed account
  * (/v1/accounts/{account_id}/memberships).
@@ -12,7 +12,7 @@
 import type { z } from "zod";
 import { transportOptions, type ClientTransportOptions } from "../http/options.js";
 import type { RateLimit, RollingWindowLimiter } from "../http/rate-limiter.js";
-import { HuntressError } from "./errors.js";
+import type { ConnectorError } from "../../domain/connector-error.js";
 import { HuntressTransport, type Answer, type Outgoing } from "./transport.js";
 import { invitationEnvelope, membershipEnvelope, membershipPage, type HuntressInvitation, type HuntressMembership, type WritablePermission } from "./wire.js";
 
@@ -110,8 +110,8 @@ export class HuntressClient {
     throw this.pagingError(`more than ${MAX_PAGES} pages`);
   }
 
-  private pagingError(detail: string): HuntressError {
-    return new HuntressError({ kind: "response", status: 200, request: `GET ${this.route}`, detail, retryable: false });
+  private pagingError(detail: string): ConnectorError {
+    return this.transport.error({ kind: "response", status: 200, request: `GET ${this.route}`, detail, retryable: false });
   }
 
   /** PATCH /{id} `{permissions}` (MembershipUpdateParameters). Setting the same value twice is harmless. */

@@ -3,7 +3,7 @@
  * the API could not do the work. domain.md (Huntress): "the portal roles map onto it as Account
  * Admin ↔ Admin, Standard User ↔ User".
  */
-import type { HuntressError } from "./errors.js";
+import type { ConnectorError } from "../../domain/connector-error.js";
 import type { WritablePermission } from "./wire.js";
 
 /** Keyed by the built-in huntress template's role names (admin = Account Admin, standard = Standard User). */
@@ -27,9 +27,9 @@ export const PENDING_INVITATION =
 
 /**
  * The first step of the manual task that replaces an API call: what the API said, in a sentence a
- * reviewer can act on. Never holds a secret (HuntressError texts are scrubbed).
+ * reviewer can act on. Never holds a secret (ConnectorError texts are scrubbed).
  */
-export function fallbackReason(e: HuntressError): string {
+export function fallbackReason(e: ConnectorError): string {
   const tries = e.attempts > 1 ? `, ${e.attempts} attempts` : "";
   if (e.status === 401) return "The Huntress API did not accept the API key and secret (401; check HUNTRESS_API_KEY and HUNTRESS_API_SECRET): do it by hand.";
   if (e.status === 403) return "The Huntress API refused this key (403): do it by hand.";

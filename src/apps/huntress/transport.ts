@@ -1,12 +1,10 @@
 /**
- * The Huntress side of the shared retrying transport (../http/transport.ts): HuntressError with
- * its attempt count, the retryable statuses of the reference, and scrubbing of the API key, the
- * secret and their Basic token. Error bodies are read as the HaloPSA client reads them (a Grape
- * `{"error": ...}` is one of HaloPSA's layouts too).
+ * The Huntress side of the shared retrying transport (../http/transport.ts): the retryable
+ * statuses of the reference, and scrubbing of the API key, the secret and their Basic token. Error
+ * bodies are read as the HaloPSA client reads them (a Grape `{"error": ...}` is one of those layouts).
  */
-import { describeErrorBody, redactSecrets } from "../halopsa/errors.js";
+import { describeErrorBody, redactSecrets } from "../http/error-body.js";
 import { RetryingTransport, type Answer, type Outgoing as HttpOutgoing, type TransportOptions } from "../http/transport.js";
-import { HuntressError } from "./errors.js";
 
 export type { Answer } from "../http/transport.js";
 
@@ -19,17 +17,15 @@ export interface Outgoing extends HttpOutgoing {
 /** Reference, HTTP Response Codes: 429 (rate limit) and 500 ("You could retry the request") are worth another try; so are 408 and other 5xx. */
 const isRetryableStatus = (status: number): boolean => status === 429 || status === 408 || status >= 500;
 
-export class HuntressTransport extends RetryingTransport<HuntressError, Outgoing> {
+export class HuntressTransport extends RetryingTransport<Outgoing> {
   /** `secrets`: the API key, the secret and their Basic token, scrubbed from every error text. */
   constructor(opts: TransportOptions & { readonly secrets: () => Iterable<string> }) {
     super(opts, {
       name: "huntress",
-      makeError: (init) => new HuntressError(init),
-      isError: (e): e is HuntressError => e instanceof HuntressError,
+      label: "Huntress",
       describeErrorBody,
       isRetryableStatus,
       scrub: (text) => redactSecrets(text, opts.secrets()).replace(/Basic\s+[A-Za-z0-9+/=]+/g, "Basic [redacted]"),
-      giveUp: (failure, attempts) => failure.afterAttempts(attempts),
     });
   }
 

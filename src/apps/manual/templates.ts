@@ -10,8 +10,6 @@
  */
 import { z } from "zod";
 
-export const TASK_ACTIONS = ["invite", "confirm", "changeRole", "remove", "disable", "enable", "reinvite", "delete"] as const;
-export type TaskAction = (typeof TASK_ACTIONS)[number];
 
 const step = z.object({ title: z.string().min(1), steps: z.array(z.string().min(1)).min(1) }).strict();
 

@@ -15,6 +15,8 @@ const KIND: Record<DriftKind, string> = {
   "enabled-outside": "Disabled in the identity map; someone enabled it in the app",
   "changed-outside": "Email, name or role changed in the app, not by the bridge",
   missing: "The identity map holds an account the app no longer has",
+  conflict: "A user was refused an account another user of the bridge holds: decide whose it is",
+  duplicate: "Several enabled accounts in the app share this email",
 };
 
 export interface DriftApp {

@@ -5,17 +5,15 @@
  * follow-up (an invitation is confirmed once accepted), and re-plans the user in case the world
  * moved on meanwhile. Each outcome is one transaction with its audit event.
  */
-import type { Clock } from "../../clock.js";
-import type { AuditLog } from "../../db/audit.js";
-import type { Db } from "../../db/database.js";
-import type { IdentityMap } from "../../db/identity-map.js";
-import type { TaskStore } from "../../db/tasks.js";
-import type { Task } from "../../domain/task.js";
-import { BridgeError } from "../../errors.js";
-import type { AppConfig, ManualAppConfig } from "../../provisioning/config-schema.js";
-import type { AccountState, AppAccount } from "../../domain/model.js";
-import { writeTask } from "./task-writer.js";
-import type { TaskAction } from "./templates.js";
+import type { AuditLog } from "../db/audit.js";
+import type { Db } from "../db/database.js";
+import { OwnershipConflict, type IdentityMap } from "../db/identity-map.js";
+import type { TaskStore } from "../db/tasks.js";
+import type { AccountState, AppAccount } from "../domain/model.js";
+import type { Task, TaskAction } from "../domain/task.js";
+import { BridgeError } from "../errors.js";
+import type { AppConfig } from "./config-schema.js";
+import type { TaskWriter } from "./task-writer.js";
 
 export interface TaskReviewDeps {
   readonly db: Db;
@@ -24,8 +22,9 @@ export interface TaskReviewDeps {
   readonly audit: AuditLog;
   readonly jobs: { enqueueUsers(userIds: Iterable<string>, requestId: string | null): void };
   readonly apps: readonly AppConfig[];
-  readonly clock: Clock;
-  readonly onTask?: (task: Task) => void;
+  readonly taskWriter: TaskWriter;
+  /** The instance each app's connector talks to: a completed task records its link against it. */
+  readonly instances: ReadonlyMap<string, string>;
 }
 
 /** Where the portal stands after a task of each kind is done. */
@@ -49,9 +48,8 @@ export class TaskReview {
     return task;
   }
 
-  private appOf(task: Task): ManualAppConfig | undefined {
-    const app = this.d.apps.find((a) => a.name === task.app);
-    return app?.type === "manual" ? app : undefined;
+  private appOf(task: Task): AppConfig | undefined {
+    return this.d.apps.find((a) => a.name === task.app && a.type === "manual");
   }
 
   private event(actor: string, action: string, task: Task, before: unknown, after: unknown): void {
@@ -82,16 +80,22 @@ export class TaskReview {
         settings: before?.settings ?? {},
         createdByBridge: before?.createdByBridge ?? true,
       };
-      this.d.accounts.record(account);
+      const instance = before?.instance || (this.d.instances.get(task.app) ?? "");
+      try {
+        this.d.accounts.record(account, instance);
+      } catch (e: unknown) {
+        // One owner per account: a task done for an account another user holds does not move the map.
+        if (e instanceof OwnershipConflict) throw new BridgeError("preconditionFailed", `task ${id} cannot be completed: ${e.message}`);
+        throw e;
+      }
       this.event(actor, "task.done", task, before ?? null, { ...account, note });
       const app = this.appOf(task);
       // An invitation counts once accepted: a person confirms it (Huntress: the invitee must accept).
       if (app && (task.action === "invite" || task.action === "reinvite")) {
-        const follow = writeTask(app, this.d.tasks, this.d.clock, { userId: task.userId, profile: task.profile, action: "confirm", role: task.role, previousRole: null, requestId: task.requestId }, undefined);
-        this.d.onTask?.(follow);
+        this.d.taskWriter.write(task.app, { userId: task.userId, profile: task.profile, action: "confirm", role: task.role, previousRole: null, requestId: task.requestId }, undefined);
       }
       // Re-plan the user, and anyone blocked by the keep-one guard: this change may unblock them.
-      const blocked = app?.template.keepOneOf !== undefined ? this.d.tasks.blockedUserIds(task.app) : [];
+      const blocked = app?.type === "manual" && app.template.keepOneOf !== undefined ? this.d.tasks.blockedUserIds(task.app) : [];
       this.d.jobs.enqueueUsers([task.userId, ...blocked], task.requestId);
       return this.find(id);
     }).immediate();

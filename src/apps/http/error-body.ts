@@ -1,55 +1,10 @@
 /**
- * One readable error for everything HaloPSA can answer. HaloPSA's error bodies come in several
- * layouts (domain.md; HaloAPI's Private/New-HaloError.ps1 handles the same ones):
+ * The human part of an API's error answer, and the scrubbing of secrets from it. HaloPSA's error
+ * bodies come in several layouts (HaloPSA API reference; the HaloAPI PowerShell module's
+ * New-HaloError handles the same ones), and Huntress's Grape `{"error": ...}` is one of them:
  * `{ClassName, Message}`, `{resultCode, errorMessage}`, `{Message}`, `{error, error_description}`,
  * ASP.NET problem details `{title, errors}`, plain text (the 429 answer), or nothing at all.
  */
-
-export type HaloPsaErrorKind =
-  /** HaloPSA answered with an error status. */
-  | "http"
-  /** No answer within the client's timeout. */
-  | "timeout"
-  /** The connection failed or broke. */
-  | "network"
-  /** HaloPSA answered 2xx with something the client cannot read. */
-  | "response";
-
-export class HaloPsaError extends Error {
-  override readonly name = "HaloPsaError";
-  /** The HTTP status, or null when no answer came back (timeout, network). */
-  readonly status: number | null;
-  /** Whether trying the same thing later may succeed (429, 5xx, timeouts, network errors). */
-  readonly retryable: boolean;
-  readonly kind: HaloPsaErrorKind;
-  /** e.g. "POST /api/Agent" (never the query string). */
-  readonly request: string;
-  /**
-   * True when HaloPSA may have carried the request out although the client saw it fail
-   * (timeout, broken connection, 5xx): a create must be looked up before it is repeated.
-   */
-  readonly ambiguous: boolean;
-
-  constructor(init: { kind: HaloPsaErrorKind; status: number | null; request: string; detail: string; retryable: boolean; ambiguous?: boolean; cause?: unknown }) {
-    const what = init.status !== null ? `${init.status}` : init.kind;
-    super(`HaloPSA ${init.request} failed (${what}): ${init.detail}`, init.cause === undefined ? undefined : { cause: init.cause });
-    this.status = init.status;
-    this.retryable = init.retryable;
-    this.kind = init.kind;
-    this.request = init.request;
-    this.ambiguous = init.ambiguous ?? false;
-  }
-}
-
-/** A setting or mapping that cannot be turned into a HaloPSA request (unknown team or role name...). Retrying will not help. */
-export class HaloPsaMappingError extends Error {
-  override readonly name = "HaloPsaMappingError";
-  readonly retryable = false;
-}
-
-export function isHaloPsaError(e: unknown): e is HaloPsaError {
-  return e instanceof HaloPsaError;
-}
 
 const MAX_DETAIL = 300;
 
@@ -94,9 +49,16 @@ export function describeErrorBody(text: string): string {
   return oneLine.length > MAX_DETAIL ? `${oneLine.slice(0, MAX_DETAIL)}…` : oneLine;
 }
 
-/** Replaces every secret (client secret, access tokens) found in a text. */
+/**
+ * Replaces every secret (client secret, access tokens) found in a text, also in the URL-encoded
+ * form an echoed form body or query string carries. Run it on the whole text before anything cuts
+ * it: a secret cut in half no longer matches.
+ */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
   let out = text;
-  for (const s of secrets) if (s.length >= 4) out = out.split(s).join("[redacted]");
+  for (const s of secrets) {
+    if (s.length < 4) continue;
+    for (const form of new Set([s, encodeURIComponent(s), new URLSearchParams({ s }).toString().slice(2)])) out = out.split(form).join("[redacted]");
+  }
   return out.replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/g, "Bearer [redacted]");
 }

@@ -1,0 +1,97 @@
+/**
+ * The one writer of manual tasks for provisioning: turns a connector's task intent into rows.
+ * Fills the title and steps from the app's template, sets the due time from the app's SLA, and
+ * supersedes the open task it replaces (cancelled, with the reason and a link to the new one).
+ * Re-applying the same plan finds the same open task and changes nothing; a task a person failed
+ * waits for them to reopen it rather than coming back on every pass. Callers hold the transaction.
+ */
+import type { Clock } from "../clock.js";
+import type { EventIntent, TaskIntent } from "../domain/connector.js";
+import type { Profile } from "../domain/model.js";
+import type { Task, TaskAction } from "../domain/task.js";
+import type { TaskStore } from "../db/tasks.js";
+import { fill, roleLabel } from "../apps/manual/templates.js";
+import type { AppConfig, ManualAppConfig } from "./config-schema.js";
+
+export interface TaskRequest {
+  readonly userId: string;
+  readonly profile: Profile;
+  readonly action: TaskAction;
+  readonly role: string | null;
+  readonly previousRole: string | null;
+  readonly blockedReason?: string | undefined;
+  /** Goes before the template's steps: why an API could not do it. */
+  readonly firstStep?: string | undefined;
+  readonly requestId: string | null;
+}
+
+export interface TaskWriterDeps {
+  readonly tasks: TaskStore;
+  readonly clock: Clock;
+  readonly apps: readonly AppConfig[];
+  /** Told about every task raised (notifications), inside the caller's transaction. */
+  readonly onTask?: ((task: Task) => void) | undefined;
+}
+
+export class TaskWriter {
+  constructor(private readonly d: TaskWriterDeps) {}
+
+  /** Carries a task intent out for a user and app; returns the audit events of what it changed. */
+  apply(app: string, userId: string, intent: TaskIntent, requestId: string | null): EventIntent[] {
+    const open = this.d.tasks.openFor(userId, app);
+    if (intent.kind === "cancel") {
+      if (!open || (intent.onlyActions && !intent.onlyActions.includes(open.action as TaskAction))) return [];
+      this.d.tasks.cancel(open.id, intent.reason);
+      return [{ action: "task.cancelled", detail: { taskId: open.id, reason: intent.reason } }];
+    }
+    const state = intent.blockedReason ? "blocked" : "open";
+    if (open && open.action === intent.action && open.role === intent.role && open.state === state) return [];
+    if (!open) {
+      const latest = this.d.tasks.latestFor(userId, app);
+      if (latest?.state === "failed" && latest.action === intent.action && latest.role === intent.role) return [];
+    }
+    const task = this.write(app, { userId, requestId, ...intent }, open);
+    return [{ action: task.state === "blocked" ? "task.blocked" : "task.raised", detail: { taskId: task.id, title: task.title } }];
+  }
+
+  /** Writes a task from the app's template, superseding `open`. */
+  write(appName: string, r: TaskRequest, open: Task | undefined): Task {
+    const app = this.manualApp(appName);
+    const t = app.template;
+    const step = t.actions[r.action];
+    if (!step) throw new Error(`the ${app.name} template has no "${r.action}" action`);
+    const values = {
+      name: r.profile.displayName,
+      email: r.profile.email,
+      userName: r.profile.userName,
+      role: roleLabel(t, r.role),
+      previousRole: roleLabel(t, r.previousRole),
+      portalUrl: t.portalUrl ?? "the portal",
+      label: t.label,
+    };
+    const title = fill(step.title, values);
+    if (open) this.d.tasks.cancel(open.id, `superseded by a newer plan: ${title}`);
+    const task = this.d.tasks.insert({
+      app: app.name,
+      userId: r.userId,
+      action: r.action,
+      role: r.role,
+      title,
+      steps: [...(r.firstStep === undefined ? [] : [r.firstStep]), ...step.steps.map((s) => fill(s, values))],
+      profile: r.profile,
+      state: r.blockedReason ? "blocked" : "open",
+      reason: r.blockedReason ?? null,
+      dueAt: new Date(this.d.clock.now().getTime() + app.slaHours * 3_600_000).toISOString(),
+      requestId: r.requestId,
+    });
+    if (open) this.d.tasks.setSupersededBy(open.id, task.id);
+    this.d.onTask?.(task);
+    return task;
+  }
+
+  private manualApp(name: string): ManualAppConfig {
+    const app = this.d.apps.find((a) => a.name === name);
+    if (app?.type !== "manual") throw new Error(`app "${name}" has no task template`);
+    return app;
+  }
+}
