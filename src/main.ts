@@ -31,6 +31,7 @@ import { systemClock } from "./clock.js";
 import { appsAndRules, ConfigError, loadConfig, type Config } from "./config.js";
 import { AuditLog } from "./db/audit.js";
 import { openDatabase, type Db } from "./db/database.js";
+import { DatabaseHealth } from "./db/database-health.js";
 import { Directory } from "./db/directory.js";
 import { TokenStore } from "./db/tokens.js";
 import { createApp } from "./http/app.js";
@@ -165,12 +166,20 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     rules,
     log,
   };
-  const worker = new Worker(provisioning, jobs, log, {
-    id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-    concurrency: p.workerConcurrency,
-    leaseMs: p.leaseSeconds * 1000,
-    idleMs: 5000,
-  });
+  // What the worker last saw go wrong with the database, for /readyz.
+  const health = new DatabaseHealth();
+  const worker = new Worker(
+    provisioning,
+    jobs,
+    log,
+    {
+      id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      concurrency: p.workerConcurrency,
+      leaseMs: p.leaseSeconds * 1000,
+      idleMs: 5000,
+    },
+    health,
+  );
   jobs.subscribe(() => worker.notify());
   const drift = new DriftStore(db, clock);
   const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, clock, ...(onTask ? { onTask } : {}) });
@@ -193,7 +202,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
     limits,
-    readiness: () => checkReadiness(db, () => worker.alive),
+    readiness: () => checkReadiness(db, () => worker.alive, health),
     admin: { provisioning, jobs, drift, reconciler, clock, tasks, review },
   });
   const server = createServer(

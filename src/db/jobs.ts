@@ -185,6 +185,17 @@ export class JobQueue {
     return dead ? "dead" : "retry";
   }
 
+  /**
+   * Gives a lease back after the database, not the job, failed (a full disk, a lock held elsewhere):
+   * ready again at `runAt`, and the attempt claim counted is taken back, so a long outage never
+   * dead-letters work that did nothing wrong.
+   */
+  release(job: Job, worker: string, runAt: Date): void {
+    this.db
+      .prepare("UPDATE jobs SET locked_by = NULL, locked_until = NULL, attempts = max(attempts - 1, 0), run_at = ?, updated_at = ? WHERE id = ? AND locked_by = ?")
+      .run(runAt.toISOString(), this.now(), job.id, worker);
+  }
+
   /** base × 2^(attempt−1), capped, with jitter in [50%, 100%] so retries of many users spread out. */
   delayMs(attempts: number): number {
     const exp = Math.min(this.options.maxDelayMs, this.options.backoffBaseMs * 2 ** Math.min(attempts - 1, 30));
