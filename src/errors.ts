@@ -3,6 +3,8 @@
  * the HTTP edge (scim/protocol.ts for SCIM, admin/problem.ts for the admin API) turns the code into a wire body.
  * Codes are a closed set so every caller and every mapping stays exhaustive.
  */
+import { databaseFailureOf, describeFailure, type DatabaseFailureKind } from "./db/database-failure.js";
+
 export type ErrorCode =
   // RFC 7644 §3.12 scimType values, each a 400 unless noted.
   | "invalidFilter"
@@ -23,7 +25,11 @@ export type ErrorCode =
   | "preconditionFailed" // 412
   | "payloadTooLarge" // 413
   | "unsupportedMediaType" // 415
-  | "notImplemented"; // 501
+  | "notImplemented" // 501
+  // The database cannot take the write now (database-failure.ts); the request may be retried.
+  | "databaseUnavailable" // 500
+  | "databaseBusy" // 503, with Retry-After
+  | "insufficientStorage"; // 507
 
 export class BridgeError extends Error {
   override readonly name = "BridgeError";
@@ -38,4 +44,22 @@ export class BridgeError extends Error {
 
 export function isBridgeError(e: unknown): e is BridgeError {
   return e instanceof BridgeError;
+}
+
+const DATABASE_CODES: Readonly<Record<DatabaseFailureKind, ErrorCode>> = {
+  full: "insufficientStorage",
+  busy: "databaseBusy",
+  unavailable: "databaseUnavailable",
+};
+
+/**
+ * A BridgeError as is, or a database failure (full disk, lock held elsewhere, I/O error) as the
+ * BridgeError the edges answer with; undefined for anything else (a bug: the edges' generic 500).
+ * The one mapping of SqliteError to the wire, for SCIM and the admin API alike.
+ */
+export function asBridgeError(e: unknown): BridgeError | undefined {
+  if (isBridgeError(e)) return e;
+  const failure = databaseFailureOf(e);
+  if (!failure) return undefined;
+  return new BridgeError(DATABASE_CODES[failure.kind], `The change could not be stored now: ${describeFailure(failure)}; try again later`, { cause: e });
 }

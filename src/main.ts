@@ -13,6 +13,7 @@ import { connect, openStores, provisioningOf } from "./compose.js";
 import { appsAndRules, ConfigError, loadConfig, type Config } from "./config.js";
 import { BridgeState } from "./db/bridge-state.js";
 import { openDatabase, type Db } from "./db/database.js";
+import { DatabaseHealth } from "./db/database-health.js";
 import { Directory } from "./db/directory.js";
 import type { IdentityMap } from "./db/identity-map.js";
 import type { JobQueue } from "./db/jobs.js";
@@ -90,12 +91,20 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     : undefined;
   const onTask = notifier ? (task: Task) => notifier.taskRaised(task) : undefined;
   const { deps: provisioning, review } = provisioningOf(config, stores, connectors, log, onTask);
-  const worker = new Worker(provisioning, jobs, log, {
-    id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-    concurrency: p.workerConcurrency,
-    leaseMs: p.leaseSeconds * 1000,
-    idleMs: 5000,
-  });
+  // What the worker last saw go wrong with the database, for /readyz.
+  const health = new DatabaseHealth();
+  const worker = new Worker(
+    provisioning,
+    jobs,
+    log,
+    {
+      id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      concurrency: p.workerConcurrency,
+      leaseMs: p.leaseSeconds * 1000,
+      idleMs: 5000,
+    },
+    health,
+  );
   jobs.subscribe(() => worker.notify());
   const reconciler = new Reconciler(provisioning, jobs, drift);
   const authFailures = new AuthFailures();
@@ -116,7 +125,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
     limits,
-    readiness: () => checkReadiness(db, () => worker.alive),
+    readiness: () => checkReadiness(db, () => worker.alive, health),
     admin: { provisioning, jobs, drift, reconciler, clock, tasks, review },
   });
   const server = createServer(

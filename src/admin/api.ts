@@ -12,7 +12,7 @@ import type { Clock } from "../clock.js";
 import type { DriftStore } from "../db/drift.js";
 import type { Job, JobQueue } from "../db/jobs.js";
 import type { TaskStore } from "../db/tasks.js";
-import { BridgeError, isBridgeError } from "../errors.js";
+import { asBridgeError, BridgeError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Reconciler } from "../provisioning/reconcile.js";
 import type { ProvisioningDeps } from "../provisioning/sync-user.js";
@@ -74,7 +74,8 @@ export function adminApi(o: AdminApiOptions): Router {
       res.destroy();
       return;
     }
-    if (isBridgeError(err)) return sendBridgeProblem(res, err);
+    const known = asBridgeError(err);
+    if (known) return sendBridgeProblem(res, known);
     // body-parser's own errors (malformed JSON 400, too large 413, unknown charset 415) carry their status.
     const status = (err as { status?: unknown }).status;
     if (typeof status === "number" && status >= 400 && status < 500) return sendProblem(res, status, (err as Error).message);

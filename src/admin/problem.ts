@@ -5,7 +5,7 @@
 import type { Response } from "express";
 import type { Deny } from "../auth/bearer.js";
 import type { BridgeError } from "../errors.js";
-import { httpStatusOf } from "../scim/protocol.js";
+import { errorHeaders, httpStatusOf } from "../scim/protocol.js";
 
 /** RFC 9110 reason phrases of the statuses the admin API answers with; `about:blank` problems use them as titles (RFC 9457 §4.2.1). */
 const TITLES: Readonly<Record<number, string>> = {
@@ -21,6 +21,8 @@ const TITLES: Readonly<Record<number, string>> = {
   429: "Too Many Requests",
   500: "Internal Server Error",
   501: "Not Implemented",
+  503: "Service Unavailable",
+  507: "Insufficient Storage",
 };
 
 export function titleOf(status: number): string {
@@ -33,6 +35,7 @@ export function sendProblem(res: Response, status: number, detail: string): void
 }
 
 export function sendBridgeProblem(res: Response, e: BridgeError): void {
+  for (const [name, value] of Object.entries(errorHeaders(e.code))) res.setHeader(name, value);
   sendProblem(res, httpStatusOf(e.code), e.message);
 }
 

@@ -186,17 +186,15 @@ export class JobQueue {
   }
 
   /**
-   * Not a failure: the job waits `delayMs` for something outside it (an earlier create to settle)
-   * and the attempt claim counted is given back, with the last error kept as it was.
+   * Gives a lease back when the job did nothing wrong: the database failed (a full disk, a lock
+   * held elsewhere) or it waits for something outside it (an earlier create to settle). Ready
+   * again at `runAt`; the attempt claim counted is taken back and the last error kept, so a long
+   * outage never dead-letters work.
    */
-  postpone(job: Job, worker: string, delayMs: number): void {
-    const now = this.clock.now();
+  release(job: Job, worker: string, runAt: Date): void {
     this.db
-      .prepare(
-        `UPDATE jobs SET locked_by = NULL, locked_until = NULL, attempts = max(attempts - 1, 0), rerun = 0, run_at = ?, updated_at = ?
-         WHERE id = ? AND locked_by = ?`,
-      )
-      .run(new Date(now.getTime() + delayMs).toISOString(), now.toISOString(), job.id, worker);
+      .prepare("UPDATE jobs SET locked_by = NULL, locked_until = NULL, attempts = max(attempts - 1, 0), run_at = ?, updated_at = ? WHERE id = ? AND locked_by = ?")
+      .run(runAt.toISOString(), this.now(), job.id, worker);
   }
 
   /** base × 2^(attempt−1), capped, with jitter in [50%, 100%] so retries of many users spread out. */

@@ -16,7 +16,7 @@ import { denyProblem } from "../admin/problem.js";
 import type { ScimDeps } from "../scim/deps.js";
 import { denyScim, nameScimRoute, SCIM_BASE, scimRouter } from "../scim/router.js";
 import { NO_LIMIT, refusePlainText, refuseProblem, refuseScim, RequestLimits } from "./rate-limit.js";
-import type { ReadinessChecks } from "./readiness.js";
+import type { Readiness } from "./readiness.js";
 import { requestLog } from "./request-log.js";
 
 export interface AppOptions {
@@ -31,7 +31,7 @@ export interface AppOptions {
   /** Request metrics, and what /metrics serves. */
   readonly metrics: BridgeMetrics;
   /** Readiness for /readyz; omitted by the benchmark server. */
-  readonly readiness?: () => ReadinessChecks;
+  readonly readiness?: () => Readiness;
   /** Per-address and per-token rate limits; omitted by the benchmark server, which measures the API itself. */
   readonly limits?: RequestLimits;
   /** The admin API's dependencies; omitted by the benchmark server, which serves SCIM only. */
@@ -57,9 +57,9 @@ export function createApp(o: AppOptions): Express {
   const readiness = o.readiness;
   if (readiness) {
     app.get("/readyz", (_req, res) => {
-      const checks = readiness();
+      const { checks, reason } = readiness();
       const ready = checks.database && checks.migrations && checks.worker;
-      res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", checks });
+      res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready", checks, ...(reason === undefined ? {} : { reason }) });
     });
   }
   // The reason and, for a recognised token, its name; never the presented token or any part of it.

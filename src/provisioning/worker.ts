@@ -3,7 +3,14 @@
  * provisioning pass for each, and completes, retries or dead-letters them. Up to `concurrency`
  * users are processed at once; a lease heartbeat keeps long jobs (rate-limited HaloPSA calls)
  * from being taken over while they run.
+ *
+ * The database itself may fail under the loop (a full disk, another process holding the write
+ * lock, an I/O error). Nothing the queue or a pass throws ends the process: the failure is recorded
+ * for /readyz, the loop backs off and tries again, and a job whose outcome could not be written
+ * runs again (passes are idempotent), at once after recovery or when its lease expires.
  */
+import { probeDatabase, type DatabaseHealth } from "../db/database-health.js";
+import { databaseFailureOf } from "../db/database-failure.js";
 import type { JobQueue, Job } from "../db/jobs.js";
 import type { Logger } from "../log.js";
 import { syncUser, type ProvisioningDeps } from "./sync-user.js";
@@ -14,7 +21,11 @@ export interface WorkerOptions {
   readonly leaseMs: number;
   /** Longest sleep when idle; a new job wakes the worker at once through notify(). */
   readonly idleMs: number;
+  /** Backoff after a database failure: doubles from minMs up to maxMs, reset by a good turn (default 0.5 s → 30 s). */
+  readonly databaseBackoff?: { readonly minMs: number; readonly maxMs: number };
 }
+
+const DEFAULT_BACKOFF = { minMs: 500, maxMs: 30_000 };
 
 export class Worker {
   private readonly running = new Set<Promise<void>>();
@@ -22,12 +33,15 @@ export class Worker {
   private loopDone: Promise<void> | undefined;
   private wake: () => void = () => {};
   private lastBeat = Date.now();
+  /** The current backoff after database failures; 0 while the database works. */
+  private backoffMs = 0;
 
   constructor(
     private readonly deps: ProvisioningDeps,
     private readonly jobs: JobQueue,
     private readonly log: Logger,
     private readonly options: WorkerOptions,
+    private readonly health: DatabaseHealth,
   ) {}
 
   start(): void {
@@ -39,9 +53,10 @@ export class Worker {
     this.wake();
   }
 
-  /** True while the loop is alive and has turned recently (for /readyz). */
+  /** True while the loop is alive and has turned recently (for /readyz); a loop backing off is alive. */
   get alive(): boolean {
-    return this.loopDone !== undefined && !this.stopping && Date.now() - this.lastBeat < this.options.idleMs * 3 + 1000;
+    const turnMs = Math.max(this.options.idleMs, this.backoffMs);
+    return this.loopDone !== undefined && !this.stopping && Date.now() - this.lastBeat < turnMs * 3 + 1000;
   }
 
   /** Stops claiming, waits for running jobs (up to `graceMs`), then gives their leases back. */
@@ -50,7 +65,12 @@ export class Worker {
     this.wake();
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.all([this.loopDone, ...this.running]), timeout]);
-    this.jobs.releaseAll(this.options.id);
+    try {
+      this.jobs.releaseAll(this.options.id);
+    } catch (e: unknown) {
+      // The leases then expire on their own and the next start takes the jobs over.
+      this.databaseFailed(e, "give leases back at shutdown");
+    }
   }
 
   /** Runs every job that is ready now, then returns how many ran (tests and the CLI use this). */
@@ -66,40 +86,84 @@ export class Worker {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       this.lastBeat = Date.now();
-      while (this.running.size < this.options.concurrency && !this.stopping) {
-        const job = this.jobs.claim(this.options.id, this.options.leaseMs);
-        if (!job) break;
-        const p: Promise<void> = this.run(job).finally(() => {
-          this.running.delete(p);
-          this.wake();
-        });
-        this.running.add(p);
+      let sleepMs: number;
+      try {
+        sleepMs = this.turn();
+        const problem = this.health.problem;
+        if (problem) this.log.info("database works again: provisioning resumes", { after: problem.reason, since: problem.since });
+        this.health.succeeded();
+        // Only with nothing running: a job just claimed may still fail the same way.
+        if (this.running.size === 0) this.backoffMs = 0;
+      } catch (e: unknown) {
+        this.databaseFailed(e, "claim jobs");
+        sleepMs = this.backOff();
       }
       if (this.stopping) break;
-      await new Promise<void>((resolve) => {
-        const next = this.jobs.nextRunAt();
-        const untilNext = next === undefined ? this.options.idleMs : Math.max(10, Date.parse(next) - Date.now());
-        const timer = setTimeout(resolve, Math.min(this.options.idleMs, untilNext));
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await this.sleep(sleepMs);
     }
+  }
+
+  /** Doubles the backoff (from minMs, up to maxMs) and returns it. */
+  private backOff(): number {
+    const { minMs, maxMs } = this.options.databaseBackoff ?? DEFAULT_BACKOFF;
+    this.backoffMs = Math.min(maxMs, Math.max(minMs, this.backoffMs * 2));
+    return this.backoffMs;
+  }
+
+  /** Claims what it can run now; returns how long to sleep. Throws what the database throws. */
+  private turn(): number {
+    // After a failure, a probe that waits at most 250 ms for the lock comes first: a claim would
+    // block the whole process for busy_timeout (5 s) while another process still holds it.
+    if (this.health.problem) probeDatabase(this.deps.db);
+    while (this.running.size < this.options.concurrency && !this.stopping) {
+      const job = this.jobs.claim(this.options.id, this.options.leaseMs);
+      if (!job) break;
+      const p: Promise<void> = this.run(job).finally(() => {
+        this.running.delete(p);
+        this.wake();
+      });
+      this.running.add(p);
+    }
+    const next = this.jobs.nextRunAt();
+    const untilNext = next === undefined ? this.options.idleMs : Math.max(10, Date.parse(next) - Date.now());
+    return Math.min(this.options.idleMs, untilNext);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Records and logs a database failure (anything else is logged as a bug); never throws. */
+  private databaseFailed(e: unknown, doing: string, job?: Job): void {
+    const failure = this.health.failed(e);
+    const context = { doing, ...(job ? { jobId: job.id, userId: job.userId } : {}), error: e };
+    if (failure) this.log.warn(`database failed: will retry (${this.health.problem?.reason ?? failure.code})`, context);
+    else this.log.error("worker step failed: will retry", context);
   }
 
   private async run(job: Job): Promise<void> {
     const { id, leaseMs } = this.options;
     const heartbeat = setInterval(() => {
-      if (!this.jobs.extendLease(job, id, leaseMs)) this.log.warn("job lease lost", { jobId: job.id, userId: job.userId });
+      try {
+        if (!this.jobs.extendLease(job, id, leaseMs)) this.log.warn("job lease lost", { jobId: job.id, userId: job.userId });
+      } catch (e: unknown) {
+        this.databaseFailed(e, "extend a job's lease", job);
+      }
     }, Math.max(1000, leaseMs / 3));
     heartbeat.unref();
     try {
       const outcome = await syncUser(this.deps, job.userId, job.requestId);
       if (outcome.failures.length === 0) {
         this.jobs.complete(job, id);
+        this.backoffMs = 0;
       } else if (outcome.failures.every((f) => f.settling)) {
-        this.jobs.postpone(job, id, Math.max(...outcome.failures.map((f) => f.retryAfterMs ?? 0)));
+        this.jobs.release(job, id, new Date(Date.now() + Math.max(...outcome.failures.map((f) => f.retryAfterMs ?? 0))));
       } else {
         const error = outcome.failures.filter((f) => !f.settling).map((f) => `${f.app}: ${f.message}`).join("; ");
         const permanent = outcome.failures.every((f) => !f.retryable);
@@ -114,12 +178,29 @@ export class Worker {
         });
       }
     } catch (e: unknown) {
-      // A bug or a database error: the job is retried like any failure, never lost.
-      const message = e instanceof Error ? e.message : String(e);
-      this.log.error("job crashed", { jobId: job.id, userId: job.userId, error: e });
-      this.jobs.fail(job, id, message);
+      this.crashed(job, e);
     } finally {
       clearInterval(heartbeat);
+    }
+  }
+
+  /**
+   * A pass or its bookkeeping threw. A database failure gives the job back uncounted, to run once
+   * the loop's backoff says the database works again; a bug is retried like any failure. If even
+   * that write fails, the lease expires and the job is taken over: never lost.
+   */
+  private crashed(job: Job, e: unknown): void {
+    const { id } = this.options;
+    try {
+      if (databaseFailureOf(e)) {
+        this.databaseFailed(e, "run a job", job);
+        this.jobs.release(job, id, new Date(Date.now() + this.backOff()));
+      } else {
+        this.log.error("job crashed", { jobId: job.id, userId: job.userId, error: e });
+        this.jobs.fail(job, id, e instanceof Error ? e.message : String(e));
+      }
+    } catch (again: unknown) {
+      this.databaseFailed(again, "give a failed job back", job);
     }
   }
 }

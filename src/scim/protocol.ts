@@ -50,7 +50,23 @@ const STATUS: Record<ErrorCode, { status: number; scimType?: string }> = {
   payloadTooLarge: { status: 413 },
   unsupportedMediaType: { status: 415 },
   notImplemented: { status: 501 },
+  databaseUnavailable: { status: 500 },
+  databaseBusy: { status: 503 },
+  insufficientStorage: { status: 507 },
 };
+
+/**
+ * Seconds a client should wait before retrying while another process holds the database's write
+ * lock (RFC 9110 §10.2.3): about one busy_timeout (database.ts), the time a write waits for it.
+ */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** Headers an error answer carries besides its body: the challenge of a 401, the Retry-After of a busy database. */
+export function errorHeaders(code: ErrorCode): Record<string, string> {
+  if (code === "unauthorized") return { "WWW-Authenticate": 'Bearer realm="scim-bridge"' };
+  if (code === "databaseBusy") return { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) };
+  return {};
+}
 
 /** RFC 7644 §3.12 error body. `status` is a string, as the RFC's examples and Okta's tests expect. */
 export function scimError(code: ErrorCode, detail: string): ScimResponse {
@@ -58,7 +74,7 @@ export function scimError(code: ErrorCode, detail: string): ScimResponse {
   return {
     status,
     body: { schemas: [ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail },
-    headers: code === "unauthorized" ? { "WWW-Authenticate": 'Bearer realm="scim-bridge"' } : {},
+    headers: errorHeaders(code),
   };
 }
 

@@ -5,10 +5,10 @@
 import { isUtf8 } from "node:buffer";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Deny } from "../auth/bearer.js";
-import type { ErrorCode } from "../errors.js";
+import { asBridgeError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ScimDeps } from "./deps.js";
-import { scimError, type ScimRequest, type ScimResponse } from "./protocol.js";
+import { errorFromBridgeError, scimError, type ScimRequest, type ScimResponse } from "./protocol.js";
 import { ERROR_SCHEMA } from "./schema.js";
 import { handleScim, scimRouteOf } from "./service.js";
 
@@ -148,6 +148,12 @@ export function scimRouter(o: ScimRouterOptions): Router {
       return sendError(res, "unsupportedMediaType", "Only UTF-8 JSON bodies are accepted");
     }
     if (type === "request.aborted") return;
+    // The database refused the write (disk full, locked by another process): RFC 7644 §3.12 form, 507/503/500.
+    const known = asBridgeError(err);
+    if (known) {
+      o.log.warn("SCIM request failed on the database", { requestId: req.requestId, error: known.message });
+      return send(res, errorFromBridgeError(known));
+    }
     // body-parser's other refusals of what the client sent (a gzip/deflate/br body that does not
     // decompress, a Content-Length that disagrees with the body) carry a 4xx status and no type we
     // name: the request is malformed, not the server broken (RFC 7644 §3.12 invalidSyntax).
