@@ -33,8 +33,6 @@ const LAND_AFTER_MS = 800;
 /** A step whose story line is fixed when it is generated, plus what happened when it ran. */
 abstract class Step implements Command {
   private outcome = "";
-  /** Whether the last replay ran this step (a step whose precondition failed is skipped). */
-  ran = false;
   /** Whether the step makes sense in the model's state; by default always (restarts, faults). */
   check(_m: Readonly<ProvisioningModel>): boolean {
     return true;
@@ -49,7 +47,6 @@ abstract class Step implements Command {
   run(m: ProvisioningModel, w: ProvisioningWorld): Promise<void> {
     // Shrinking replays the same step objects: forget what the previous replay told.
     this.outcome = "";
-    this.ran = true;
     return this.act(m, w);
   }
   /** One line of the story, on its own line. */
@@ -323,13 +320,32 @@ const address = fc
  * steps whose precondition fails are skipped anyway); printed as the steps that ran last time.
  */
 export class Story implements Iterable<Command> {
+  /**
+   * The lines of the steps that ran in this story's last replay. Kept here, not on the steps:
+   * shrinking shares step objects between candidate stories, and the one printed is this one.
+   */
+  private told: string[] = [];
   constructor(private readonly steps: readonly Step[]) {}
   [Symbol.iterator](): Iterator<Command> {
-    for (const step of this.steps) step.ran = false;
-    return this.steps[Symbol.iterator]();
+    this.told = [];
+    const told = this.told;
+    const commands = this.steps.map(
+      (step): Command => ({
+        check: (m) => step.check(m),
+        run: async (m, w) => {
+          try {
+            await step.run(m, w);
+          } finally {
+            told.push(step.toString());
+          }
+        },
+        toString: () => step.toString(),
+      }),
+    );
+    return commands[Symbol.iterator]();
   }
   toString(): string {
-    return this.steps.filter((step) => step.ran).join("") || " (no step ran)";
+    return this.told.join("") || " (no step ran)";
   }
 }
 
