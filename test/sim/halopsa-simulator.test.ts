@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RATE_LIMIT_TEXT, startHaloPsaSimulator, type HaloPsaSimulator } from "../../src/dev/halopsa-simulator.js";
+import { waitFor } from "../support/provisioning.js";
 
 interface Res {
   status: number;
@@ -40,6 +41,14 @@ describe("HaloPSA simulator", () => {
   const api = (path: string, init: RequestInit = {}): Promise<Res> =>
     call(`${sim.url}${path}`, { ...init, headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json", ...init.headers } });
   const post = (path: string, body: unknown): Promise<Res> => api(path, { method: "POST", body: JSON.stringify(body) });
+  /** POST /api/Agent with a client that gives up after `timeoutMs`: the abort error, or the response if one came. */
+  const createGivingUp = (agent: Record<string, unknown>, timeoutMs: number): Promise<unknown> =>
+    fetch(`${sim.url}/api/Agent`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json" },
+      body: JSON.stringify([agent]),
+      signal: AbortSignal.timeout(timeoutMs),
+    }).catch((e: unknown) => e);
 
   beforeAll(async () => {
     sim = await startHaloPsaSimulator({ clock: { now: () => new Date(now) }, tenant: "acme", tokenTtlSeconds: 600, rateLimit: null });
@@ -233,18 +242,34 @@ describe("HaloPSA simulator", () => {
 
     it("hangs the next request until the client gives up; with commit the write still lands", async () => {
       sim.faults.hangNext(1, { commit: true, match: { method: "POST", path: "/api/Agent" } });
-      const aborted = await fetch(`${sim.url}/api/Agent`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json" },
-        body: JSON.stringify([{ name: "Hung Create", email: "hung@example.com" }]),
-        signal: AbortSignal.timeout(150),
-      }).catch((e: unknown) => e);
-      expect(aborted).toBeInstanceOf(Error);
+      expect(await createGivingUp({ name: "Hung Create", email: "hung@example.com" }, 150)).toBeInstanceOf(Error);
       expect([...sim.state.agents.values()].filter((a) => a.email === "hung@example.com")).toHaveLength(1);
       sim.faults.hangNext(1);
       const plain = await fetch(`${sim.url}/api/Team`, { headers: { Authorization: `Bearer ${bearer}` }, signal: AbortSignal.timeout(100) }).catch((e: unknown) => e);
       expect(plain).toBeInstanceOf(Error);
       expect((await api("/api/Team")).status).toBe(200);
+    });
+
+    it("lands a hung write late when asked: after the client gave up, with no reply ever sent", async () => {
+      sim.faults.hangNext(1, { commit: true, landAfterMs: 300, match: { method: "POST", path: "/api/Agent" } });
+      const late = () => [...sim.state.agents.values()].filter((a) => a.email === "late@example.com");
+      expect(await createGivingUp({ name: "Late Create", email: "late@example.com" }, 100)).toBeInstanceOf(Error);
+      // The client has given up and the write has not landed: a look-up now finds nothing.
+      expect(late()).toHaveLength(0);
+      expect(sim.faults.landingsPending).toBe(1);
+      await waitFor(() => sim.faults.landingsPending === 0, 5_000, "the late write");
+      expect(late()).toHaveLength(1);
+    });
+
+    it("records every DELETE /api/Agent/{id}, found or not", async () => {
+      const agent = sim.seedAgent({ email: "deleted@example.com" });
+      const before = sim.agentDeletes.length;
+      expect((await api(`/api/Agent/${agent.id}`, { method: "DELETE" })).status).toBe(200);
+      expect((await api(`/api/Agent/${agent.id}`, { method: "DELETE" })).status).toBe(404);
+      expect(sim.agentDeletes.slice(before)).toEqual([
+        { id: String(agent.id), existed: true },
+        { id: String(agent.id), existed: false },
+      ]);
     });
 
     it("storms 429 with HaloPSA's text and no Retry-After, and adds latency", async () => {

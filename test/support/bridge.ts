@@ -30,10 +30,13 @@ export interface TestBridge {
 
 /**
  * `configFile`, when given, is written as config.json in the bridge's directory and named by
- * SCIM_BRIDGE_CONFIG, as an operator would (apps, rules, provisioning and halopsa keys).
+ * SCIM_BRIDGE_CONFIG, as an operator would (apps, rules, provisioning and halopsa keys). `dir`
+ * starts the bridge in an existing directory, on the SQLite file a previous bridge left there.
  */
-export async function startBridge(env: Record<string, string> = {}, options: { configFile?: unknown } = {}): Promise<TestBridge> {
-  const dir = mkdtempSync(join(tmpdir(), "scim-bridge-test-"));
+export async function startBridge(env: Record<string, string> = {}, options: { configFile?: unknown; dir?: string } = {}): Promise<TestBridge> {
+  // A given `dir` is reused (a restart on the same SQLite file) and left in place on close: its owner removes it.
+  const ownsDir = options.dir === undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "scim-bridge-test-"));
   const dbFile = join(dir, "bridge.db");
   let configEnv: Record<string, string> = {};
   if (options.configFile !== undefined) {
@@ -68,7 +71,7 @@ export async function startBridge(env: Record<string, string> = {}, options: { c
       exchange(`${baseUrl}${path}`, method, { Authorization: `Bearer ${SCIM_TOKEN}`, ...headers }, body, "application/scim+json"),
     async close() {
       await running.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (ownsDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -97,10 +97,22 @@ export function saveAgents(state: SimState) {
   };
 }
 
-export function deleteAgent(state: SimState) {
+/** One `DELETE /api/Agent/{id}` that reached the handler; `existed` is false for a 404. */
+export interface AgentDeleteRecord {
+  readonly id: string;
+  readonly existed: boolean;
+}
+
+/**
+ * swagger "HaloPSA API" DELETE /Agent/{id}. The bridge must never call it (domain.md: agents are
+ * disabled, never deleted), so every call is kept in `deletes` for tests to assert on.
+ */
+export function deleteAgent(state: SimState, deletes: AgentDeleteRecord[]) {
   return (req: Request, res: Response): void => {
     const id = Number(req.params["id"]);
-    if (!state.agents.delete(id)) throw new SimHttpError(404, `Agent ${String(req.params["id"])} not found`);
+    const existed = state.agents.delete(id);
+    deletes.push({ id: String(req.params["id"]), existed });
+    if (!existed) throw new SimHttpError(404, `Agent ${String(req.params["id"])} not found`);
     res.status(200).end();
   };
 }

@@ -2,7 +2,7 @@
  * The HaloPSA simulator's HTTP server: a real express app on loopback that authenticates, rate
  * limits and fails the way HaloPSA does, so the client and connector are tested across real HTTP.
  */
-import express, { type RequestHandler, type Response } from "express";
+import express, { type Request, type RequestHandler, type Response } from "express";
 import { systemClock, type Clock } from "../../clock.js";
 import { challenge, TokenIssuer, type TokenRequestRecord } from "./auth.js";
 import { errorBody, Faults, RATE_LIMIT_TEXT, RollingWindow, type RateLimit } from "./faults.js";
@@ -46,6 +46,8 @@ export interface HaloPsaSimulator {
   readonly issuedTokens: readonly string[];
   /** Requests received per "METHOD /route" (e.g. "DELETE /api/Agent/:id"), faulted ones included. */
   readonly requestCounts: ReadonlyMap<string, number>;
+  /** Every `DELETE /api/Agent/{id}` carried out or refused (404), in order; never reset. */
+  readonly agentDeletes: readonly routes.AgentDeleteRecord[];
   /** Responses sent per HTTP status. */
   readonly statusCounts: ReadonlyMap<number, number>;
   requestCount(method: string, route: string): number;
@@ -61,6 +63,17 @@ export interface HaloPsaSimulator {
 }
 
 const JSON_TYPES = ["application/json", "text/json", "application/*+json"];
+
+/** The request body as JSON, or undefined when it is unreadable or the client cut the request short. */
+async function readJsonBody(req: Request): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {}): Promise<HaloPsaSimulator> {
   const clock = options.clock ?? systemClock;
@@ -97,6 +110,16 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
       // The write lands; the reply is swallowed.
       const swallow = (): Response => res;
       Object.assign(res, { json: swallow, send: swallow, end: swallow });
+      if (fault.landAfterMs > 0) {
+        // A slow HaloPSA: the write (e.g. swagger "HaloPSA API" POST /Agent, a create) lands after
+        // the client has timed out. The body is read now, while the socket is still open; the JSON
+        // parser later in the chain then sees a finished request and keeps the body set here.
+        const body = await readJsonBody(req);
+        if (body === undefined) return; // cut before the body arrived: nothing can land
+        req.body = body;
+        void faults.landLate(fault.landAfterMs, () => next());
+        return;
+      }
     }
     next();
   };
@@ -124,7 +147,8 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
   api("get", "/api/Agent", routes.listAgents(state));
   api("get", "/api/Agent/:id", routes.getAgent(state));
   api("post", "/api/Agent", routes.saveAgents(state));
-  api("delete", "/api/Agent/:id", routes.deleteAgent(state));
+  const agentDeletes: routes.AgentDeleteRecord[] = [];
+  api("delete", "/api/Agent/:id", routes.deleteAgent(state, agentDeletes));
   api("get", "/api/Tickets", routes.listTickets(state));
   api("post", "/api/Tickets", routes.saveTickets(state));
   api("get", "/api/Team", routes.listTeams(state, listShapes));
@@ -150,6 +174,7 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
     tokenRequests: issuer.requests,
     issuedTokens: issuer.issued,
     requestCounts: counter.requests,
+    agentDeletes,
     statusCounts: counter.statuses,
     requestCount: (method, route) => counter.requestCount(method, route),
     resetCounts: () => counter.reset(),
