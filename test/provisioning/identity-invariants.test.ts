@@ -127,3 +127,15 @@ describe("identity invariants", () => {
     void group;
   });
 });
+
+describe("a create whose answer never came", () => {
+  it("makes one agent when HaloPSA carries the create out after the bridge gave up on it", async () => {
+    const rig = await rigForTest({ timeoutSeconds: 0.3, createSettleSeconds: 2 });
+    rig.sim.faults.hangNext(1, { commit: true, landAfterMs: 800, match: { method: "POST", path: "/api/Agent" } });
+    const user = await rig.createUser("late@example.com");
+    await rig.createGroup(AGENTS, [user.id]);
+    await rig.idle(15_000);
+    expect(rig.agentsWithEmail("late@example.com")).toHaveLength(1);
+    expect(rig.jobs()).toEqual([]);
+  });
+});

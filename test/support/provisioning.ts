@@ -22,6 +22,8 @@ export interface RigOptions {
   readonly provisioning?: Record<string, unknown>;
   /** HaloPSA request timeout; small so hang tests are quick (default 1 s). */
   readonly timeoutSeconds?: number;
+  /** How long a create that got no answer may still land (default 0.3 s here, 120 s in production). */
+  readonly createSettleSeconds?: number;
   readonly simulator?: HaloPsaSimulatorOptions;
 }
 
@@ -55,7 +57,14 @@ export function rigConfig(halo: { url: string; clientId: string; clientSecret: s
       ...o.provisioning,
     },
     // A create that got no answer settles for 0.3 s here (120 s by default), so fault tests stay quick.
-    halopsa: { url: halo.url, clientId: halo.clientId, clientSecret: halo.clientSecret, rateLimit: null, timeoutSeconds: o.timeoutSeconds ?? 1, createSettleSeconds: 0.3 },
+    halopsa: {
+      url: halo.url,
+      clientId: halo.clientId,
+      clientSecret: halo.clientSecret,
+      rateLimit: null,
+      timeoutSeconds: o.timeoutSeconds ?? 1,
+      createSettleSeconds: o.createSettleSeconds ?? 0.3,
+    },
   };
 }
 
