@@ -55,20 +55,10 @@ const toTask = (r: RawTask): Task => ({
   updatedAt: r.updated_at,
 });
 
-
-export interface NewTask {
-  readonly app: string;
-  readonly userId: string;
-  readonly action: string;
-  readonly role: string | null;
-  readonly title: string;
-  readonly steps: readonly string[];
-  readonly profile: Profile;
+/** A task as it is first written: open or blocked, not yet claimed or closed. */
+export type NewTask = Pick<Task, "app" | "userId" | "action" | "role" | "title" | "steps" | "profile" | "reason" | "dueAt" | "requestId"> & {
   readonly state: "open" | "blocked";
-  readonly reason: string | null;
-  readonly dueAt: string;
-  readonly requestId: string | null;
-}
+};
 
 export interface TaskFilter {
   readonly app?: string | undefined;

@@ -16,6 +16,7 @@ import type { AuditLog } from "../db/audit.js";
 import type { Db } from "../db/database.js";
 import { OwnershipConflict, type IdentityMap } from "../db/identity-map.js";
 import { ConnectorError } from "../domain/connector-error.js";
+import { matchingKey } from "../domain/folding.js";
 import type { ApplyContext, ApplyResult, Connector, EventIntent } from "../domain/connector.js";
 import type { Action, AppAccount, RemovalReason, WantedAccess } from "../domain/model.js";
 import type { DirectoryReader } from "../domain/readers.js";
@@ -141,7 +142,7 @@ async function applyAction(deps: ProvisioningDeps, action: Action, requestId: st
       return keep({ ...before, state: "removed", role: null }, [{ action: "provision.deactivate.skipped", detail: { reason: "the account now belongs to another user", holder } }]);
     }
   }
-  if (action.kind !== "deactivate" && !before?.releasedAt) {
+  if (action.kind !== "deactivate" && !holdsEmail(before, instance, action.profile.email)) {
     deps.db.transaction(() => deps.accounts.reserveEmail(action.userId, action.app, instance, action.profile)).immediate();
   }
   const result = await connector.apply(action, applyContext(deps, action.app, instance, action.userId, requestId, before));
@@ -222,6 +223,15 @@ function recordFailure(deps: ProvisioningDeps, action: Action, e: unknown, reque
   // Unknown errors (a bug, the database) may pass: retry them. A conflict waits for a person.
   const retryable = conflict === null && (connectorError?.retryable ?? true);
   return { app: action.app, message, retryable, retryAfterMs: connectorError?.retryAfterMs ?? null, settling: false };
+}
+
+/**
+ * The row already holds this email in this instance (record() keeps the reserved key in step with
+ * the profile), so no reservation and no write lock are needed: most passes change nothing.
+ */
+function holdsEmail(before: AppAccount | undefined, instance: string, email: string): boolean {
+  if (!before || before.releasedAt !== null || before.conflictWith !== null) return false;
+  return before.instance === instance && before.state !== "removed" && before.profile !== null && matchingKey(before.profile.email) === matchingKey(email);
 }
 
 function sameAccount(a: AppAccount, b: Omit<AppAccount, "lastSyncAt" | "lastError" | "instance" | "conflictWith" | "createUnsettledAt" | "releasedAt">): boolean {

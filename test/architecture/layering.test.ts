@@ -1,6 +1,5 @@
 /**
- * The dependency rules of docs/architecture.md, checked over every import under src/ so they stay
- * true: the ground floor (src/domain) imports nothing of the bridge; storage (src/db) imports
+ * The dependency rules of src/, checked over every import so they stay true: the ground floor (src/domain) imports nothing of the bridge; storage (src/db) imports
  * nothing from the protocol, provisioning, the apps or the admin side; connectors (src/apps) never
  * touch the store, the protocol or the admin side; provisioning never reaches up to the protocol.
  */

@@ -9,18 +9,13 @@ import { startBridge } from "../support/bridge.js";
 import { AGENTS, rigConfig, rigForTest, waitFor, type Rig } from "../support/provisioning.js";
 import { startHaloPsaSimulator } from "../../src/dev/halopsa-simulator.js";
 
-async function agentFor(rig: Rig, userName: string, extra: Record<string, unknown> = {}) {
-  const user = await rig.createUser(userName, extra);
-  return user;
-}
-
 /** Every job done or dead-lettered: a conflict ends its job as a dead letter that waits for a person. */
 const settled = (rig: Rig) => waitFor(() => rig.jobs().every((j) => j.dead), 10_000, "every job done or dead");
 
 describe("identity invariants", () => {
   it("refuses to link a second user whose email differs only in case to the first user's agent, and leaves that agent alone when the second leaves", async () => {
     const rig = await rigForTest();
-    const ada = await agentFor(rig, "ada@example.com", { displayName: "Ada Lovelace" });
+    const ada = await rig.createUser("ada@example.com", { displayName: "Ada Lovelace" });
     const group = await rig.createGroup(AGENTS, [ada.id]);
     const agent = await rig.agentOnceReady("ada@example.com");
     await rig.idle();
@@ -53,7 +48,7 @@ describe("identity invariants", () => {
 
   it("refuses a userName that differs from another only by a leading space when the agent's email is the login (ssoEmailMustMatch)", async () => {
     const rig = await rigForTest({ app: { ssoEmailMustMatch: true } });
-    const ada = await agentFor(rig, "ada@example.com", { displayName: "Ada Lovelace" });
+    const ada = await rig.createUser("ada@example.com", { displayName: "Ada Lovelace" });
     const group = await rig.createGroup(AGENTS, [ada.id]);
     const agent = await rig.agentOnceReady("ada@example.com");
     await rig.idle();
@@ -70,7 +65,7 @@ describe("identity invariants", () => {
 
   it("lets a user deleted and created again take their old agent back, and drift enforcement never disables it for the deleted one", async () => {
     const rig = await rigForTest({ app: { enforceDrift: true } });
-    const first = await agentFor(rig, "grace@example.com", { displayName: "Grace Hopper" });
+    const first = await rig.createUser("grace@example.com", { displayName: "Grace Hopper" });
     const group = await rig.createGroup(AGENTS, [first.id]);
     const agent = await rig.agentOnceReady("grace@example.com");
     await rig.idle();
@@ -78,7 +73,7 @@ describe("identity invariants", () => {
     expect((await rig.bridge.scim("DELETE", `/Users/${first.id}`)).status).toBe(204);
     await rig.agentOnceReady("grace@example.com", (a) => a.isdisabled);
     await rig.idle();
-    const again = await agentFor(rig, "grace@example.com", { displayName: "Grace Hopper" });
+    const again = await rig.createUser("grace@example.com", { displayName: "Grace Hopper" });
     await rig.addMembers(group.id, [again.id]);
     await rig.agentOnceReady("grace@example.com", (a) => !a.isdisabled);
     await rig.idle();
@@ -97,8 +92,8 @@ describe("identity invariants", () => {
 
   it("never acts on links made against another HaloPSA instance, and says so at start", async () => {
     const rig = await rigForTest();
-    const user = await agentFor(rig, "alan@example.com", { displayName: "Alan Turing" });
-    const group = await rig.createGroup(AGENTS, [user.id]);
+    const user = await rig.createUser("alan@example.com", { displayName: "Alan Turing" });
+    await rig.createGroup(AGENTS, [user.id]);
     const agent = await rig.agentOnceReady("alan@example.com");
     await rig.idle();
     const dbFile = rig.bridge.dbFile;
@@ -124,7 +119,6 @@ describe("identity invariants", () => {
     } finally {
       await other.close();
     }
-    void group;
   });
 });
 
