@@ -86,7 +86,10 @@ export function findDrift(
   return items;
 }
 
-/** Two or more enabled accounts of one app with the same email by matching key (one usually predates the bridge). */
+/**
+ * Two or more enabled accounts of one app with the same email by matching key (one usually
+ * predates the bridge): one item per account, so each can be found by its own id, naming the others.
+ */
 function duplicates(remote: readonly RemoteAccount[]): FoundDrift[] {
   const byEmail = new Map<string, RemoteAccount[]>();
   for (const r of remote.filter((r) => r.enabled && r.email.trim() !== "")) {
@@ -95,11 +98,13 @@ function duplicates(remote: readonly RemoteAccount[]): FoundDrift[] {
   }
   return [...byEmail.values()]
     .filter((same) => same.length > 1)
-    .map((same) => ({
-      kind: "duplicate" as const,
-      externalId: same.map((r) => r.externalId).join(","),
-      userId: null,
-      email: same[0]!.email,
-      detail: { accounts: same.map((r) => ({ externalId: r.externalId, name: r.name, email: r.email })) },
-    }));
+    .flatMap((same) =>
+      same.map((r) => ({
+        kind: "duplicate" as const,
+        externalId: r.externalId,
+        userId: null,
+        email: r.email,
+        detail: { name: r.name, sameEmailAs: same.filter((o) => o !== r).map((o) => ({ externalId: o.externalId, name: o.name, email: o.email })) },
+      })),
+    );
 }

@@ -76,6 +76,19 @@ describe("drift", () => {
     ]);
   });
 
+  it("reports each of two enabled agents whose emails share a matching key as a duplicate naming the other, but not a disabled one", () => {
+    const items = findDrift(
+      [remote("1", "zoé@example.com"), remote("2", " ZOE\u0301@example.com ", true, { name: "Zoe by hand" }), remote("3", "zoé@example.com", false)],
+      [account("u1", "1", "active", "zoé@example.com")],
+      new Map(),
+      userNameOf,
+    );
+    expect(items.filter((i) => i.kind === "duplicate")).toEqual([
+      { kind: "duplicate", externalId: "1", userId: null, email: "zoé@example.com", detail: { name: "Ada Lovelace", sameEmailAs: [{ externalId: "2", name: "Zoe by hand", email: " ZOE\u0301@example.com " }] } },
+      { kind: "duplicate", externalId: "2", userId: null, email: " ZOE\u0301@example.com ", detail: { name: "Zoe by hand", sameEmailAs: [{ externalId: "1", name: "Ada Lovelace", email: "zoé@example.com" }] } },
+    ]);
+  });
+
   it("reports accounts the map holds but the app no longer has", () => {
     const items = findDrift([], [account("u1", "1", "active"), account("u2", null, "error")], new Map(), userNameOf);
     expect(items).toEqual([{ kind: "missing", externalId: "1", userId: "u1", email: "u1@example.com", detail: { mapState: "active" } }]);

@@ -137,8 +137,14 @@ export class HaloPsaClient {
   async findAgentsByEmail(email: string): Promise<HaloAgent[]> {
     const wanted = matchingKey(email);
     if (wanted === "") return [];
-    const found = await this.listAgents({ search: email.normalize("NFKC").trim(), includeEnabled: true, includeDisabled: true, includeRoles: true });
-    return found.filter((a) => matchingKey(a.email) === wanted);
+    // The bridge writes the NFKC form (mapping.ts); an agent typed in by hand may hold the raw
+    // form, and HaloPSA's search is not documented to fold either, so ask for both when they differ.
+    const forms = [...new Set([email.normalize("NFKC").trim(), email.trim()])];
+    const found = new Map<number, HaloAgent>();
+    for (const search of forms) {
+      for (const a of await this.listAgents({ search, includeEnabled: true, includeDisabled: true, includeRoles: true })) found.set(a.id, a);
+    }
+    return [...found.values()].filter((a) => matchingKey(a.email) === wanted);
   }
 
   /**

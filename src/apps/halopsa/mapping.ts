@@ -59,10 +59,14 @@ export function licenceTypeOf(value: string | number, names: Readonly<Record<str
   return hit[1];
 }
 
-/** The agent's name fields, from the profile. */
+/**
+ * The agent's name fields, from the profile. The email is written in NFKC form, trimmed: the
+ * form `findAgentsByEmail` searches for, so a create that lands after the client gave up is
+ * found by the retry's lookup even when the IdP sent full-width or padded characters.
+ */
 export function profileFields(p: Profile): Pick<Required<HaloAgentWrite>, "name" | "firstname" | "surname" | "email"> {
   const name = p.displayName.trim() || `${p.givenName} ${p.familyName}`.trim() || p.email;
-  return { name, firstname: p.givenName, surname: p.familyName, email: p.email };
+  return { name, firstname: p.givenName, surname: p.familyName, email: p.email.normalize("NFKC").trim() };
 }
 
 /** The profile fields that differ from what was last written (all of them when nothing was). */
