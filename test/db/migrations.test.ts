@@ -34,3 +34,46 @@ describe("migrations", () => {
     db.close();
   });
 });
+
+describe("migration 8: one owner per app account", () => {
+  it("keeps the account with the user created first, marks the others as conflicts, releases a deleted user's link, and then enforces one owner", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "scim-bridge-migrations-")), "v7.db");
+    const v7 = openDatabase(
+      file,
+      migrations.filter((m) => m.version <= 7),
+    );
+    const addUser = v7.prepare("INSERT INTO users (pk, id, user_name, user_name_key, data, created_at, updated_at) VALUES (?, ?, ?, ?, '{}', 'x', 'x')");
+    const link = v7.prepare("INSERT INTO app_accounts (user_id, app, external_id, role, state, profile, updated_at) VALUES (?, 'halopsa', ?, 'agent', ?, ?, 'x')");
+    const profile = (email: string) => JSON.stringify({ userName: email, email, givenName: "", familyName: "", displayName: "" });
+    // The old store's takeover: "first" and "second" (created later) both link agent 7; "third"
+    // holds another agent under first's email in another case; "gone" was deleted but kept its row;
+    // "removed" gave its account up long ago.
+    for (const [pk, id] of [[1, "first"], [2, "second"], [3, "third"], [4, "removed"]] as const) addUser.run(pk, id, id, id);
+    link.run("second", "7", "active", profile("second@example.com"));
+    link.run("first", "7", "active", profile("ada@example.com"));
+    link.run("third", "8", "active", profile("ADA@Example.com"));
+    link.run("gone", "7", "disabled", profile("gone@example.com"));
+    link.run("removed", "7", "removed", profile("removed@example.com"));
+    v7.close();
+
+    const db = openDatabase(file);
+    const rows = db.prepare("SELECT user_id, external_id, external_key, email_key, state, conflict_with, released_at IS NOT NULL AS released, instance FROM app_accounts ORDER BY user_id").all();
+    expect(rows).toEqual([
+      { user_id: "first", external_id: "7", external_key: "7", email_key: "ada@example.com", state: "active", conflict_with: null, released: 0, instance: "" },
+      { user_id: "gone", external_id: "7", external_key: "7", email_key: "gone@example.com", state: "disabled", conflict_with: null, released: 1, instance: "" },
+      { user_id: "removed", external_id: "7", external_key: null, email_key: null, state: "removed", conflict_with: null, released: 0, instance: "" },
+      { user_id: "second", external_id: "7", external_key: null, email_key: null, state: "error", conflict_with: "first", released: 0, instance: "" },
+      { user_id: "third", external_id: "8", external_key: null, email_key: null, state: "error", conflict_with: "first", released: 0, instance: "" },
+    ]);
+    expect(db.prepare("SELECT last_error FROM app_accounts WHERE user_id = 'second'").pluck().get()).toMatch(/conflict found on upgrade/);
+
+    // From now on the store itself refuses a second live owner, by matching key of id or email.
+    const insert = db.prepare(
+      "INSERT INTO app_accounts (user_id, app, instance, external_id, external_key, email_key, state, updated_at) VALUES (?, 'halopsa', '', ?, scim_matching_key(?), scim_matching_key(?), 'active', 'x')",
+    );
+    expect(() => insert.run("newcomer", " 7", " 7", "new@example.com")).toThrow(/UNIQUE/);
+    expect(() => insert.run("newcomer", "9", "9", "Ａda@example.com")).toThrow(/UNIQUE/);
+    expect(() => insert.run("newcomer", "9", "9", "new@example.com")).not.toThrow();
+    db.close();
+  });
+});
