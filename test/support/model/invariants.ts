@@ -69,7 +69,8 @@ export function checkInvariants(model: ProvisioningModel, scimIds: ReadonlyMap<s
   // 1. One owner per folded address among granted users; the others end in a conflict, no agent.
   for (const [key, people] of model.grantedByPerson()) {
     const problems = people.map((u) => ({ u, row: rowOf.get(idOf(u)), problem: linkProblem(u, rowOf.get(idOf(u)), model.grantOf(u)!) }));
-    const owners = problems.filter((p) => p.problem === null);
+    // A user refused the address (conflictWith set) keeps its old agent but does not own this one.
+    const owners = problems.filter((p) => p.problem === null && p.row?.conflictWith == null);
     if (people.length === 1) {
       const [p] = problems;
       if (p!.problem !== null && !surfaced(idOf(p!.u), p!.row?.externalId ?? null)) fail(1, `${p!.u.slot} (${key}, ${model.grantOf(p!.u)}): ${p!.problem}`);
@@ -80,7 +81,8 @@ export function checkInvariants(model: ProvisioningModel, scimIds: ReadonlyMap<s
       fail(1, `${who} all fold to ${key}: ${owners.length} of them own an enabled agent, want exactly 1 (${problems.map((p) => `${p.u.slot}: ${p.problem ?? "owns " + p.row!.externalId}`).join("; ")})`);
     }
     for (const p of problems) {
-      if (owners.length === 1 && p !== owners[0] && p.row?.state === "active" && p.row.externalId !== null) {
+      const endedInConflict = p.row?.conflictWith != null;
+      if (owners.length === 1 && p !== owners[0] && p.row?.state === "active" && p.row.externalId !== null && !endedInConflict && !surfaced(idOf(p.u), p.row.externalId)) {
         fail(1, `${p.u.slot} shares ${key} with owner ${owners[0]!.u.slot} but its provisioning did not end in a conflict: row active → agent ${p.row.externalId}`);
       }
     }

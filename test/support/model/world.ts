@@ -26,6 +26,8 @@ export interface IdentityRow {
   readonly externalId: string | null;
   readonly role: string | null;
   readonly state: string;
+  /** The user holding the account or address this user was refused (a conflict), or null. */
+  readonly conflictWith: string | null;
 }
 
 export interface DriftRecord {
@@ -148,13 +150,14 @@ export class ProvisioningWorld {
     const drift = await this.admin("GET", "/drift");
     if (drift.status !== 200) throw new Error(`drift: ${drift.status} ${drift.text}`);
     const rows = (
-      db.prepare("SELECT user_id, external_id, role, state FROM app_accounts WHERE app = 'halopsa' ORDER BY user_id").all() as {
+      db.prepare("SELECT user_id, external_id, role, state, conflict_with FROM app_accounts WHERE app = 'halopsa' ORDER BY user_id").all() as {
         user_id: string;
         external_id: string | null;
         role: string | null;
         state: string;
+        conflict_with: string | null;
       }[]
-    ).map((r) => ({ userId: r.user_id, externalId: r.external_id, role: r.role, state: r.state }));
+    ).map((r) => ({ userId: r.user_id, externalId: r.external_id, role: r.role, state: r.state, conflictWith: r.conflict_with }));
     return {
       agents: this.people().map((a) => structuredClone(a)),
       rows,
