@@ -5,9 +5,11 @@
  *   scim-bridge plan [--user <id>] [--json]   what provisioning would do, changing nothing
  *   scim-bridge reconcile                     queue a provisioning pass for every user
  *   scim-bridge tasks list|show|done|fail|reopen   the manual-task queue
+ *   scim-bridge apps rebind|forget <app> [--dry-run]   links made against another app instance
  *   scim-bridge config schema
  *   scim-bridge backup <file> [--force] | restore <file>   online backup; restore while stopped
  */
+import { APPS_USAGE, appsCommand } from "./cli/apps.js";
 import { backupCommand } from "./cli/backup.js";
 import { provisioningCommand } from "./cli/provisioning.js";
 import { EXIT_OK, EXIT_USAGE, type Out } from "./cli/output.js";
@@ -22,6 +24,7 @@ ${TOKENS_USAGE}
   scim-bridge plan [--user <id>] [--json]  (dry run: what provisioning would do, for everyone or one user)
   scim-bridge reconcile                    (queue a provisioning pass for every user; the running bridge applies it)
 ${TASKS_USAGE}
+${APPS_USAGE}
   scim-bridge config schema                (prints the JSON Schema of the config file)
   scim-bridge backup <file> [--force]      (consistent copy of the database while the bridge runs)
   scim-bridge restore <file>               (replace the database with a backup; the bridge must be stopped)`;
@@ -50,17 +53,23 @@ export function runCli(argv: readonly string[], out: Out, env = process.env): nu
       code = restoreCommand(argv.slice(1), out, env);
       break;
   }
-  if (code !== undefined) return code;
+  return code ?? usage(out);
+}
+
+function usage(out: Out): number {
   out(USAGE);
   return EXIT_USAGE;
 }
 
 /**
- * The program's dispatcher. `backup` is the one asynchronous command: better-sqlite3 runs the
- * online backup between event-loop turns. Every other command goes through runCli.
+ * The program's dispatcher. Two commands are asynchronous: `backup` (better-sqlite3 runs the
+ * online backup between event-loop turns) and `apps` (rebind reads the app back over its API).
+ * Every other command goes through runCli.
  */
 export async function runCliAsync(argv: readonly string[], out: Out, env = process.env): Promise<number> {
-  return argv[0] === "backup" ? backupCommand(argv.slice(1), out, env) : runCli(argv, out, env);
+  if (argv[0] === "backup") return backupCommand(argv.slice(1), out, env);
+  if (argv[0] === "apps") return (await appsCommand(argv[1], argv.slice(2), out, env)) ?? usage(out);
+  return runCli(argv, out, env);
 }
 
 if (isMainModule(import.meta.url)) {

@@ -234,6 +234,11 @@ export class IdentityMap implements AccessReader {
     return new Map(rows.map((r) => [r.instance, r.n]));
   }
 
+  /** Deletes a user's link to an app outright (an admin's `apps forget` or `apps rebind`; the audit log keeps what it was). */
+  drop(userId: string, app: string): void {
+    this.db.prepare("DELETE FROM app_accounts WHERE user_id = ? AND app = ?").run(userId, app);
+  }
+
   /** Links made before instance binding (migration 8) are taken to belong to the instance configured at the first start after it. */
   bindUnboundLinks(app: string, instance: string): number {
     return this.db.prepare("UPDATE app_accounts SET instance = ? WHERE app = ? AND instance = ''").run(instance, app).changes;
