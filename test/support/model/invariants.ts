@@ -50,6 +50,16 @@ export function checkInvariants(model: ProvisioningModel, scimIds: ReadonlyMap<s
     throw new Error(`harness: the model's users ${JSON.stringify([...modelIds])} are not the directory's ${JSON.stringify([...o.directoryIds])}`);
   }
 
+  /**
+   * A conflict is the right end for a granted user when the address is held by another user who is
+   * still in the directory with a link that holds it (a deactivated user keeps their disabled agent,
+   * to get it back on reactivation): handing it over would give one person's account to another.
+   */
+  const refusedForLiveHolder = (row: IdentityRow | undefined): boolean => {
+    const holder = row?.conflictWith == null ? undefined : rowOf.get(row.conflictWith);
+    return holder !== undefined && holder.state !== "removed";
+  };
+
   /** Why a user's link does not give them an enabled agent with `role`, or null when it does. */
   const linkProblem = (u: ModelUser, row: IdentityRow | undefined, role: keyof typeof ROLE_IN_HALOPSA): string | null => {
     if (!row || row.externalId === null) return `no agent in the identity map (row ${row ? `${row.state}, no id` : "missing"})`;
@@ -73,11 +83,12 @@ export function checkInvariants(model: ProvisioningModel, scimIds: ReadonlyMap<s
     const owners = problems.filter((p) => p.problem === null && p.row?.conflictWith == null);
     if (people.length === 1) {
       const [p] = problems;
-      if (p!.problem !== null && !surfaced(idOf(p!.u), p!.row?.externalId ?? null)) fail(1, `${p!.u.slot} (${key}, ${model.grantOf(p!.u)}): ${p!.problem}`);
+      if (p!.problem !== null && !surfaced(idOf(p!.u), p!.row?.externalId ?? null) && !refusedForLiveHolder(p!.row)) fail(1, `${p!.u.slot} (${key}, ${model.grantOf(p!.u)}): ${p!.problem}`);
       continue;
     }
     const who = people.map((u) => u.slot).join(", ");
-    if (owners.length !== 1 && !problems.some((p) => surfaced(idOf(p.u), p.row?.externalId ?? null))) {
+    const allRefused = owners.length === 0 && problems.every((p) => refusedForLiveHolder(p.row));
+    if (owners.length !== 1 && !allRefused && !problems.some((p) => surfaced(idOf(p.u), p.row?.externalId ?? null))) {
       fail(1, `${who} all fold to ${key}: ${owners.length} of them own an enabled agent, want exactly 1 (${problems.map((p) => `${p.u.slot}: ${p.problem ?? "owns " + p.row!.externalId}`).join("; ")})`);
     }
     for (const p of problems) {
