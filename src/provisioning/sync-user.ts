@@ -18,7 +18,7 @@ import { OwnershipConflict, type IdentityMap } from "../db/identity-map.js";
 import { ConnectorError } from "../domain/connector-error.js";
 import { matchingKey } from "../domain/folding.js";
 import type { ApplyContext, ApplyResult, Connector, EventIntent } from "../domain/connector.js";
-import type { Action, AppAccount, RemovalReason, WantedAccess } from "../domain/model.js";
+import type { AccountOutcome, Action, AppAccount, RemovalReason, WantedAccess } from "../domain/model.js";
 import type { DirectoryReader } from "../domain/readers.js";
 import type { Logger } from "../log.js";
 import type { AppConfig, Rule } from "./config-schema.js";
@@ -149,9 +149,9 @@ async function applyAction(deps: ProvisioningDeps, action: Action, requestId: st
   record(deps, action, before, instance, result, requestId);
 }
 
-/** The outcome, its task intent and its events: one transaction. Nothing at all when nothing changed. */
-function record(deps: ProvisioningDeps, action: Action, before: AppAccount | undefined, instance: string, result: ApplyResult, requestId: string | null): void {
-  const outcome = {
+/** What the identity map records for a user's account after a connector's result. */
+export function outcomeOf(action: Pick<Action, "userId" | "app">, result: ApplyResult, before: AppAccount | undefined): AccountOutcome {
+  return {
     userId: action.userId,
     app: action.app,
     externalId: result.externalId,
@@ -161,6 +161,11 @@ function record(deps: ProvisioningDeps, action: Action, before: AppAccount | und
     settings: result.settings,
     createdByBridge: result.createdByBridge ?? before?.createdByBridge ?? false,
   };
+}
+
+/** The outcome, its task intent and its events: one transaction. Nothing at all when nothing changed. */
+function record(deps: ProvisioningDeps, action: Action, before: AppAccount | undefined, instance: string, result: ApplyResult, requestId: string | null): void {
+  const outcome = outcomeOf(action, result, before);
   const wrote = deps.db
     .transaction(() => {
       const taskEvents = result.task ? deps.taskWriter.apply(action.app, action.userId, result.task, requestId) : [];

@@ -199,6 +199,17 @@ describe("Huntress API mode", () => {
     expect(r.tasks(dee)).toEqual([]);
   });
 
+  it("records a membership removed in the portal by hand as removed, with no task (the DELETE answers 404)", async () => {
+    const r = await rig();
+    const { userId: eve, membershipId } = await confirmed(r, "Eve Echo", USERS);
+    r.sim.state.memberships.delete(membershipId);
+    await r.leave(eve, USERS);
+    expect(r.sim.requestCount("DELETE", "/v1/memberships/:id")).toBe(1);
+    expect(r.account(eve)).toMatchObject({ state: "removed", externalId: null, role: null });
+    expect(r.audit("huntress.api.absent")[0]!.after).toEqual({ email: "eve@example.com" });
+    expect(r.tasks(eve)).toEqual([]);
+  });
+
   it("adopts a membership that already exists (the invite answers 422) and sets its permissions", async () => {
     const r = await rig();
     const existing = r.sim.seedMembership({ email: "ola@example.com", name: "Ola Orr", permissions: "User" });

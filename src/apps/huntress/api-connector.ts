@@ -4,7 +4,9 @@
  * optional accelerator whose failures fall back to a manual task (docs/manual-tasks.md). So:
  * - create / reactivate → POST an invitation (Account Admin → Admin, Standard User → User); the
  *   account is `invited`, its external id the email until the membership id is known;
- * - changeRole → PATCH the membership's permissions; deactivate → DELETE the membership;
+ * - changeRole → PATCH the membership's permissions; deactivate → DELETE the membership, and a
+ *   membership already gone (not listed, or a DELETE 404 while the list holds neither its id nor
+ *   its email) is `removed` with nothing to do;
  * - the keep-one-Account-Admin guard is asked first: a blocked task explains why, and the API is
  *   never called to remove or downgrade the last admin;
  * - refresh() reads memberships back: an invited email that now has a membership becomes `active`
@@ -125,12 +127,17 @@ export class HuntressApiConnector implements Connector {
       if (!member) {
         if (current.state === "invited") return this.fallbackWith(PENDING_INVITATION, action, ctx, { operation: "deactivate" });
         // The list was read and the email holds no membership: whatever was there is gone already.
-        return this.done(action, { externalId: null, state: "removed", role: null, profile: current.profile, settings: {} }, ctx, "no Huntress membership left to remove", {
-          action: "huntress.api.absent",
-          detail: { email },
-        });
+        return this.absent(action, current, ctx, email);
       }
-      await this.o.client.deleteMembership(member.id);
+      try {
+        await this.o.client.deleteMembership(member.id);
+      } catch (e: unknown) {
+        // Reference, DELETE 404: "Membership not found, possibly because it has already been
+        // deleted." (removed in the portal by hand). It may also be one this key cannot reach, so
+        // it counts as gone only if the same key's list holds neither the id nor the email.
+        if (!(e instanceof ConnectorError && e.status === 404) || (await this.stillListed(member.id, email))) throw e;
+        return this.absent(action, current, ctx, email);
+      }
       return this.done(action, { externalId: null, state: "removed", role: null, profile: current.profile, settings: {} }, ctx, "removed through the Huntress API", {
         action: "huntress.api.delete",
         detail: { membershipId: member.id, email, reason: action.reason },
@@ -169,6 +176,19 @@ export class HuntressApiConnector implements Connector {
   }
 
   // --- Plumbing ---
+
+  /** Nothing to remove: the outcome says so (and withdraws any task asking for it). */
+  private absent(action: ApplicableAction, current: AppAccount, ctx: ApplyContext, email: string): ApplyResult {
+    return this.done(action, { externalId: null, state: "removed", role: null, profile: current.profile, settings: {} }, ctx, "no Huntress membership left to remove", {
+      action: "huntress.api.absent",
+      detail: { email },
+    });
+  }
+
+  private async stillListed(id: number, email: string): Promise<boolean> {
+    const wanted = matchingKey(email);
+    return (await this.o.client.listMemberships()).some((m) => this.isOurs(m) && (m.id === id || matchingKey(m.user.email) === wanted));
+  }
 
   /** The membership behind an account: its id when known, else looked up by email. */
   private async membershipOf(current: AppAccount, email: string): Promise<Pick<HuntressMembership, "id"> | undefined> {
