@@ -5,8 +5,9 @@
  */
 import { HaloPsaClient } from "./apps/halopsa/client.js";
 import { HuntressClient } from "./apps/huntress/client.js";
-import type { HaloPsaConnection, HuntressConnection } from "./apps/app-type.js";
 import { instanceOf } from "./apps/app-types.js";
+import type { HaloPsaConnection } from "./apps/halopsa/app-type.js";
+import type { HuntressConnection } from "./apps/huntress/app-type.js";
 import type { TransportObserver } from "./apps/http/observer.js";
 import { createConnectors } from "./provisioning/connector-registry.js";
 import type { Clock } from "./clock.js";

@@ -7,9 +7,8 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { checkShared, respellApps } from "./apps/app-types.js";
+import { LOG_LEVELS } from "./log.js";
 import { appSchema, checkRules, defaultApps, defaultRules, provisioningSchema, ruleSchema } from "./provisioning/config-schema.js";
-
-const LOG_LEVELS = ["error", "warn", "info", "http", "verbose", "debug", "silly"] as const;
 
 const configSchema = z
   .object({

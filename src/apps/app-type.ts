@@ -9,8 +9,6 @@
 import { z } from "zod";
 import type { Connector } from "../domain/connector.js";
 import type { Logger } from "../log.js";
-import type { HaloPsaClient } from "./halopsa/client.js";
-import type { HuntressClient } from "./huntress/client.js";
 
 /** What every app's parsed config has, whatever its type. */
 export interface AppConfigBase {
@@ -38,27 +36,15 @@ export interface SharedSettings {
   };
 }
 
-export interface HaloPsaConnection {
-  readonly client: HaloPsaClient;
-  readonly licenceTypes: Readonly<Record<string, number>>;
-  readonly createSettleMs: number;
-}
-
-export interface HuntressConnection {
-  readonly client: HuntressClient;
-  readonly accountId?: number | undefined;
-}
-
 /**
- * What a constructor gets besides its app's config. The clients are built by the composition
- * root on first demand (and once), so an app type asks only for the connection it uses.
+ * What every constructor gets besides its app's config. A type that needs a shared client (one
+ * per process, built by the composition root on first demand) declares it as its own `D`; the
+ * list (./app-types.ts) joins them into the deps the composition root supplies.
  */
-export interface ConnectorDeps {
+export interface BaseConnectorDeps {
   readonly log: Logger;
   /** The instance this app's links are bound to (its type's `instanceOf`). */
   readonly instance: string;
-  haloPsa(): Promise<HaloPsaConnection>;
-  huntress(): Promise<HuntressConnection>;
 }
 
 /** A problem found at load, at a path from the config's root (["huntress", "apiKey"]). */
@@ -74,7 +60,8 @@ export interface Respelling {
   readonly warning: string;
 }
 
-export interface AppType<S extends z.ZodType<AppConfigBase, unknown> = z.ZodType<AppConfigBase, unknown>> {
+/** `S`: the schema of its app entries; `D`: the shared clients its constructor needs (none by default). */
+export interface AppType<S extends z.ZodType<AppConfigBase, unknown> = z.ZodType<AppConfigBase, unknown>, D extends object = object> {
   /** The value of `type` in an app entry. */
   readonly type: string;
   /** An app entry of this type; its `type` key is a literal, so entries are told apart by it. */
@@ -85,7 +72,7 @@ export interface AppType<S extends z.ZodType<AppConfigBase, unknown> = z.ZodType
   instanceOf(app: z.output<S>, shared: SharedSettings): string;
   /** How the app is named to people ("HaloPSA", a template's label). */
   label(app: z.output<S>): string;
-  createConnector(app: z.output<S>, deps: ConnectorDeps): Promise<Connector>;
+  createConnector(app: z.output<S>, deps: BaseConnectorDeps & D): Promise<Connector>;
   /** Checks against the shared settings at load (credentials this type cannot work without). */
   checkShared?(app: z.output<S>, index: number, shared: SharedSettings): ConfigIssue[];
   /** Recognises an entry of another type's spelling that this type replaces, and rewrites it. */

@@ -3,15 +3,18 @@
  * The config's app entries, their settings, instances and connectors are all read off this list.
  */
 import { z } from "zod";
-import type { AppType, ConfigIssue, SharedSettings } from "./app-type.js";
-import { haloPsaAppType } from "./halopsa/app-type.js";
-import { huntressAppType } from "./huntress/app-type.js";
+import type { AppType, BaseConnectorDeps, ConfigIssue, SharedSettings } from "./app-type.js";
+import { haloPsaAppType, type HaloPsaDeps } from "./halopsa/app-type.js";
+import { huntressAppType, type HuntressDeps } from "./huntress/app-type.js";
 import { manualAppType } from "./manual/app-type.js";
 import type { ResolvedTemplate } from "./manual/task-app.js";
 
 export const appTypes = [haloPsaAppType, huntressAppType, manualAppType] as const;
 
 export type AppConfig = z.output<(typeof appTypes)[number]["configSchema"]>;
+
+/** What the composition root gives every constructor: the base deps and each type's shared clients. */
+export type ConnectorDeps = BaseConnectorDeps & HaloPsaDeps & HuntressDeps;
 
 /** An app that raises manual tasks (all of its work, or what its API cannot do): it has a template. */
 export type TaskAppConfig = Extract<AppConfig, { readonly template: ResolvedTemplate }>;
@@ -36,10 +39,10 @@ export const appSchema = z.discriminatedUnion(
  * The type of a parsed app. Its methods take that type's config; `app` is one, because its `type`
  * chose the type's schema when it was parsed.
  */
-export function appTypeOf(app: AppConfig): AppType {
+export function appTypeOf(app: AppConfig): AppType<z.ZodType<AppConfig, unknown>, ConnectorDeps> {
   const type = appTypes.find((t) => t.type === app.type);
   if (!type) throw new Error(`app "${app.name}" has an unknown type "${app.type}"`);
-  return type as AppType;
+  return type as AppType<z.ZodType<AppConfig, unknown>, ConnectorDeps>;
 }
 
 export function instanceOf(app: AppConfig, shared: SharedSettings): string {

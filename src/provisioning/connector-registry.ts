@@ -2,8 +2,7 @@
  * Builds one connector per configured app, each by its app type's constructor (src/apps/app-types.ts).
  * The consumer of the connector contract picks the implementation; the app type decides how.
  */
-import type { ConnectorDeps } from "../apps/app-type.js";
-import { appTypeOf, type AppConfig } from "../apps/app-types.js";
+import { appTypeOf, type AppConfig, type ConnectorDeps } from "../apps/app-types.js";
 import type { Connector } from "../domain/connector.js";
 
 /** What every app type's constructor shares; the instance is each app's own. */

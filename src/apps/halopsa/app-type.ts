@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { nameSchema, type AppType } from "../app-type.js";
+import type { HaloPsaClient } from "./client.js";
 import { HaloPsaConnector } from "./connector.js";
 
 /** HaloPSA settings a role or a rule can carry: HaloPSA role names, team names (first = default team), licence. */
@@ -43,6 +44,17 @@ export type HaloPsaAppConfig = z.output<typeof haloPsaAppSchema>;
 /** The built-in simulator is an instance of its own: links made against it never touch a real HaloPSA. */
 export const SIMULATOR_INSTANCE = "halopsa:built-in-simulator";
 
+/** The HaloPSA client every halopsa app shares (the configured tenant or the built-in simulator). */
+export interface HaloPsaConnection {
+  readonly client: HaloPsaClient;
+  readonly licenceTypes: Readonly<Record<string, number>>;
+  readonly createSettleMs: number;
+}
+
+export interface HaloPsaDeps {
+  haloPsa(): Promise<HaloPsaConnection>;
+}
+
 export const haloPsaAppType = {
   type: "halopsa",
   configSchema: haloPsaAppSchema,
@@ -64,4 +76,4 @@ export const haloPsaAppType = {
       log: deps.log,
     });
   },
-} satisfies AppType<typeof haloPsaAppSchema>;
+} satisfies AppType<typeof haloPsaAppSchema, HaloPsaDeps>;

@@ -10,6 +10,7 @@ import { nameSchema, type AppType } from "../app-type.js";
 import { taskAppFields, taskAppLabel, withTemplate } from "../manual/task-app.js";
 import { builtInTemplates } from "../manual/templates.js";
 import { HuntressApiConnector } from "./api-connector.js";
+import type { HuntressClient } from "./client.js";
 
 const huntressAppSchema = z
   .object({ name: nameSchema, type: z.literal("huntress"), ...taskAppFields })
@@ -17,6 +18,17 @@ const huntressAppSchema = z
   .transform((app, ctx) => withTemplate(app, builtInTemplates["huntress"]!, ctx));
 
 export type HuntressAppConfig = z.output<typeof huntressAppSchema>;
+
+/** The Huntress API client every huntress app shares. */
+export interface HuntressConnection {
+  readonly client: HuntressClient;
+  /** The managed account a reseller key acts on. */
+  readonly accountId?: number | undefined;
+}
+
+export interface HuntressDeps {
+  huntress(): Promise<HuntressConnection>;
+}
 
 export const huntressAppType = {
   type: "huntress",
@@ -51,4 +63,4 @@ export const huntressAppType = {
         "The app keeps its name, its instance and its identity-map links: nothing to rebind.",
     };
   },
-} satisfies AppType<typeof huntressAppSchema>;
+} satisfies AppType<typeof huntressAppSchema, HuntressDeps>;
