@@ -74,7 +74,7 @@ export interface AppType<S extends z.ZodType<AppConfigBase, unknown> = z.ZodType
   label(app: z.output<S>): string;
   createConnector(app: z.output<S>, deps: BaseConnectorDeps & D): Promise<Connector>;
   /** Checks against the shared settings at load (credentials this type cannot work without). */
-  checkShared?(app: z.output<S>, index: number, shared: SharedSettings): ConfigIssue[];
+  checkShared?(app: z.output<S>, shared: SharedSettings): ConfigIssue[];
   /** Recognises an entry of another type's spelling that this type replaces, and rewrites it. */
   respell?(entry: Readonly<Record<string, unknown>>): Respelling | undefined;
 }

@@ -51,7 +51,7 @@ export function instanceOf(app: AppConfig, shared: SharedSettings): string {
 
 /** Problems of each app with the shared settings (missing credentials), at paths from the config root. */
 export function checkShared(apps: readonly AppConfig[], shared: SharedSettings): ConfigIssue[] {
-  return apps.flatMap((app, i) => appTypeOf(app).checkShared?.(app, i, shared) ?? []);
+  return apps.flatMap((app) => appTypeOf(app).checkShared?.(app, shared) ?? []);
 }
 
 /**

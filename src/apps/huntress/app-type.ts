@@ -45,7 +45,7 @@ export const huntressAppType = {
     });
     return new HuntressApiConnector({ app, ...huntress, instance: deps.instance, log: deps.log });
   },
-  checkShared(app, _index, shared) {
+  checkShared(app, shared) {
     const why = `app "${app.name}" has type "huntress" (or make it type "manual" with template "huntress" for manual tasks only)`;
     return [
       ...(shared.huntress.apiKey === undefined ? [{ path: ["huntress", "apiKey"], message: `HUNTRESS_API_KEY (huntress.apiKey) is required: ${why}` }] : []),
