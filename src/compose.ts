@@ -5,6 +5,9 @@
  */
 import { HaloPsaClient } from "./apps/halopsa/client.js";
 import { HuntressClient } from "./apps/huntress/client.js";
+import { instanceOf } from "./apps/app-types.js";
+import type { HaloPsaConnection } from "./apps/halopsa/app-type.js";
+import type { HuntressConnection } from "./apps/huntress/app-type.js";
 import type { TransportObserver } from "./apps/http/observer.js";
 import { createConnectors } from "./provisioning/connector-registry.js";
 import type { Clock } from "./clock.js";
@@ -25,22 +28,12 @@ import type { ProvisioningDeps } from "./provisioning/sync-user.js";
 import { TaskReview } from "./provisioning/task-review.js";
 import { TaskWriter } from "./provisioning/task-writer.js";
 
-/** The built-in simulator is an instance of its own: links made against it never touch a real HaloPSA. */
-export const SIMULATOR_INSTANCE = "halopsa:built-in-simulator";
-
 /**
- * The instance each app's links are bound to (docs/provisioning.md, "Instances"): HaloPSA by base
- * URL and tenant, Huntress API mode by API URL and account, a manual app by its name.
+ * The instance each app's links are bound to (docs/provisioning.md, "Instances"), as its app type
+ * derives it: HaloPSA by base URL and tenant, Huntress by API URL and account, a manual app by its name.
  */
 export function appInstances(config: Config, apps: readonly AppConfig[]): Map<string, string> {
-  const h = config.halopsa;
-  return new Map(
-    apps.map((a) => {
-      if (a.type === "halopsa") return [a.name, h.url === undefined ? SIMULATOR_INSTANCE : `halopsa:${h.url.toLowerCase()}#tenant=${h.tenant ?? ""}`];
-      if (a.mode === "api") return [a.name, `huntress:${config.huntress.url.replace(/\/+$/, "").toLowerCase()}#account=${config.huntress.accountId ?? "own"}`];
-      return [a.name, `manual:${a.name}`];
-    }),
-  );
+  return new Map(apps.map((a) => [a.name, instanceOf(a, config)]));
 }
 
 export interface Stores {
@@ -91,18 +84,15 @@ export interface Connections {
 }
 
 /**
- * The clients and connectors for the configured apps. HaloPSA: the configured tenant, or, when
- * none is configured, the built-in simulator on loopback so a newcomer sees agents appear without
- * a HaloPSA instance. Huntress: only for apps in API mode.
+ * The clients and connectors for the configured apps. Each client is built on the first app that
+ * asks for it, and once. HaloPSA: the configured tenant, or, when none is configured, the built-in
+ * simulator on loopback so a newcomer sees agents appear without a HaloPSA instance.
  */
 export async function connect(config: Config, log: Logger, observer: TransportObserver, options: { simulator: boolean } = { simulator: true }): Promise<Connections> {
   const { apps } = appsAndRules(config);
-  const instances = appInstances(config, apps);
-  const h = config.halopsa;
   let simulator: HaloPsaSimulator | undefined;
-  let haloPsa;
-  const haloApp = apps.find((a) => a.type === "halopsa");
-  if (haloApp) {
+  const haloPsa = once(async (): Promise<HaloPsaConnection> => {
+    const h = config.halopsa;
     let target = { baseUrl: h.url, clientId: h.clientId, clientSecret: h.clientSecret };
     if (h.url === undefined) {
       if (!options.simulator) throw new ConfigError("HALOPSA_URL is not set: the built-in simulator lives inside the running bridge only");
@@ -122,23 +112,24 @@ export async function connect(config: Config, log: Logger, observer: TransportOb
       timeoutMs: h.timeoutSeconds * 1000,
       rateLimit: h.rateLimit === null ? null : { requests: h.rateLimit.requests, windowMs: h.rateLimit.windowSeconds * 1000 },
     });
-    haloPsa = { client, licenceTypes: h.licenceTypes, createSettleMs: h.createSettleSeconds * 1000 };
-  }
-  const connectors = createConnectors(apps, { log, instances, haloPsa, huntress: huntressConnection(config, apps, log, observer) });
+    return { client, licenceTypes: h.licenceTypes, createSettleMs: h.createSettleSeconds * 1000 };
+  });
+  const huntress = once((): Promise<HuntressConnection> => Promise.resolve(huntressConnection(config, log, observer)));
+  const connectors = await createConnectors(apps, appInstances(config, apps), { log, haloPsa, huntress });
   return { connectors, haloPsaSimulator: simulator };
 }
 
-/** The Huntress API client, when a manual app runs in `mode: api`. In `mode: live` nothing calls the Huntress API. */
-function huntressConnection(config: Config, apps: readonly AppConfig[], log: Logger, observer: TransportObserver) {
-  const apiApps = apps.filter((a) => a.type === "manual" && a.mode === "api").map((a) => a.name);
-  if (apiApps.length === 0) return undefined;
+/** A function that runs `f` on its first call and hands every call that first call's promise. */
+function once<T>(f: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= f());
+}
+
+/** The Huntress API client. Only huntress apps ask for it; manual apps call nothing. */
+function huntressConnection(config: Config, log: Logger, observer: TransportObserver): HuntressConnection {
   const h = config.huntress;
-  if (h.apiKey === undefined || h.apiSecret === undefined) throw new ConfigError("HUNTRESS_API_KEY and HUNTRESS_API_SECRET are required for mode: api");
-  log.info("Huntress API mode: invitations, role changes and removals go through the memberships API; failures become manual tasks", {
-    apps: apiApps,
-    url: h.url,
-    ...(h.accountId === undefined ? {} : { accountId: h.accountId }),
-  });
+  // config.ts refuses to load a huntress app without these; this guards a config built another way.
+  if (h.apiKey === undefined || h.apiSecret === undefined) throw new ConfigError("HUNTRESS_API_KEY and HUNTRESS_API_SECRET are required for a huntress app");
   const client = new HuntressClient({
     baseUrl: h.url,
     apiKey: h.apiKey,

@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { checkShared, respellApps } from "./apps/app-types.js";
+import { LOG_LEVELS } from "./log.js";
 import { appSchema, checkRules, defaultApps, defaultRules, provisioningSchema, ruleSchema } from "./provisioning/config-schema.js";
-
-const LOG_LEVELS = ["error", "warn", "info", "http", "verbose", "debug", "silly"] as const;
 
 const configSchema = z
   .object({
@@ -98,7 +98,7 @@ const configSchema = z
       })
       .strict()
       .default({ scope: "all", licenceTypes: {}, rateLimit: { requests: 270, windowSeconds: 300 }, timeoutSeconds: 30, createSettleSeconds: 120 }),
-    /** Huntress API mode (manual apps with `template: huntress` and `mode: api`): the memberships API. */
+    /** The Huntress API (apps of type huntress): the memberships API. */
     huntress: z
       .object({
         url: z
@@ -132,15 +132,13 @@ const configSchema = z
     if (c.headersTimeoutSeconds > c.requestTimeoutSeconds) {
       ctx.addIssue({ code: "custom", path: ["headersTimeoutSeconds"], message: "must not be longer than requestTimeoutSeconds" });
     }
-    const apiApps = (c.apps ?? []).filter((a) => a.type === "manual" && a.mode === "api").map((a) => `"${a.name}"`);
-    if (apiApps.length > 0) {
-      const why = `app ${apiApps.join(", ")} has mode "api" (or set its mode to "live" for manual tasks only)`;
-      if (c.huntress.apiKey === undefined) ctx.addIssue({ code: "custom", path: ["huntress", "apiKey"], message: `HUNTRESS_API_KEY (huntress.apiKey) is required: ${why}` });
-      if (c.huntress.apiSecret === undefined) ctx.addIssue({ code: "custom", path: ["huntress", "apiSecret"], message: `HUNTRESS_API_SECRET (huntress.apiSecret) is required: ${why}` });
-    }
+    for (const issue of checkShared(c.apps ?? [], c)) ctx.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
   });
 
-export type Config = z.infer<typeof configSchema>;
+export type Config = z.infer<typeof configSchema> & {
+  /** Deprecated spellings the file used, each saying what to write instead (start-up banner and log). */
+  readonly deprecations: readonly string[];
+};
 
 /** JSON Schema of the config file (schemas/config.schema.json), for editors and validation tools. */
 export function configJsonSchema(): Record<string, unknown> {
@@ -231,6 +229,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     }
     fromEnv.set(key, name);
   }
+  // Older spellings of an app entry are rewritten before validation, so errors and the parsed app
+  // read as today's spelling; the app keeps its name, so its instance and links do not move.
+  const respelt = respellApps(Array.isArray(raw["apps"]) ? raw["apps"] : []);
+  if (respelt.warnings.length > 0) raw["apps"] = respelt.entries;
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.flatMap((issue) => {
@@ -245,5 +247,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
-  return parsed.data;
+  // Located like a config error: apps[1] (in /etc/scim-bridge.yaml).
+  const deprecations = respelt.warnings.map(({ index, warning }) => `apps[${index}]${file ? ` (in ${file})` : ""}: ${warning}`);
+  return { ...parsed.data, deprecations };
 }

@@ -10,7 +10,6 @@ import { fstatSync, writeSync } from "node:fs";
 import { Writable } from "node:stream";
 import { isatty } from "node:tty";
 import winston from "winston";
-import type { Config } from "./config.js";
 
 export type Logger = winston.Logger;
 
@@ -97,8 +96,12 @@ function stdoutWriter(): LineWriter {
   };
 }
 
+/** winston's npm levels, most severe first; config.ts validates LOG_LEVEL against them. */
+export const LOG_LEVELS = ["error", "warn", "info", "http", "verbose", "debug", "silly"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 /** A logger writing JSON lines to `stream`, or, in production (no stream), to stdout through an UnfailingSink. */
-export function createLogger(level: Config["logLevel"], stream?: NodeJS.WritableStream): Logger {
+export function createLogger(level: LogLevel, stream?: NodeJS.WritableStream): Logger {
   return winston.createLogger({
     level,
     format: winston.format.combine(redactSecrets(), winston.format.timestamp(), winston.format.json()),

@@ -56,6 +56,8 @@ export interface Running {
   readonly haloPsaSimulator: HaloPsaSimulator | undefined;
   /** Rules in force, for the banner. */
   readonly rules: readonly Rule[];
+  /** Deprecated spellings in the config, each saying what to write instead. */
+  readonly deprecations: readonly string[];
   /** Apps whose identity-map links were made against another instance (not acted on). */
   readonly foreignLinks: readonly ForeignLinks[];
   /** Failed authentications by reason since start (for /metrics). */
@@ -67,6 +69,7 @@ export interface Running {
 
 /** Starts the bridge; used by the CLI entry below and by tests (which pass their own config). */
 export async function start(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Running> {
+  for (const deprecation of config.deprecations) log.warn(deprecation);
   const db = openDatabase(config.database);
   const clock = systemClock;
   const tokens = new TokenStore(db, clock);
@@ -167,6 +170,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     accounts,
     haloPsaSimulator,
     rules,
+    deprecations: config.deprecations,
     foreignLinks,
     authFailures,
     limits,
@@ -184,7 +188,8 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   };
 }
 
-function banner(r: Running): string {
+/** What the bridge prints to stdout at start (exported for tests). */
+export function banner(r: Running): string {
   const lines = [
     "",
     "  scim-bridge is running",
@@ -194,6 +199,7 @@ function banner(r: Running): string {
   if (r.haloPsaSimulator) {
     lines.push(`  HaloPSA: SIMULATED at ${r.haloPsaSimulator.url} (set HALOPSA_URL, HALOPSA_CLIENT_ID, HALOPSA_CLIENT_SECRET for a real tenant)`);
   }
+  for (const d of r.deprecations) lines.push(`  WARNING ${d}`);
   for (const f of r.foreignLinks) lines.push(`  WARNING ${describeForeignLinks(f)}`);
   for (const rule of r.rules) {
     const group = "displayName" in rule.group ? `'${rule.group.displayName}'` : "id" in rule.group ? `id ${rule.group.id}` : `externalId ${rule.group.externalId}`;

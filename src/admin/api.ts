@@ -118,7 +118,8 @@ function operationsRoutes(routes: Routes, o: AdminApiOptions): void {
     parseQuery(noQuery, req);
     const app = deps.apps.find((a) => a.name === appName);
     const connector = deps.connectors.get(appName);
-    if (app?.type !== "halopsa" || !connector?.readBack) throw new BridgeError("notFound", `app ${appName} has no seats report`);
+    // A seats report needs an app that reads its accounts back and keeps a stale-login window (HaloPSA).
+    if (!app || !("staleLoginDays" in app) || !connector?.readBack) throw new BridgeError("notFound", `app ${appName} has no seats report`);
     const remote = await connector.readBack();
     const cutoff = o.clock.now().getTime() - app.staleLoginDays * 86_400_000;
     const byBridge = new Set(deps.accounts.list({ app: appName, state: "active" }).filter((a) => a.createdByBridge).map((a) => a.externalId));

@@ -10,7 +10,7 @@ import type { Clock } from "../clock.js";
 import { type TaskStore } from "../db/tasks.js";
 import { isOverdue, type Task, type TaskState } from "../domain/task.js";
 import { BridgeError } from "../errors.js";
-import type { AppConfig } from "../provisioning/config-schema.js";
+import { raisesTasks, type AppConfig } from "../apps/app-types.js";
 import { booleanParam, integerParam, noQuery, parseBody, parseQuery, pathId, textParam } from "./input.js";
 import { TASK_WORK, type Routes } from "./routes.js";
 
@@ -84,7 +84,7 @@ interface Count {
 /** Open, blocked and overdue tasks per app (every manual app listed, even at zero) and in total. */
 export function taskCounts(tasks: TaskStore, apps: readonly AppConfig[]): { apps: Record<string, Count>; total: Count } {
   const zero = (): Count => ({ open: 0, blocked: 0, overdue: 0 });
-  const byApp: Record<string, Count> = Object.fromEntries(apps.filter((a) => a.type === "manual").map((a) => [a.name, zero()]));
+  const byApp: Record<string, Count> = Object.fromEntries(apps.filter(raisesTasks).map((a) => [a.name, zero()]));
   Object.assign(byApp, tasks.counts());
   const total = zero();
   for (const c of Object.values(byApp)) {

@@ -3,7 +3,7 @@
  */
 import { type TaskStore } from "../db/tasks.js";
 import { isOverdue, type Task } from "../domain/task.js";
-import type { AppConfig } from "../provisioning/config-schema.js";
+import { raisesTasks, type AppConfig } from "../apps/app-types.js";
 
 /** "2026-11-23 19:46Z": minutes are enough to plan work by. */
 const shortTime = (iso: string): string => `${iso.slice(0, 16).replace("T", " ")}Z`;
@@ -35,7 +35,7 @@ export function formatTask(t: Task, now: Date): string[] {
 
 /** " huntress: 2 open (1 overdue), 0 blocked; portal: …" for every manual app. */
 export function formatCounts(counts: ReturnType<TaskStore["counts"]>, apps: readonly AppConfig[]): string {
-  const names = [...new Set([...apps.filter((a) => a.type === "manual").map((a) => a.name), ...Object.keys(counts)])];
+  const names = [...new Set([...apps.filter(raisesTasks).map((a) => a.name), ...Object.keys(counts)])];
   if (names.length === 0) return "";
   const parts = names.map((n) => {
     const c = counts[n] ?? { open: 0, blocked: 0, overdue: 0 };

@@ -15,7 +15,7 @@ import { applyContext, type ProvisioningDeps } from "./sync-user.js";
 export interface ReconcileReport {
   readonly usersQueued: number;
   readonly drift: Record<string, { readonly items: number; readonly enforced: number; readonly error?: string }>;
-  /** Apps whose connector can refresh (Huntress API mode): identity-map rows it moved forward. */
+  /** Apps whose connector can refresh (a huntress app): identity-map rows it moved forward. */
   readonly refreshed?: Record<string, { readonly changed: number; readonly error?: string }>;
 }
 

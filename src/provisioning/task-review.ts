@@ -12,7 +12,7 @@ import type { TaskStore } from "../db/tasks.js";
 import type { AccountState, AppAccount } from "../domain/model.js";
 import type { Task, TaskAction } from "../domain/task.js";
 import { BridgeError } from "../errors.js";
-import type { AppConfig } from "./config-schema.js";
+import { raisesTasks, type AppConfig, type TaskAppConfig } from "../apps/app-types.js";
 import type { TaskWriter } from "./task-writer.js";
 
 export interface TaskReviewDeps {
@@ -48,8 +48,8 @@ export class TaskReview {
     return task;
   }
 
-  private appOf(task: Task): AppConfig | undefined {
-    return this.d.apps.find((a) => a.name === task.app && a.type === "manual");
+  private appOf(task: Task): TaskAppConfig | undefined {
+    return this.d.apps.filter(raisesTasks).find((a) => a.name === task.app);
   }
 
   private event(actor: string, action: string, task: Task, before: unknown, after: unknown): void {
@@ -95,7 +95,7 @@ export class TaskReview {
         this.d.taskWriter.write(task.app, { userId: task.userId, profile: task.profile, action: "confirm", role: task.role, previousRole: null, requestId: task.requestId }, undefined);
       }
       // Re-plan the user, and anyone blocked by the keep-one guard: this change may unblock them.
-      const blocked = app?.type === "manual" && app.template.keepOneOf !== undefined ? this.d.tasks.blockedUserIds(task.app) : [];
+      const blocked = app?.template.keepOneOf !== undefined ? this.d.tasks.blockedUserIds(task.app) : [];
       this.d.jobs.enqueueUsers([task.userId, ...blocked], task.requestId);
       return this.find(id);
     }).immediate();

@@ -11,7 +11,7 @@ import type { Profile } from "../domain/model.js";
 import type { Task, TaskAction } from "../domain/task.js";
 import type { TaskStore } from "../db/tasks.js";
 import { fill, roleLabel } from "../apps/manual/templates.js";
-import type { AppConfig, ManualAppConfig } from "./config-schema.js";
+import { raisesTasks, type AppConfig, type TaskAppConfig } from "../apps/app-types.js";
 
 export interface TaskRequest {
   readonly userId: string;
@@ -89,9 +89,9 @@ export class TaskWriter {
     return task;
   }
 
-  private manualApp(name: string): ManualAppConfig {
+  private manualApp(name: string): TaskAppConfig {
     const app = this.d.apps.find((a) => a.name === name);
-    if (app?.type !== "manual") throw new Error(`app "${name}" has no task template`);
+    if (!app || !raisesTasks(app)) throw new Error(`app "${name}" has no task template`);
     return app;
   }
 }

@@ -12,6 +12,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { stringify } from "yaml";
 import { builtInTemplates } from "../../src/apps/manual/templates.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
+import { banner } from "../../src/main.js";
 import type { Task } from "../../src/domain/task.js";
 import { startHuntressSimulator, type HuntressSimulator } from "../../src/dev/huntress-simulator.js";
 import { startBridge, type TestBridge } from "../support/bridge.js";
@@ -23,7 +24,7 @@ const USERS = "Huntress Users";
 const INVITE_STEPS = builtInTemplates["huntress"]!.actions.invite.steps;
 
 interface RigOptions {
-  /** Merged into the huntress app entry (e.g. { mode: "live" }). */
+  /** Merged into the huntress app entry (e.g. { type: "manual", template: "huntress" }). */
   readonly app?: Record<string, unknown>;
   /** Merged into the `huntress` config block. */
   readonly huntress?: Record<string, unknown>;
@@ -52,7 +53,7 @@ async function rig(o: RigOptions = {}): Promise<Rig> {
   writeFileSync(
     file,
     stringify({
-      apps: [{ name: "huntress", type: "manual", template: "huntress", mode: "api", ...o.app }],
+      apps: [{ name: "huntress", type: "huntress", ...o.app }],
       rules: [
         { group: ADMINS, app: "huntress", role: "admin" },
         { group: USERS, app: "huntress", role: "standard" },
@@ -330,8 +331,8 @@ describe("Huntress API mode", () => {
     }
   });
 
-  it("calls nothing in mode live (the default): manual tasks only, even with credentials configured", async () => {
-    const r = await rig({ app: { mode: "live" } });
+  it("calls nothing for a manual app with the huntress template: manual tasks only, even with credentials configured", async () => {
+    const r = await rig({ app: { type: "manual", template: "huntress" } });
     const nia = await r.newUser("Nia Node");
     await r.join(nia, ADMINS);
     await r.reconcile();
@@ -340,18 +341,40 @@ describe("Huntress API mode", () => {
     expect(r.open(nia)!.steps).toHaveLength(INVITE_STEPS.length);
   });
 
-  it("refuses to start in mode api without the key and secret, naming both", () => {
+  it.each([
+    ["type: huntress", { name: "huntress", type: "huntress" }],
+    ["the deprecated type: manual, template: huntress, mode: api", { name: "huntress", type: "manual", template: "huntress", mode: "api" }],
+  ])("refuses to start with %s without the key and secret, naming both", (_spelling, app) => {
     const dir = mkdtempSync(join(tmpdir(), "scim-bridge-huntress-config-"));
     try {
       const file = join(dir, "bridge.yaml");
-      writeFileSync(file, stringify({ apps: [{ name: "huntress", type: "manual", template: "huntress", mode: "api" }] }));
+      writeFileSync(file, stringify({ apps: [app] }));
       const attempt = () => loadConfig({ SCIM_BRIDGE_CONFIG: file });
       expect(attempt).toThrow(ConfigError);
-      expect(attempt).toThrow(/huntress\.apiKey.*HUNTRESS_API_KEY \(huntress\.apiKey\) is required: app "huntress" has mode "api"/);
+      expect(attempt).toThrow(/huntress\.apiKey.*HUNTRESS_API_KEY \(huntress\.apiKey\) is required: app "huntress" has type "huntress"/);
       expect(attempt).toThrow(/HUNTRESS_API_SECRET/);
       expect(loadConfig({ SCIM_BRIDGE_CONFIG: file, HUNTRESS_API_KEY: "k", HUNTRESS_API_SECRET: "s" }).huntress).toMatchObject({ url: "https://api.huntress.io", apiKey: "k" });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("still runs the deprecated spelling as the same huntress app: API connector, same instance and links, one warning in the banner and the log", async () => {
+    const r = await rig({ app: { type: "manual", template: "huntress", mode: "api" } });
+    const { running } = r.bridge;
+    const ada = await r.newUser("Ada Lovelace");
+    await r.join(ada, ADMINS);
+    expect(r.sim.invitations.map((i) => i.email)).toEqual(["ada@example.com"]);
+    expect(r.open(ada)).toBeUndefined();
+    // The instance string compose.ts has always given API-mode apps: links need no rebind.
+    const instance = `huntress:${r.sim.url.toLowerCase()}#account=own`;
+    expect(r.account(ada)).toMatchObject({ state: "invited", instance });
+    expect(running.foreignLinks).toEqual([]);
+    const expected = 'app "huntress": "type: manual, template: huntress, mode: api" is deprecated; write "type: huntress" instead and drop "template" and "mode"';
+    expect(running.deprecations).toHaveLength(1);
+    expect(running.deprecations[0]).toContain(expected);
+    expect(banner(running).split("\n").filter((l) => l.includes("WARNING"))).toEqual([`  WARNING ${running.deprecations[0]}`]);
+    // Log lines are JSON: the message's quotes are escaped there.
+    expect(r.bridge.logLines.filter((l) => l.includes(JSON.stringify(expected).slice(1, -1)))).toHaveLength(1);
   });
 });

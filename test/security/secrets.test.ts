@@ -86,7 +86,7 @@ describe("secrets after a full end-to-end run", () => {
     // The operator's file names apps and rules; every credential comes from the environment.
     const config = rigConfig({ url: halo.url, clientId: halo.clientId, clientSecret: "" }, { provisioning: { maxAttempts: 2, workerConcurrency: 2 }, timeoutSeconds: 2 });
     config["halopsa"] = { rateLimit: null, timeoutSeconds: 2 };
-    config["apps"] = [...(config["apps"] as unknown[]), { name: "huntress", type: "manual", template: "huntress", mode: "api" }];
+    config["apps"] = [...(config["apps"] as unknown[]), { name: "huntress", type: "huntress" }];
     config["rules"] = [...(config["rules"] as unknown[]), { group: HUNTRESS_USERS, app: "huntress", role: "standard" }];
     config["huntress"] = { url: huntress.url, rateLimit: null, maxRetries: 1, timeoutSeconds: 2 };
     config["notifications"] = { overdueCheckSeconds: 1 };

@@ -14,7 +14,7 @@ import type { HaloAgent, HaloAgentWrite, HaloRole, HaloTeam } from "./wire.js";
 export type RoleMap = Readonly<Record<string, { readonly haloRoles: readonly string[] }>>;
 
 /**
- * An action's HaloPSA settings (provisioning/config-schema.ts haloPsaSettingsSchema): a rule may
+ * An action's HaloPSA settings (./app-type.ts haloPsaSettingsSchema): a rule may
  * override the role's HaloPSA roles; teams[0] is the default team.
  */
 const settingsSchema = z.looseObject({

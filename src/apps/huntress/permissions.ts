@@ -11,7 +11,7 @@ const PERMISSIONS_OF_ROLE: Readonly<Record<string, WritablePermission>> = { admi
 
 export function permissionsOf(role: string): WritablePermission {
   const p = PERMISSIONS_OF_ROLE[role];
-  // config-schema.ts allows mode "api" only with the huntress template, whose roles are listed above.
+  // A huntress app always has the huntress template (./app-type.ts), whose roles are listed above.
   if (p === undefined) throw new Error(`the Huntress API has no permissions for role "${role}"`);
   return p;
 }

@@ -1,7 +1,7 @@
 /**
  * The Huntress simulator's HTTP server: a real express app on loopback that authenticates, rate
- * limits and fails the way the Huntress API reference describes, so the client and the API mode
- * of the Huntress connector are tested across real HTTP.
+ * limits and fails the way the Huntress API reference describes, so the client and the connector
+ * of huntress apps are tested across real HTTP.
  */
 import express, { type RequestHandler, type Response } from "express";
 import { systemClock, type Clock } from "../../clock.js";

@@ -3,7 +3,7 @@
  * first, overdue tasks first within an app (TaskStore.list's order), with counts per app.
  */
 import type { Task } from "../../../domain/task.js";
-import type { AppConfig } from "../../../provisioning/config-schema.js";
+import { raisesTasks, type AppConfig } from "../../../apps/app-types.js";
 import { appLabel } from "../app-labels.js";
 import { html, type SafeHtml } from "../html.js";
 import { layout, notice, type Notice, type Viewer } from "../layout.js";
@@ -34,7 +34,7 @@ function countsText(c: TaskCounts): SafeHtml {
 export function queuePage(d: QueueData): SafeHtml {
   // Every app that raises tasks gets a section (an empty one says so), plus any app that still has
   // tasks but has since been removed from the config.
-  const names = [...new Set([...d.apps.filter((a) => a.type === "manual").map((a) => a.name), ...d.tasks.map((t) => t.app)])];
+  const names = [...new Set([...d.apps.filter(raisesTasks).map((a) => a.name), ...d.tasks.map((t) => t.app)])];
   const countsOf = (app: string) => d.counts[app] ?? NONE;
   const groups = names
     .map((app, order) => ({ app, order, counts: countsOf(app), tasks: d.tasks.filter((t) => t.app === app) }))
