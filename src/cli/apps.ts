@@ -8,7 +8,8 @@
 import { parseArgs } from "node:util";
 import type { TransportObserver } from "../apps/http/observer.js";
 import { systemClock } from "../clock.js";
-import { appInstances, connect, openStores, SIMULATOR_INSTANCE, type Stores } from "../compose.js";
+import { SIMULATOR_INSTANCE } from "../apps/halopsa/app-type.js";
+import { appInstances, connect, openStores, type Stores } from "../compose.js";
 import { appsAndRules, loadConfig, type Config } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { ConnectorError } from "../domain/connector-error.js";

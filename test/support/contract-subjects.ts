@@ -16,7 +16,9 @@ import type { AppAccount, WantedAccess } from "../../src/domain/model.js";
 import { startHaloPsaSimulator } from "../../src/dev/halopsa-simulator.js";
 import { startHuntressSimulator } from "../../src/dev/huntress-simulator.js";
 import type { FaultMatch, SimFaults } from "../../src/dev/sim/faults.js";
-import { appSchema, type ManualAppConfig } from "../../src/provisioning/config-schema.js";
+import type { HuntressAppConfig } from "../../src/apps/huntress/app-type.js";
+import type { ManualAppConfig } from "../../src/apps/manual/app-type.js";
+import { appSchema } from "../../src/provisioning/config-schema.js";
 import { ContractWorker } from "./contract-worker.js";
 import { capturingLogger } from "./io.js";
 
@@ -126,13 +128,14 @@ export async function haloPsaSubject(): Promise<ContractSubject> {
   };
 }
 
-/** A manual app as the config file declares it. */
+/** An app as the config file declares it. */
 const manualApp = (o: Record<string, unknown>): ManualAppConfig => appSchema.parse({ type: "manual", ...o }) as ManualAppConfig;
+const huntressApp = (o: Record<string, unknown>): HuntressAppConfig => appSchema.parse({ type: "huntress", ...o }) as HuntressAppConfig;
 
 export async function huntressApiSubject(): Promise<ContractSubject> {
   const sim = await startHuntressSimulator({ rateLimit: null });
   const client = new HuntressClient({ ...CLIENT, baseUrl: sim.url, apiKey: sim.apiKey, apiSecret: sim.apiSecret });
-  const app = manualApp({ name: "huntress", template: "huntress", mode: "api" });
+  const app = huntressApp({ name: "huntress" });
   const connector = new HuntressApiConnector({ app, client, instance: `huntress:${sim.url}`, log });
   const worker = new ContractWorker(connector, [app]);
   const invitationsOf = (email: string) => sim.invitations.filter((i) => i.email.toLowerCase() === email.toLowerCase());
