@@ -74,6 +74,8 @@ async function runScenario(s: Scenario): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), "scim-bridge-bench-"));
   const port = await freePort();
   const config = {
+    // The inbound SCIM limits are not what this measures: the IdP's load is the input here.
+    rateLimit: { perToken: 0, perAddress: 0 },
     provisioning: { workerConcurrency: 4, reconcileIntervalMinutes: 0, backoffBaseSeconds: 0.5, maxBackoffSeconds: 5 },
     halopsa: { rateLimit: s.rateLimited ? { requests: 270, windowSeconds: windowMs / 1000 } : null, timeoutSeconds: 10 },
   };

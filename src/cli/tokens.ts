@@ -7,7 +7,7 @@ import { z } from "zod";
 import { DEFAULT_OVERLAP_MS, ENV_TOKEN_PREFIX, envTokenRefusal, MAX_OVERLAP_MS, TokenLifecycle, tokenName, type Caller } from "../auth/token-lifecycle.js";
 import { systemClock } from "../clock.js";
 import { loadConfig } from "../config.js";
-import { AuditLog } from "../db/audit.js";
+import { openStores } from "../compose.js";
 import { openDatabase } from "../db/database.js";
 import { SCOPES, tokenState, type Scope, type TokenRow } from "../db/tokens.js";
 import { isBridgeError } from "../errors.js";
@@ -47,7 +47,7 @@ export function tokenCommand(command: string | undefined, rest: readonly string[
   const config = loadConfig(env);
   const db = openDatabase(config.database);
   try {
-    const tokens = new TokenLifecycle(db, new AuditLog(db, systemClock), systemClock);
+    const tokens = new TokenLifecycle(db, openStores(config, db, systemClock).audit, systemClock);
     switch (command) {
       case "create": {
         const { values } = parseArgs({ args: [...rest], options: { scope: { type: "string" }, name: { type: "string" } }, strict: true });
