@@ -12,6 +12,7 @@ import type { TransportObserver } from "./apps/http/observer.js";
 import { createConnectors } from "./provisioning/connector-registry.js";
 import type { Clock } from "./clock.js";
 import { appsAndRules, ConfigError, type Config } from "./config.js";
+import { ApprovalStore, type ChangeSet } from "./db/approvals.js";
 import { AuditLog } from "./db/audit.js";
 import type { Db } from "./db/database.js";
 import { DirectorySnapshots } from "./db/directory-snapshots.js";
@@ -24,6 +25,7 @@ import type { Connector } from "./domain/connector.js";
 import type { Task } from "./domain/task.js";
 import type { Logger } from "./log.js";
 import type { AppConfig } from "./provisioning/config-schema.js";
+import { DeprovisionGuard } from "./provisioning/approvals.js";
 import type { ProvisioningDeps } from "./provisioning/sync-user.js";
 import { TaskReview } from "./provisioning/task-review.js";
 import { TaskWriter } from "./provisioning/task-writer.js";
@@ -45,6 +47,7 @@ export interface Stores {
   readonly tasks: TaskStore;
   readonly drift: DriftStore;
   readonly directory: DirectorySnapshots;
+  readonly approvals: ApprovalStore;
 }
 
 export function openStores(config: Config, db: Db, clock: Clock): Stores {
@@ -58,6 +61,7 @@ export function openStores(config: Config, db: Db, clock: Clock): Stores {
     tasks: new TaskStore(db, clock),
     drift: new DriftStore(db, clock),
     directory: new DirectorySnapshots(db),
+    approvals: new ApprovalStore(db, clock),
   };
 }
 
@@ -68,11 +72,31 @@ export interface Provisioning {
 }
 
 /** The provisioning services over the stores; `connectors` is empty where nothing is called (plan, tasks CLI). */
-export function provisioningOf(config: Config, stores: Stores, connectors: ReadonlyMap<string, Connector>, log: Logger, onTask?: (task: Task) => void): Provisioning {
+/** What the server wants to hear about; the CLI listens to nothing. */
+export interface ProvisioningHooks {
+  /** A task was raised (inside its transaction). */
+  readonly onTask?: ((task: Task) => void) | undefined;
+  /** An app's deprovision limit tripped: a change set waits for an admin (inside its transaction). */
+  readonly onApprovalNeeded?: ((set: ChangeSet) => void) | undefined;
+}
+
+export function provisioningOf(config: Config, stores: Stores, connectors: ReadonlyMap<string, Connector>, log: Logger, hooks: ProvisioningHooks = {}): Provisioning {
   const { apps, rules } = appsAndRules(config);
-  const { db, clock, audit, accounts, tasks, jobs } = stores;
-  const taskWriter = new TaskWriter({ tasks, clock, apps, onTask });
-  const deps: ProvisioningDeps = { db, directory: stores.directory, accounts, audit, taskWriter, connectors, apps, rules, clock, log };
+  const { db, clock, audit, accounts, tasks, jobs, approvals, directory } = stores;
+  const taskWriter = new TaskWriter({ tasks, clock, apps, onTask: hooks.onTask });
+  const { approveRuleChanges, deprovisionLimit } = config.provisioning;
+  const guard = new DeprovisionGuard({
+    db,
+    approvals,
+    audit,
+    clock,
+    log,
+    apps,
+    settings: { approveRuleChanges, deprovisionLimit },
+    userVersion: (userId) => directory.versionOf(userId),
+    onOpened: hooks.onApprovalNeeded,
+  });
+  const deps: ProvisioningDeps = { db, directory, accounts, audit, taskWriter, connectors, apps, rules, clock, log, guard };
   const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, taskWriter, instances: appInstances(config, apps) });
   return { deps, taskWriter, review };
 }

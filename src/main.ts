@@ -35,6 +35,8 @@ import type { Rule } from "./provisioning/config-schema.js";
 import { checkInstances, describeForeignLinks, type ForeignLinks } from "./provisioning/instances.js";
 import { Reconciler } from "./provisioning/reconcile.js";
 import { replanOnRulesChange } from "./provisioning/rules-change.js";
+import { describeChangeSet } from "./provisioning/approvals.js";
+import type { ChangeSet } from "./db/approvals.js";
 import type { TaskReview } from "./provisioning/task-review.js";
 import { Worker } from "./provisioning/worker.js";
 import { SCIM_BASE } from "./scim/router.js";
@@ -58,6 +60,8 @@ export interface Running {
   readonly rules: readonly Rule[];
   /** Deprecated spellings in the config, each saying what to write instead. */
   readonly deprecations: readonly string[];
+  /** Change sets waiting for an admin at start (destructive actions held). */
+  readonly pendingApprovals: readonly ChangeSet[];
   /** Apps whose identity-map links were made against another instance (not acted on). */
   readonly foreignLinks: readonly ForeignLinks[];
   /** Failed authentications by reason since start (for /metrics). */
@@ -93,7 +97,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
       })
     : undefined;
   const onTask = notifier ? (task: Task) => notifier.taskRaised(task) : undefined;
-  const { deps: provisioning, review } = provisioningOf(config, stores, connectors, log, onTask);
+  const { deps: provisioning, review } = provisioningOf(config, stores, connectors, log, { onTask, onApprovalNeeded: notifier && ((set) => notifier.approvalNeeded(set)) });
   // What the worker last saw go wrong with the database, for /readyz.
   const health = new DatabaseHealth();
   const worker = new Worker(
@@ -117,7 +121,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     perAddress: { perSecond: r.perAddress, burst: r.perAddressBurst },
     log,
   });
-  registerStateMetrics(metrics.registry, { jobs, tasks, drift, apps: apps.map((a) => a.name), authFailures, requestLimits: limits });
+  registerStateMetrics(metrics.registry, { jobs, tasks, drift, approvals: stores.approvals, apps: apps.map((a) => a.name), authFailures, requestLimits: limits });
   const app = createApp({
     deps: { directory: new Directory(db, clock), audit, jobs, access: accounts },
     verifier: new TokenVerifier(tokens, statics),
@@ -129,7 +133,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     trustProxy: config.trustProxy,
     limits,
     readiness: () => checkReadiness(db, () => worker.alive, health),
-    admin: { provisioning, jobs, drift, reconciler, clock, tasks, review },
+    admin: { provisioning, jobs, drift, reconciler, clock, tasks, review, approvals: stores.approvals },
   });
   const server = createServer(
     {
@@ -146,7 +150,8 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     server.listen(config.port, config.host, () => resolve());
   });
   const replanned = replanOnRulesChange(provisioning, jobs, new BridgeState(db, clock));
-  if (replanned > 0) log.info("apps or rules changed since the last start: re-planning every user", { users: replanned });
+  if (replanned.queued > 0) log.info("apps or rules changed since the last start: re-planning every user", { users: replanned.queued, heldForApproval: replanned.held?.waiting ?? 0 });
+  const pendingApprovals = stores.approvals.list();
   // Jobs left by a previous run (even one killed mid-job) start now.
   worker.start();
   reconciler.start(p.reconcileIntervalMinutes * 60_000);
@@ -172,6 +177,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     rules,
     deprecations: config.deprecations,
     foreignLinks,
+    pendingApprovals,
     authFailures,
     limits,
     close: async () => {
@@ -201,6 +207,7 @@ export function banner(r: Running): string {
   }
   for (const d of r.deprecations) lines.push(`  WARNING ${d}`);
   for (const f of r.foreignLinks) lines.push(`  WARNING ${describeForeignLinks(f)}`);
+  for (const set of r.pendingApprovals) lines.push(`  WARNING ${describeChangeSet(set)}: approve or reject at ${r.url}/admin or with "scim-bridge approvals show ${set.id}"`);
   for (const rule of r.rules) {
     const group = "displayName" in rule.group ? `'${rule.group.displayName}'` : "id" in rule.group ? `id ${rule.group.id}` : `externalId ${rule.group.externalId}`;
     lines.push(`  Rule: members of group ${group} → ${rule.app} ${rule.role}`);

@@ -2,7 +2,7 @@
  * Admin REST API under /admin/api (contract: openapi.yaml). The router lets admin and reviewer
  * tokens in and every route names the scopes it accepts (routes.ts): reviewers work the task queue
  * (tasks-api.ts); admins also see users and their access (users-api.ts), the audit log
- * (audit-api.ts), tokens (tokens-api.ts), jobs and dead letters, drift, reconcile on demand and HaloPSA seats (below).
+ * (audit-api.ts), tokens (tokens-api.ts), approvals of destructive changes (approvals-api.ts), jobs and dead letters, drift, reconcile on demand and HaloPSA seats (below).
  * Errors are RFC 9457 problem details; bad input is a 4xx, never a 500.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
@@ -16,6 +16,8 @@ import { asBridgeError, BridgeError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Reconciler } from "../provisioning/reconcile.js";
 import type { ProvisioningDeps } from "../provisioning/sync-user.js";
+import type { ApprovalStore } from "../db/approvals.js";
+import { approvalsRoutes } from "./approvals-api.js";
 import { auditRoutes } from "./audit-api.js";
 import { noQuery, parseQuery, pathId, textParam } from "./input.js";
 import { sendBridgeProblem, sendProblem } from "./problem.js";
@@ -33,6 +35,7 @@ export interface AdminApiOptions {
   readonly jobs: JobQueue;
   readonly drift: DriftStore;
   readonly reconciler: Reconciler;
+  readonly approvals: ApprovalStore;
   readonly clock: Clock;
   readonly log: Logger;
   /** Authenticates every token of ADMIN_API_SCOPES; each route then narrows. */
@@ -61,9 +64,10 @@ export function adminApi(o: AdminApiOptions): Router {
   router.use(express.json({ limit: MAX_BODY }));
   const routes = routesOn(router);
   tasksRoutes(routes, { tasks: o.tasks, review: o.review, apps: o.provisioning.apps, clock: o.clock });
-  usersRoutes(routes, { provisioning: o.provisioning, tasks: o.tasks, clock: o.clock });
+  usersRoutes(routes, { provisioning: o.provisioning, tasks: o.tasks, approvals: o.approvals, clock: o.clock });
   auditRoutes(routes, { audit: o.provisioning.audit });
   tokensRoutes(routes, { db: o.provisioning.db, audit: o.provisioning.audit, clock: o.clock });
+  approvalsRoutes(routes, { db: o.provisioning.db, approvals: o.approvals, audit: o.provisioning.audit, jobs: o.jobs, directory: o.provisioning.directory });
   operationsRoutes(routes, o);
 
   router.use((req, res) => sendProblem(res, 404, `No such endpoint ${req.method} /admin/api${req.path}`));

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { Clock } from "../clock.js";
+import type { ApprovalStore } from "../db/approvals.js";
 import { Directory } from "../db/directory.js";
 import { type TaskStore } from "../db/tasks.js";
 import { isOverdue } from "../domain/task.js";
@@ -20,6 +21,7 @@ import { ADMIN_ONLY, type Routes } from "./routes.js";
 export interface UsersApiOptions {
   readonly provisioning: ProvisioningDeps;
   readonly tasks: TaskStore;
+  readonly approvals: ApprovalStore;
   readonly clock: Clock;
 }
 
@@ -42,6 +44,7 @@ export function usersRoutes(routes: Routes, o: UsersApiOptions): void {
     if (p.userName === null && p.accounts.length === 0) return undefined;
     const apps = [...new Set([...deps.apps.map((a) => a.name), ...p.accounts.map((a) => a.app)])];
     const owed = o.tasks.list({ userId }).filter((t) => t.state === "open" || t.state === "blocked");
+    const holds = o.approvals.activeHoldsOf(userId);
     const now = o.clock.now();
     return {
       userId,
@@ -52,6 +55,7 @@ export function usersRoutes(routes: Routes, o: UsersApiOptions): void {
         const account = p.accounts.find((a) => a.app === app);
         const action = p.actions.find((a) => a.app === app);
         const task = owed.find((t) => t.app === app);
+        const hold = holds.find((h) => h.app === app);
         return {
           app,
           wanted: w ? { role: w.role, because: explain(w), reasons: w.reasons } : null,
@@ -59,6 +63,8 @@ export function usersRoutes(routes: Routes, o: UsersApiOptions): void {
           pendingAction: action ? describeAction(action) : null,
           // Present only while a manual task is owed in this app.
           ...(task ? { openTask: { id: task.id, title: task.title, state: task.state, dueAt: task.dueAt, overdue: isOverdue(task, now) } } : {}),
+          // Present only while the pending action is destructive and waits for (or was refused) approval.
+          ...(hold ? { held: { changeSet: hold.changeId, state: hold.changeState, action: hold.action, detail: hold.detail } } : {}),
         };
       }),
     };

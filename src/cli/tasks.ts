@@ -83,7 +83,7 @@ export function tasksCommand(command: string | undefined, rest: readonly string[
     // the running bridge delivers it.
     const outbox = config.notifications.webhookUrl ? new NotificationOutbox(db, systemClock) : undefined;
     const onTask = outbox ? (task: Task) => queueTaskNotice(outbox, task, queueUrlOf(config)) : undefined;
-    const { review } = provisioningOf(config, stores, new Map(), createLogger("error"), onTask);
+    const { review } = provisioningOf(config, stores, new Map(), createLogger("error"), { onTask });
     const tasks = stores.tasks;
     return run(command, values, { db, tasks, review, apps }, out);
   } catch (e: unknown) {

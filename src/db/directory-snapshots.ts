@@ -10,6 +10,7 @@ export class DirectorySnapshots implements DirectoryReader {
   private readonly userStmt;
   private readonly groupsStmt;
   private readonly idsStmt;
+  private readonly versionStmt;
 
   constructor(db: Db) {
     this.userStmt = db.prepare("SELECT pk, id, user_name, active, data FROM users WHERE id = ?");
@@ -18,6 +19,7 @@ export class DirectorySnapshots implements DirectoryReader {
        WHERE gm.user_pk = ? ORDER BY g.pk`,
     );
     this.idsStmt = db.prepare("SELECT id FROM users ORDER BY pk").pluck();
+    this.versionStmt = db.prepare("SELECT version FROM users WHERE id = ?").pluck();
   }
 
   snapshot(userId: string): DirectorySnapshot {
@@ -29,6 +31,11 @@ export class DirectorySnapshots implements DirectoryReader {
       externalId: g.external_id,
     }));
     return { user: { id: u.id, userName: u.user_name, active: u.active === 1, attributes: JSON.parse(u.data) as JsonObject }, groups };
+  }
+
+  /** The user's version (it grows with every change the IdP makes), or null once deleted. */
+  versionOf(userId: string): number | null {
+    return (this.versionStmt.get(userId) as number | undefined) ?? null;
   }
 
   userIds(): string[] {

@@ -314,4 +314,47 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX app_accounts_instance ON app_accounts(app, instance);
     `,
   },
+  {
+    version: 10,
+    name: "approvals of destructive changes",
+    sql: `
+      -- Destructive actions (deactivate, remove, downgrade) that wait for a person
+      -- (docs/provisioning.md, "Approvals"): a change of apps or rules, or more IdP-driven
+      -- deprovisions in an app than its limit allows in a window. One change set per rules change
+      -- or per tripped app; one hold per user and app in it.
+      CREATE TABLE change_sets (
+        id         INTEGER PRIMARY KEY,
+        kind       TEXT NOT NULL CHECK (kind IN ('rules-change', 'deprovision-limit')),
+        app        TEXT,                          -- the tripped app (deprovision-limit)
+        state      TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'superseded')),
+        summary    TEXT NOT NULL,                 -- JSON: the rule diff, or the limit and window
+        created_at TEXT NOT NULL,
+        decided_at TEXT,
+        decided_by TEXT,
+        note       TEXT
+      );
+      CREATE INDEX change_sets_state ON change_sets(state, kind, app);
+      CREATE TABLE holds (
+        change_id    INTEGER NOT NULL REFERENCES change_sets(id),
+        user_id      TEXT NOT NULL,
+        app          TEXT NOT NULL,
+        action       TEXT NOT NULL CHECK (action IN ('deactivate', 'downgrade')),
+        detail       TEXT NOT NULL,               -- JSON: what would be done and why
+        user_version INTEGER,                     -- the directory version of the user when held
+        state        TEXT NOT NULL CHECK (state IN ('held', 'done', 'void')),
+        created_at   TEXT NOT NULL,
+        settled_at   TEXT,
+        PRIMARY KEY (change_id, user_id, app)
+      ) WITHOUT ROWID;
+      CREATE INDEX holds_user ON holds(user_id, app, state);
+      -- IdP-driven deprovisions carried out per app, for the limit's window (one row per user and app).
+      CREATE TABLE deprovisions (
+        app     TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        at      TEXT NOT NULL,
+        PRIMARY KEY (app, user_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX deprovisions_window ON deprovisions(app, at);
+    `,
+  },
 ];

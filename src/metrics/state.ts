@@ -5,6 +5,7 @@
  * on the request path.
  */
 import { Counter, Gauge, type Registry } from "prom-client";
+import type { ApprovalStore } from "../db/approvals.js";
 import type { DriftStore } from "../db/drift.js";
 import type { JobQueue } from "../db/jobs.js";
 import type { TaskStore } from "../db/tasks.js";
@@ -14,6 +15,8 @@ export interface StateSources {
   readonly jobs: Pick<JobQueue, "depth">;
   readonly tasks: Pick<TaskStore, "counts">;
   readonly drift: Pick<DriftStore, "counts">;
+  /** Destructive actions waiting for an admin (docs/provisioning.md, "Approvals"). */
+  readonly approvals: Pick<ApprovalStore, "waitingByApp">;
   /** The configured apps: each shows its task gauges, at 0 when nothing is open, so an alert has a series to watch. */
   readonly apps: readonly string[];
   /** Failed authentications so far, by reason (src/auth/failures.ts). */
@@ -83,6 +86,18 @@ export function registerStateMetrics(registry: Registry, sources: StateSources):
       for (const [app, kinds] of Object.entries(drift.counts())) {
         for (const [kind, n] of Object.entries(kinds)) this.set({ app, kind }, n);
       }
+    },
+  });
+
+  new Gauge({
+    name: `${METRIC_PREFIX}held_deprovisions`,
+    help: "Destructive actions (deactivate, remove, downgrade) waiting for an admin's approval, per app",
+    labelNames: ["app"],
+    registers,
+    collect() {
+      // Every configured app has a series (0 when nothing waits), so an alert has something to watch.
+      const waiting = sources.approvals.waitingByApp();
+      for (const app of new Set([...apps, ...waiting.keys()])) this.set({ app }, waiting.get(app) ?? 0);
     },
   });
 

@@ -6,6 +6,7 @@
  * logged; the message names the task, never a credential.
  */
 import type { Clock } from "../clock.js";
+import type { ChangeSet } from "../db/approvals.js";
 import type { Db } from "../db/database.js";
 import type { NotificationOutbox } from "../db/notifications.js";
 import type { Task } from "../domain/task.js";
@@ -38,6 +39,19 @@ export function queueTaskNotice(outbox: NotificationOutbox, task: Task, queueUrl
   });
 }
 
+/** Queues "a change waits for your approval" (inside the transaction that opened the change set). */
+export function queueApprovalNotice(outbox: NotificationOutbox, set: ChangeSet, queueUrl: string): void {
+  const what =
+    set.kind === "deprovision-limit"
+      ? `more than ${String(set.summary["limit"])} deactivations in ${set.app ?? "an app"} within ${String(set.summary["windowMinutes"])} minutes; the rest are held`
+      : "a change of apps or rules would remove or downgrade access";
+  outbox.add("approval.needed", {
+    text: `Approval needed (change set ${set.id}): ${what}. Nothing destructive runs until an admin decides: ${queueUrl}`,
+    event: "approval.needed",
+    changeSet: { id: set.id, kind: set.kind, app: set.app },
+  });
+}
+
 /** Where reviewers open the queue, linked in every message. */
 export function queueUrlOf(config: { publicUrl?: string | undefined; port: number }): string {
   return `${config.publicUrl ?? `http://localhost:${config.port}`}/admin`;
@@ -52,6 +66,12 @@ export class WebhookNotifier {
   /** Queues "task raised" (inside the transaction that wrote the task) and sends it shortly. */
   taskRaised(task: Task): void {
     queueTaskNotice(this.o.outbox, task, this.o.queueUrl);
+    setImmediate(() => void this.deliver());
+  }
+
+  /** Queues "approval needed" (inside the transaction that opened the change set) and sends it shortly. */
+  approvalNeeded(set: ChangeSet): void {
+    queueApprovalNotice(this.o.outbox, set, this.o.queueUrl);
     setImmediate(() => void this.deliver());
   }
 

@@ -37,6 +37,16 @@ export const provisioningSchema = z
     maxBackoffSeconds: z.number().positive().default(3600),
     leaseSeconds: z.number().int().min(5).default(120),
     reconcileIntervalMinutes: z.number().min(0).default(15),
+    /** A change of apps or rules that would deactivate, remove or downgrade anyone waits for an admin. */
+    approveRuleChanges: z.boolean().default(true),
+    /**
+     * Circuit breaker against a bad day in the IdP: past `count` deprovisions in one app within
+     * `windowMinutes`, the rest wait for an admin. `count: 0` turns it off.
+     */
+    deprovisionLimit: z
+      .object({ count: z.number().int().min(0).default(10), windowMinutes: z.number().positive().default(60) })
+      .strict()
+      .default({ count: 10, windowMinutes: 60 }),
   })
   .strict();
 export type ProvisioningConfig = z.infer<typeof provisioningSchema>;

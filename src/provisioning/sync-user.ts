@@ -21,6 +21,7 @@ import type { ApplyContext, ApplyResult, Connector, EventIntent } from "../domai
 import type { AccountOutcome, Action, AppAccount, RemovalReason, WantedAccess } from "../domain/model.js";
 import type { DirectoryReader } from "../domain/readers.js";
 import type { Logger } from "../log.js";
+import { destructiveKind, type DeprovisionGuard } from "./approvals.js";
 import type { AppConfig, Rule } from "./config-schema.js";
 import { describeAction, plan, sameProfile, sameSettings } from "./plan.js";
 import { wantedAccess } from "./rules.js";
@@ -37,6 +38,8 @@ export interface ProvisioningDeps {
   readonly rules: readonly Rule[];
   readonly clock: Clock;
   readonly log: Logger;
+  /** Holds destructive actions for approval (docs/provisioning.md, "Approvals"); none: all run. */
+  readonly guard?: DeprovisionGuard | undefined;
 }
 
 export interface UserPlan {
@@ -79,6 +82,8 @@ export interface SyncFailure {
 export interface SyncOutcome {
   readonly applied: number;
   readonly failures: readonly SyncFailure[];
+  /** Destructive actions not carried out: waiting for approval, or rejected. */
+  readonly held: number;
 }
 
 /**
@@ -90,15 +95,24 @@ export async function syncUser(deps: ProvisioningDeps, userId: string, requestId
   const { actions } = planUser(deps, userId);
   const failures: SyncFailure[] = [];
   let applied = 0;
+  let held = 0;
   for (const action of actions) {
     try {
+      const gate = deps.guard?.admit(action, requestId) ?? { go: true };
+      if (!gate.go) {
+        held++;
+        deps.log.info("destructive action held", { requestId, userId, app: action.app, action: action.kind, why: gate.why });
+        continue;
+      }
       await applyAction(deps, action, requestId);
+      if (gate.hold) deps.guard!.carriedOut(gate.hold);
       applied++;
     } catch (e: unknown) {
       failures.push(recordFailure(deps, action, e, requestId));
     }
   }
-  return { applied, failures };
+  deps.guard?.settleUnwanted(userId, new Set(actions.filter((a) => destructiveKind(a, deps.apps) !== undefined).map((a) => a.app)));
+  return { applied, failures, held };
 }
 
 /** The read-only views a connector gets for one user and app instance. */
