@@ -6,9 +6,11 @@
  *   scim-bridge reconcile                     queue a provisioning pass for every user
  *   scim-bridge tasks list|show|done|fail|reopen   the manual-task queue
  *   scim-bridge apps rebind|forget <app> [--dry-run]   links made against another app instance
+ *   scim-bridge approvals list|show|approve|reject      destructive changes waiting for an admin
  *   scim-bridge config schema
  *   scim-bridge backup <file> [--force] | restore <file>   online backup; restore while stopped
  */
+import { APPROVALS_USAGE, approvalsCommand } from "./cli/approvals.js";
 import { APPS_USAGE, appsCommand } from "./cli/apps.js";
 import { backupCommand } from "./cli/backup.js";
 import { provisioningCommand } from "./cli/provisioning.js";
@@ -25,6 +27,7 @@ ${TOKENS_USAGE}
   scim-bridge reconcile                    (queue a provisioning pass for every user; the running bridge applies it)
 ${TASKS_USAGE}
 ${APPS_USAGE}
+${APPROVALS_USAGE}
   scim-bridge config schema                (prints the JSON Schema of the config file)
   scim-bridge backup <file> [--force]      (consistent copy of the database while the bridge runs)
   scim-bridge restore <file>               (replace the database with a backup; the bridge must be stopped)`;
@@ -48,6 +51,9 @@ export function runCli(argv: readonly string[], out: Out, env = process.env): nu
       break;
     case "tasks":
       code = tasksCommand(command, rest, out, env);
+      break;
+    case "approvals":
+      code = approvalsCommand(command, rest, out, env);
       break;
     case "restore":
       code = restoreCommand(argv.slice(1), out, env);

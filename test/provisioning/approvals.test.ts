@@ -7,6 +7,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { startHaloPsaSimulator, type HaloPsaSimulator } from "../../src/dev/halopsa-simulator.js";
+import { join } from "node:path";
+import { runCli } from "../../src/cli.js";
 import { banner } from "../../src/main.js";
 import { ADMIN_TOKEN, startBridge, type TestBridge } from "../support/bridge.js";
 import { AGENTS, rigConfig, waitFor } from "../support/provisioning.js";
@@ -112,6 +114,29 @@ describe("a change of rules that would remove access", () => {
       { actor: "system", action: "approval.opened" },
       { actor: rejected.body.decidedBy, action: "approval.reject" },
     ]);
+  });
+
+  it("can be read and decided from the command line, as actor cli", async () => {
+    const w = await restartedWithRule("HaloPSA Agent");
+    const env = { SCIM_BRIDGE_CONFIG: join(w.bridge.dir, "config.json"), SCIM_BRIDGE_DB: w.bridge.dbFile };
+    const cli = (...args: string[]) => {
+      const lines: string[] = [];
+      const code = runCli(args, (l) => lines.push(l), env);
+      return { code, out: lines.join("\n") };
+    };
+    const list = cli("approvals", "list");
+    expect(list.code).toBe(0);
+    const id = /change set (\d+)/.exec(list.out)![1]!;
+    expect(list.out).toContain(`change set ${id} (a change of apps or rules): 2 destructive action(s) wait for approval`);
+    const show = cli("approvals", "show", id);
+    expect(show.out).toContain(`alan@example.com [${w.ids[0]}] halopsa: deactivate halopsa account`);
+    expect(show.out).toContain("grace@example.com");
+    expect(cli("approvals", "reject", id, "--note", "typo").code).toBe(0);
+    expect(cli("approvals", "approve", id)).toMatchObject({ code: 1, out: expect.stringContaining("is rejected") });
+    expect(cli("approvals", "show", "999").code).toBe(1);
+    expect(cli("approvals", "approve").code).toBe(2);
+    expect((await admin(w.bridge, "GET", `/approvals/${id}`)).body).toMatchObject({ state: "rejected", decidedBy: "cli", note: "typo" });
+    expect(cli("approvals", "list").out).toBe("Nothing waits for approval.");
   });
 
   it("voids the held change when the typo is fixed before anyone decides", async () => {
