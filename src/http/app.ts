@@ -89,6 +89,8 @@ export function createApp(o: AppOptions): Express {
         drift,
         clock,
         audit: provisioning.audit,
+        approvals: o.admin.approvals,
+        jobs: o.admin.jobs,
         groups: o.deps.directory.groups,
         sessions: new SessionStore(provisioning.db, clock),
         verifier: o.verifier,

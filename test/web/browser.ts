@@ -51,9 +51,9 @@ export interface WebBridge {
   readonly groups: Readonly<Record<GroupName, string>>;
 }
 
-export async function startWebBridge(env: Record<string, string> = {}): Promise<WebBridge> {
+export async function startWebBridge(env: Record<string, string> = {}, config = CONFIG): Promise<WebBridge> {
   const file = join(mkdtempSync(join(tmpdir(), "scim-bridge-web-")), "bridge.yaml");
-  writeFileSync(file, CONFIG);
+  writeFileSync(file, config);
   const bridge = await startBridge({ SCIM_BRIDGE_CONFIG: file, ...env });
   const groups = {} as Record<GroupName, string>;
   for (const name of GROUPS) groups[name] = (await create(bridge, "Groups", { displayName: name })).id;

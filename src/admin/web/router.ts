@@ -10,7 +10,10 @@ import type { TaskReview } from "../../provisioning/task-review.js";
 import type { AuthFailures } from "../../auth/failures.js";
 import type { TokenVerifier } from "../../auth/tokens.js";
 import type { Clock } from "../../clock.js";
+import type { ApprovalStore } from "../../db/approvals.js";
 import type { AuditLog } from "../../db/audit.js";
+import type { ProvisioningQueue } from "../../domain/readers.js";
+import { decide } from "../../provisioning/approvals.js";
 import type { DriftStore } from "../../db/drift.js";
 import type { SessionStore } from "../../db/sessions.js";
 import type { TaskStore } from "../../db/tasks.js";
@@ -20,8 +23,9 @@ import type { ProvisioningDeps } from "../../provisioning/sync-user.js";
 import { httpStatusOf } from "../../scim/protocol.js";
 import { CSRF_FIELD, csrfTokenMatches } from "./csrf.js";
 import { html, path } from "./html.js";
-import { isAdmin, type Notice } from "./layout.js";
+import { isAdmin, type Notice, type Viewer } from "./layout.js";
 import { auditData, driftData, outcomeOf, queueData, userData, type PageSources } from "./page-data.js";
+import { approvalsPage } from "./pages/approvals.js";
 import { auditPage } from "./pages/audit.js";
 import { driftPage } from "./pages/drift.js";
 import { errorPage } from "./pages/error.js";
@@ -41,6 +45,8 @@ export interface AdminWebOptions {
   readonly review: TaskReview;
   readonly drift: DriftStore;
   readonly audit: AuditLog;
+  readonly approvals: ApprovalStore;
+  readonly jobs: ProvisioningQueue;
   readonly sessions: SessionStore;
   readonly verifier: TokenVerifier;
   readonly authFailures?: AuthFailures;
@@ -58,6 +64,11 @@ const actionForm = z.object({
   note: z.string().max(NOTE_MAX, `a note has at most ${NOTE_MAX} characters`).optional(),
   reason: z.string().max(NOTE_MAX, `a reason has at most ${NOTE_MAX} characters`).optional(),
   back: z.enum(["queue", "user"]).optional(),
+});
+
+const decisionForm = z.object({
+  decision: z.enum(["approve", "reject"], { message: "choose approve or reject" }),
+  note: z.string().max(NOTE_MAX, `a note has at most ${NOTE_MAX} characters`).optional(),
 });
 
 const isVerb = (v: unknown): v is Verb => typeof v === "string" && (VERBS as readonly string[]).includes(v);
@@ -116,7 +127,11 @@ export function adminWeb(o: AdminWebOptions): Router {
     const verb = req.query["did"];
     const taskId = Number(req.query["task"]);
     const outcome = isVerb(verb) && Number.isInteger(taskId) ? outcomeOf(sources, verb, taskId) : undefined;
-    send(res, 200, () => queuePage(queueData(sources, viewer, now(), outcome && outcomeNotice(outcome, o.provisioning.apps, viewer))));
+    const waiting = isAdmin(viewer) ? o.approvals.list().length : 0;
+    // An admin lands here: changes held for approval come first, unless a task action just ran.
+    const held: Notice | undefined =
+      waiting > 0 ? { kind: "error", body: html`<p><strong>${waiting} ${waiting === 1 ? "change waits" : "changes wait"} for your approval.</strong> Deactivations or downgrades are held until an admin decides. <a href="/admin/approvals">Review them</a>.</p>` } : undefined;
+    send(res, 200, () => queuePage(queueData(sources, viewer, now(), (outcome && outcomeNotice(outcome, o.provisioning.apps, viewer)) ?? held)));
   });
 
   router.post("/tasks/:id/:verb", (req, res) => {
@@ -156,6 +171,42 @@ export function adminWeb(o: AdminWebOptions): Router {
     const data = userData(sources, viewer, now(), userId, outcome && outcomeNotice(outcome, o.provisioning.apps, viewer));
     if (!data) return send(res, 404, () => errorPage("User not found", `No user with SCIM id ${userId} is known to the bridge.`, viewer));
     send(res, 200, () => userPage(data));
+  });
+
+  const approvalsData = (viewer: Viewer, n?: Notice) => ({
+    viewer,
+    now: now(),
+    pending: o.approvals.list().map((set) => ({
+      set,
+      holds: o.approvals.holdsOf(set.id).map((h) => ({ ...h, userName: o.provisioning.directory.snapshot(h.userId).user?.userName ?? null })),
+    })),
+    decided: o.approvals.list({}).filter((s) => s.state !== "pending").slice(0, 10),
+    notice: n,
+  });
+
+  router.get("/approvals", adminOnly("approving changes"), (req, res) => {
+    const viewer = viewerOf(req);
+    const did = req.query["did"];
+    const set = Number(req.query["set"]);
+    const n: Notice | undefined =
+      (did === "approve" || did === "reject") && Number.isInteger(set)
+        ? { kind: "success", body: did === "approve" ? html`<p>Change set ${set} approved: the bridge now carries out what is still wanted.</p>` : html`<p>Change set ${set} rejected: everyone keeps their access.</p>` }
+        : undefined;
+    send(res, 200, () => approvalsPage(approvalsData(viewer, n)));
+  });
+
+  router.post("/approvals/:id/decide", adminOnly("approving changes"), (req, res) => {
+    const viewer = viewerOf(req);
+    const id = Number(req.params["id"]);
+    const form = decisionForm.safeParse(req.body ?? {});
+    const failWith = (status: number, message: string) =>
+      send(res, status, () => approvalsPage(approvalsData(viewer, { kind: "error", body: html`<p><strong>Change set ${String(req.params["id"])} was not decided:</strong> ${message}</p>` })));
+    if (!Number.isInteger(id)) return failWith(404, "there is no such change set");
+    if (!form.success) return failWith(400, form.error.issues.map((i) => i.message).join("; "));
+    const result = decide({ db: o.provisioning.db, approvals: o.approvals, audit: o.audit, jobs: o.jobs }, id, form.data.decision, viewer.name, form.data.note?.trim() || null, req.requestId);
+    if (result === "not-found") return failWith(404, "there is no such change set");
+    if (result === "decided") return failWith(409, `it was already ${o.approvals.get(id)!.state}`);
+    res.redirect(303, `/admin/approvals?did=${form.data.decision}&set=${id}#outcome`);
   });
 
   router.get("/drift", adminOnly("the drift report"), (req, res) => {
