@@ -64,7 +64,7 @@ function actor(req: Request): string {
 }
 
 export function approvalsRoutes(routes: Routes, o: ApprovalsApiOptions): void {
-  const show = (set: ChangeSet) => ({ ...changeSetView(set), holds: o.approvals.holdsOf(set.id).map((h) => holdView(h, o.directory)) });
+  const show = (set: ChangeSet) => ({ changeSet: changeSetView(set), holds: o.approvals.holdsOf(set.id).map((h) => holdView(h, o.directory)) });
 
   routes.get("/approvals", ADMIN_ONLY, (req, res) => {
     const { state } = parseQuery(listQuery, req);

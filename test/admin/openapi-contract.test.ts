@@ -12,6 +12,8 @@ import { ADMIN_TOKEN, SCIM_TOKEN } from "../support/bridge.js";
 import { unsupportedKeywords } from "../support/json-schema.js";
 import { checkResponse, documentedResponses, loadOpenApi, METHODS, operationKey, type OpenApiDocument } from "../support/openapi-contract.js";
 import { waitFor } from "../support/provisioning.js";
+import { ApprovalStore } from "../../src/db/approvals.js";
+import { systemClock } from "../../src/clock.js";
 
 const PREFIX = "/admin/api";
 const doc = loadOpenApi();
@@ -47,6 +49,7 @@ interface ContractIds {
   job: number;
   user: string;
   token: number;
+  approval: number;
 }
 
 /** Each admin operation of the document, with a concrete path: `known` ids resolve, `unknown` ones do not. */
@@ -60,8 +63,9 @@ function operations(ids: ContractIds) {
       const fill = (v: Record<string, string>) => rel.replace(/\{(\w+)\}/g, (_m, name: string) => v[name] ?? "?");
       const isTask = rel.startsWith("/tasks/{id}");
       const isToken = rel.startsWith("/tokens/{id}");
-      const known = fill({ id: String(isTask ? ids.task : rel.startsWith("/jobs") ? ids.job : isToken ? ids.token : ids.user), app: "halopsa" });
-      const unknown = rel.includes("{") ? fill({ id: isTask || isToken || rel.startsWith("/jobs") ? "999999" : "no-such-user", app: "huntress" }) : undefined;
+      const isApproval = rel.startsWith("/approvals/{id}");
+      const known = fill({ id: String(isTask ? ids.task : rel.startsWith("/jobs") ? ids.job : isToken ? ids.token : isApproval ? ids.approval : ids.user), app: "halopsa" });
+      const unknown = rel.includes("{") ? fill({ id: isTask || isToken || isApproval || rel.startsWith("/jobs") ? "999999" : "no-such-user", app: "huntress" }) : undefined;
       out.push({ method: method.toUpperCase(), template, known, unknown });
     }
   }
@@ -141,7 +145,25 @@ describe("the admin API conforms to openapi.yaml", () => {
     const rotated = await admin("POST", `/tokens/${created.body.token.id}/rotate`, { overlapSeconds: 3600 });
     await admin("POST", `/tokens/${rotated.body.token.id}/revoke`);
     await admin("GET", "/tokens");
-    ids = { task: portal.id, doneTask: invite.id, job: dead.id, user: ada, token: rotated.body.token.id };
+
+    // Two change sets as the deprovision limit opens them (the tests of provisioning/approvals trip it for real).
+    const approvals = new ApprovalStore(t.bridge.running.db, systemClock);
+    // The held users are not in the directory, so no pass of theirs settles the holds while the test decides.
+    const openSet = (userId: string) => {
+      const set = approvals.open("deprovision-limit", "halopsa", { limit: 10, windowMinutes: 60 });
+      approvals.hold(set.id, { userId, app: "halopsa", action: "deactivate", detail: { summary: "deactivate halopsa account 2 (inactive)" }, userVersion: 1 });
+      return set.id;
+    };
+    const first = openSet("contract-held-1");
+    const second = openSet("contract-held-2");
+    await admin("GET", "/approvals");
+    await admin("GET", `/approvals/${first}`);
+    await admin("POST", `/approvals/${first}/approve`, { note: "the IdP is right" });
+    await admin("POST", `/approvals/${second}/reject`);
+    await admin("GET", "/approvals?state=all");
+    approvals.hold(second, { userId: cy, app: "halopsa", action: "downgrade", detail: { summary: "change halopsa role admin → agent" }, userVersion: null });
+    await admin("GET", `/users/${cy}/access`); // held by the rejected change set
+    ids = { task: portal.id, doneTask: invite.id, job: dead.id, user: ada, token: rotated.body.token.id, approval: second };
   });
 
   it("in its error answers: 401, 403, 400, 404, 412, 413 and 415", async () => {
@@ -172,6 +194,11 @@ describe("the admin API conforms to openapi.yaml", () => {
     expect((await admin("POST", `/tokens/${ids.token}/rotate`)).status).toBe(412);
     expect((await admin("POST", `/tokens/${ids.token}/revoke`)).status).toBe(412);
     expect((await admin("POST", "/tokens", { name: "env:SCIM_BRIDGE_SCIM_TOKEN", scope: "scim" })).status).toBe(400);
+    // ids.approval is rejected: it cannot be decided again.
+    for (const verb of ["approve", "reject"]) {
+      expect((await admin("POST", `/approvals/${ids.approval}/${verb}`)).status).toBe(412);
+      expect((await admin("POST", `/approvals/${ids.approval}/${verb}`, "x", { "Content-Type": "text/plain" })).status).toBe(415);
+    }
   });
 
   it("answers every response the document promises for /admin/api", () => {

@@ -77,7 +77,7 @@ describe("a change of rules that would remove access", () => {
     expect(list.status).toBe(200);
     const [set] = list.body.changeSets;
     const shown = await admin(w.bridge, "GET", `/approvals/${set.id}`);
-    expect(shown.body).toMatchObject({
+    expect(shown.body.changeSet).toMatchObject({
       kind: "rules-change",
       state: "pending",
       summary: { diff: { rulesRemoved: [{ group: { displayName: AGENTS } }], rulesAdded: [{ group: { displayName: "HaloPSA Agent" } }] } },
@@ -92,7 +92,7 @@ describe("a change of rules that would remove access", () => {
 
     const approved = await admin(w.bridge, "POST", `/approvals/${set.id}/approve`, { note: "the Agents group is retired" });
     expect(approved.status).toBe(200);
-    expect(approved.body).toMatchObject({ state: "approved", note: "the Agents group is retired", decidedBy: expect.any(String) });
+    expect(approved.body.changeSet).toMatchObject({ state: "approved", note: "the Agents group is retired", decidedBy: expect.any(String) });
     await waitFor(() => enabledAgents(w.sim).length === 0, 10_000, "both agents disabled");
     await queueEmpty(w.bridge);
     const after = await admin(w.bridge, "GET", `/approvals/${set.id}`);
@@ -105,14 +105,14 @@ describe("a change of rules that would remove access", () => {
     const w = await restartedWithRule("HaloPSA Agent");
     const [set] = (await admin(w.bridge, "GET", "/approvals")).body.changeSets;
     const rejected = await admin(w.bridge, "POST", `/approvals/${set.id}/reject`, { note: "typo in the config" });
-    expect(rejected.body).toMatchObject({ state: "rejected", decidedBy: expect.any(String) });
+    expect(rejected.body.changeSet).toMatchObject({ state: "rejected", decidedBy: expect.any(String) });
     expect((await admin(w.bridge, "POST", "/reconcile")).status).toBe(200);
     await queueEmpty(w.bridge);
     expect(enabledAgents(w.sim)).toEqual(["alan@example.com", "grace@example.com"]);
     const audit = w.bridge.running.db.prepare("SELECT actor, action FROM audit_events WHERE action LIKE 'approval.%' ORDER BY seq").all();
     expect(audit).toEqual([
       { actor: "system", action: "approval.opened" },
-      { actor: rejected.body.decidedBy, action: "approval.reject" },
+      { actor: rejected.body.changeSet.decidedBy, action: "approval.reject" },
     ]);
   });
 
@@ -135,7 +135,7 @@ describe("a change of rules that would remove access", () => {
     expect(cli("approvals", "approve", id)).toMatchObject({ code: 1, out: expect.stringContaining("is rejected") });
     expect(cli("approvals", "show", "999").code).toBe(1);
     expect(cli("approvals", "approve").code).toBe(2);
-    expect((await admin(w.bridge, "GET", `/approvals/${id}`)).body).toMatchObject({ state: "rejected", decidedBy: "cli", note: "typo" });
+    expect((await admin(w.bridge, "GET", `/approvals/${id}`)).body.changeSet).toMatchObject({ state: "rejected", decidedBy: "cli", note: "typo" });
     expect(cli("approvals", "list").out).toBe("Nothing waits for approval.");
   });
 
@@ -146,7 +146,7 @@ describe("a change of rules that would remove access", () => {
     w.bridge = await startBridge({ SCIM_BRIDGE_DB: w.bridge.dbFile }, { configFile: config(w.sim, AGENTS), dir: w.dir });
     await queueEmpty(w.bridge);
     expect(w.bridge.running.pendingApprovals).toEqual([]);
-    expect((await admin(w.bridge, "GET", `/approvals/${set.id}`)).body.state).toBe("superseded");
+    expect((await admin(w.bridge, "GET", `/approvals/${set.id}`)).body.changeSet.state).toBe("superseded");
     expect(enabledAgents(w.sim)).toEqual(["alan@example.com", "grace@example.com"]);
   });
 
