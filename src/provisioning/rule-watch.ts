@@ -2,6 +2,10 @@
  * Keeps the rule check (rule-check.ts) in view: checked at start and again whenever the IdP creates,
  * renames, replaces or deletes a group, and logged once per change of the result, not per request:
  * a rule that becomes unmatched is one warning, one that matches again is one line of information.
+ *
+ * After a group change the check waits for the IdP to go quiet (`settleMs` without another group
+ * change): Okta and Entra push a new directory one group per request, and a rule whose group is
+ * simply next in line is no mistake worth a warning. The admin API and the web page check live.
  */
 import type { GroupCatalog } from "../domain/readers.js";
 import type { Logger } from "../log.js";
@@ -11,8 +15,9 @@ import { checkRulesAgainstDirectory, NO_GROUPS_YET, selectorText, type RuleCheck
 export class RuleWatch {
   /** What was last logged: the state and each unmatched rule's message by rule index. */
   private logged: { state: RuleCheck["state"]; problems: Map<number, string> } | undefined;
+  private pending: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: { rules: readonly Rule[]; groups: GroupCatalog; log: Logger }) {}
+  constructor(private readonly o: { rules: readonly Rule[]; groups: GroupCatalog; log: Logger; settleMs?: number }) {}
 
   /** The check as the directory stands now (one query over the groups table). */
   check(): RuleCheck {
@@ -47,11 +52,27 @@ export class RuleWatch {
     return result;
   }
 
-  /**
-   * After a SCIM group change has committed: the IdP's request must not fail because the check
-   * could not run, so a failure is logged (with its cause) and the next change checks again.
-   */
+  /** After a SCIM group change has committed: re-checks once the IdP has been quiet for `settleMs`. */
   groupsChanged(): void {
+    clearTimeout(this.pending);
+    const settleMs = this.o.settleMs ?? 0;
+    if (settleMs === 0) return this.recheckLogged();
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.recheckLogged();
+    }, settleMs);
+    // A pending check never keeps the process alive; stop() cancels it before the database closes.
+    this.pending.unref();
+  }
+
+  /** Cancels a pending check (at shutdown, before the database closes). */
+  stop(): void {
+    clearTimeout(this.pending);
+    this.pending = undefined;
+  }
+
+  /** The IdP's request must not fail because the check could not run: log the failure with its cause; the next change checks again. */
+  private recheckLogged(): void {
     try {
       this.recheck();
     } catch (e: unknown) {

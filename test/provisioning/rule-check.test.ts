@@ -3,7 +3,7 @@
  * for a likely typo, and the empty directory of a new bridge said once; the watch logs each change
  * of the result once.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { DirectoryGroup } from "../../src/domain/readers.js";
 import { editDistance } from "../../src/domain/string-distance.js";
 import { ruleSchema, type Rule } from "../../src/provisioning/config-schema.js";
@@ -124,6 +124,30 @@ describe("RuleWatch", () => {
     setGroups([group("Huntress Admins"), group("Huntress Users")]);
     w.groupsChanged();
     expect(logged().slice(3)).toEqual([expect.objectContaining({ level: "info", message: "rules[0]: group 'Huntress Admins' matches a group in the directory again" })]);
+  });
+
+  it("waits for the IdP to stop changing groups before it checks, so a directory pushed group by group is no warning", () => {
+    vi.useFakeTimers();
+    try {
+      let groups: DirectoryGroup[] = [group("Huntress Admins")];
+      const { log, lines } = capturingLogger("info");
+      const w = new RuleWatch({ rules: [rule("Huntress Admins"), rule("Huntress Users")], groups: { allGroups: () => groups }, log, settleMs: 2000 });
+      w.groupsChanged();
+      vi.advanceTimersByTime(1500);
+      groups = [group("Huntress Admins"), group("Huntress Users")];
+      w.groupsChanged();
+      vi.advanceTimersByTime(1999);
+      expect(lines).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual(["rules: every rule matches a group in the directory"]);
+      groups = [group("Huntress Admins")];
+      w.groupsChanged();
+      w.stop();
+      vi.advanceTimersByTime(5000);
+      expect(lines).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("logs an error, and does not throw, when the groups cannot be read after a change", () => {
