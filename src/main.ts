@@ -34,6 +34,8 @@ import { queueUrlOf, WebhookNotifier } from "./notify/webhook.js";
 import type { Rule } from "./provisioning/config-schema.js";
 import { checkInstances, describeForeignLinks, type ForeignLinks } from "./provisioning/instances.js";
 import { Reconciler } from "./provisioning/reconcile.js";
+import { NO_GROUPS_YET, type RuleCheck } from "./provisioning/rule-check.js";
+import { RuleWatch } from "./provisioning/rule-watch.js";
 import { replanOnRulesChange } from "./provisioning/rules-change.js";
 import { describeChangeSet } from "./provisioning/approvals.js";
 import type { ChangeSet } from "./db/approvals.js";
@@ -58,6 +60,8 @@ export interface Running {
   readonly haloPsaSimulator: HaloPsaSimulator | undefined;
   /** Rules in force, for the banner. */
   readonly rules: readonly Rule[];
+  /** Rules checked against the directory: at start, and again on every group change. */
+  readonly ruleWatch: RuleWatch;
   /** Deprecated spellings in the config, each saying what to write instead. */
   readonly deprecations: readonly string[];
   /** Change sets waiting for an admin at start (destructive actions held). */
@@ -70,6 +74,9 @@ export interface Running {
   readonly limits: RequestLimits;
   close(): Promise<void>;
 }
+
+/** How long the IdP must stop changing groups before rules are checked and logged again (rule-watch.ts). */
+const RULE_CHECK_SETTLE_MS = 2000;
 
 /** Starts the bridge; used by the CLI entry below and by tests (which pass their own config). */
 export async function start(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Running> {
@@ -121,9 +128,12 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     perAddress: { perSecond: r.perAddress, burst: r.perAddressBurst },
     log,
   });
+  // Checked before anything is planned, so a rule that grants nobody is in the log ahead of what follows from it.
+  const ruleWatch = new RuleWatch({ rules, groups: stores.directory, log, settleMs: RULE_CHECK_SETTLE_MS });
+  ruleWatch.recheck();
   registerStateMetrics(metrics.registry, { jobs, tasks, drift, approvals: stores.approvals, apps: apps.map((a) => a.name), authFailures, requestLimits: limits });
   const app = createApp({
-    deps: { directory: new Directory(db, clock), audit, jobs, access: accounts },
+    deps: { directory: new Directory(db, clock), audit, jobs, access: accounts, groupsChanged: () => ruleWatch.groupsChanged() },
     verifier: new TokenVerifier(tokens, statics),
     authFailures,
     metrics,
@@ -133,7 +143,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     trustProxy: config.trustProxy,
     limits,
     readiness: () => checkReadiness(db, () => worker.alive, health),
-    admin: { provisioning, jobs, drift, reconciler, clock, tasks, review, approvals: stores.approvals },
+    admin: { provisioning, jobs, drift, reconciler, clock, tasks, review, approvals: stores.approvals, ruleWatch },
   });
   const server = createServer(
     {
@@ -175,6 +185,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
     accounts,
     haloPsaSimulator,
     rules,
+    ruleWatch,
     deprecations: config.deprecations,
     foreignLinks,
     pendingApprovals,
@@ -187,6 +198,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
       const graceMs = config.shutdownTimeoutSeconds * 1000;
       const [cut] = await Promise.all([drainHttp(server, graceMs), worker.stop(graceMs)]);
       if (cut > 0) log.warn("shutdown timeout: cut connections whose requests were still running", { connections: cut, timeoutSeconds: config.shutdownTimeoutSeconds });
+      ruleWatch.stop();
       await notifier?.stop();
       await haloPsaSimulator?.close();
       db.close();
@@ -212,6 +224,7 @@ export function banner(r: Running): string {
     const group = "displayName" in rule.group ? `'${rule.group.displayName}'` : "id" in rule.group ? `id ${rule.group.id}` : `externalId ${rule.group.externalId}`;
     lines.push(`  Rule: members of group ${group} → ${rule.app} ${rule.role}`);
   }
+  lines.push(...ruleCheckLines(r.ruleWatch.check()));
   if (r.firstStartTokens) {
     lines.push(
       "",
@@ -223,6 +236,12 @@ export function banner(r: Running): string {
     lines.push("  Create a token with: npm run -s cli -- token create --scope scim --name okta");
   }
   return `${lines.join("\n")}\n\n`;
+}
+
+/** The banner's report of rules that match no group (docs/provisioning.md, "Rules checked against the directory"). */
+function ruleCheckLines(check: RuleCheck): string[] {
+  if (check.state === "no-groups-yet") return [`  Rules: ${NO_GROUPS_YET}`];
+  return check.rules.flatMap((s) => (s.problem ? [`  WARNING ${s.problem.message}`] : []));
 }
 
 async function main(): Promise<void> {

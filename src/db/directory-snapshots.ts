@@ -3,14 +3,23 @@
  * externalId). Read-only; the SCIM side writes these tables through directory.ts.
  */
 import type { JsonObject } from "../domain/json.js";
-import type { DirectoryReader, DirectorySnapshot } from "../domain/readers.js";
+import type { DirectoryGroup, DirectoryReader, DirectorySnapshot, GroupCatalog } from "../domain/readers.js";
 import type { Db } from "./database.js";
 
-export class DirectorySnapshots implements DirectoryReader {
+interface GroupRecord {
+  id: string;
+  display_name: string;
+  external_id: string | null;
+}
+
+const toGroup = (g: GroupRecord): DirectoryGroup => ({ id: g.id, displayName: g.display_name, externalId: g.external_id });
+
+export class DirectorySnapshots implements DirectoryReader, GroupCatalog {
   private readonly userStmt;
   private readonly groupsStmt;
   private readonly idsStmt;
   private readonly versionStmt;
+  private readonly allGroupsStmt;
 
   constructor(db: Db) {
     this.userStmt = db.prepare("SELECT pk, id, user_name, active, data FROM users WHERE id = ?");
@@ -20,16 +29,13 @@ export class DirectorySnapshots implements DirectoryReader {
     );
     this.idsStmt = db.prepare("SELECT id FROM users ORDER BY pk").pluck();
     this.versionStmt = db.prepare("SELECT version FROM users WHERE id = ?").pluck();
+    this.allGroupsStmt = db.prepare("SELECT id, display_name, external_id FROM groups ORDER BY pk");
   }
 
   snapshot(userId: string): DirectorySnapshot {
     const u = this.userStmt.get(userId) as { pk: number; id: string; user_name: string; active: number; data: string } | undefined;
     if (!u) return { user: undefined, groups: [] };
-    const groups = (this.groupsStmt.all(u.pk) as { id: string; display_name: string; external_id: string | null }[]).map((g) => ({
-      id: g.id,
-      displayName: g.display_name,
-      externalId: g.external_id,
-    }));
+    const groups = (this.groupsStmt.all(u.pk) as GroupRecord[]).map(toGroup);
     return { user: { id: u.id, userName: u.user_name, active: u.active === 1, attributes: JSON.parse(u.data) as JsonObject }, groups };
   }
 
@@ -40,5 +46,9 @@ export class DirectorySnapshots implements DirectoryReader {
 
   userIds(): string[] {
     return this.idsStmt.all() as string[];
+  }
+
+  allGroups(): DirectoryGroup[] {
+    return (this.allGroupsStmt.all() as GroupRecord[]).map(toGroup);
   }
 }

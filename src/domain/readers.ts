@@ -29,6 +29,11 @@ export interface DirectoryReader {
   userIds(): string[];
 }
 
+/** Every group in the directory, for checking rules against it (one query over the groups table). */
+export interface GroupCatalog {
+  allGroups(): DirectoryGroup[];
+}
+
 /** Where directory changes queue provisioning work: in the same transaction as the change. */
 export interface ProvisioningQueue {
   enqueueUsers(userIds: Iterable<string>, requestId: string | null): void;

@@ -78,7 +78,7 @@ export function createApp(o: AppOptions): Express {
   app.get("/metrics", limits.byAddress(refuseProblem), limits.byToken(auth(METRICS_SCOPES, denyProblem), refuseProblem), scrape(o.metrics.registry, o.log));
   if (o.admin) {
     app.use("/admin/api", limits.byAddress(refuseProblem), adminApi({ ...o.admin, log: o.log, authenticate: limits.byToken(auth(ADMIN_API_SCOPES, denyProblem), refuseProblem) }));
-    const { provisioning, tasks, review, drift, clock } = o.admin;
+    const { provisioning, tasks, review, drift, clock, ruleWatch } = o.admin;
     app.use(
       "/admin",
       limits.byAddress(refusePlainText),
@@ -91,6 +91,7 @@ export function createApp(o: AppOptions): Express {
         audit: provisioning.audit,
         approvals: o.admin.approvals,
         jobs: o.admin.jobs,
+        ruleWatch,
         groups: o.deps.directory.groups,
         sessions: new SessionStore(provisioning.db, clock),
         verifier: o.verifier,

@@ -29,7 +29,8 @@ export function profileOf(user: DirectoryUser): Profile {
   return { userName: user.userName, email: emailOf(user), givenName, familyName, displayName };
 }
 
-function matches(selector: GroupSelector, group: DirectoryGroup): boolean {
+/** Whether a rule's group selector names this group; also what the rule check (rule-check.ts) counts. */
+export function selectorMatches(selector: GroupSelector, group: DirectoryGroup): boolean {
   if ("id" in selector) return group.id === selector.id;
   if ("externalId" in selector) return group.externalId === selector.externalId;
   // displayName is caseExact=false (RFC 7643 §4.2), as the IdP's own lookups treat it.
@@ -64,7 +65,7 @@ export function wantedAccess(
     rules.forEach((rule, i) => {
       if (rule.app !== app.name) return;
       for (const g of groups) {
-        if (matches(rule.group, g)) grants.push({ reason: { rule: i, group: describeSelector(rule.group, g), role: rule.role }, rule });
+        if (selectorMatches(rule.group, g)) grants.push({ reason: { rule: i, group: describeSelector(rule.group, g), role: rule.role }, rule });
       }
     });
     if (grants.length === 0) continue;

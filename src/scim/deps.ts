@@ -10,6 +10,11 @@ export interface ScimDeps {
   readonly audit: AuditLog;
   readonly jobs: ProvisioningQueue;
   readonly access: AccessReader;
+  /**
+   * Called after a group was created, renamed, replaced or deleted (committed), so rules can be
+   * checked against the directory again (provisioning/rule-watch.ts). Membership changes do not call it.
+   */
+  readonly groupsChanged?: () => void;
 }
 
 export function auditEvent(

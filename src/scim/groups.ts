@@ -62,6 +62,7 @@ export function createGroup(deps: ScimDeps, req: ScimRequest): ScimResponse {
     deps.jobs.enqueueUsers(memberIds, req.context.requestId);
     return created;
   });
+  deps.groupsChanged?.();
   return {
     status: 201,
     body: renderResource(groups, deps, row, req.context, projection),
@@ -85,6 +86,7 @@ export function replaceGroup(deps: ScimDeps, req: ScimRequest, id: string): Scim
     deps.jobs.enqueueUsers([...removed, ...memberIds], req.context.requestId);
     return after;
   });
+  deps.groupsChanged?.();
   return { status: 200, body: renderResource(groups, deps, row, req.context, projection), headers: { ETag: etagOf(row.version) } };
 }
 
@@ -94,6 +96,7 @@ export function patchGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimRe
   const asked = req.query["attributes"] !== undefined || req.query["excludedAttributes"] !== undefined;
   const projection = asked ? projectionOf(groups, req) : undefined;
   const ops = normalizePatchRequest(req.body, groupResource);
+  let renamed = false;
   const row = deps.directory.write(() => {
     const before = findResource(groups, deps, id);
     checkIfMatch(groups, req, before);
@@ -103,6 +106,7 @@ export function patchGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimRe
     const attributesChanged = JSON.stringify(attributes) !== JSON.stringify(before.attributes);
     if (!attributesChanged && added.length === 0 && removed.length === 0) return before;
     const after = deps.directory.replaceGroup(before.pk, attributes);
+    renamed = attributesChanged;
     deps.audit.append(
       auditEvent(
         req.context,
@@ -119,6 +123,8 @@ export function patchGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimRe
     deps.jobs.enqueueUsers(affected, req.context.requestId);
     return after;
   });
+  // Only the group's own attributes (displayName, externalId) can change what a rule matches.
+  if (renamed) deps.groupsChanged?.();
   const etag = etagOf(row.version);
   if (!projection) return { status: 204, headers: { ETag: etag } };
   return { status: 200, body: renderResource(groups, deps, row, req.context, projection), headers: { ETag: etag } };
@@ -174,5 +180,6 @@ export function deleteGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimR
     deps.audit.append(auditEvent(req.context, "group.delete", "Group", id, { ...before.attributes, members: memberIds }, undefined));
     deps.jobs.enqueueUsers(memberIds, req.context.requestId);
   });
+  deps.groupsChanged?.();
   return { status: 204 };
 }

@@ -140,6 +140,7 @@ describe("the admin API conforms to openapi.yaml", () => {
     await admin("GET", "/drift");
     await admin("GET", "/drift?app=halopsa");
     await admin("GET", "/apps/halopsa/seats");
+    await admin("GET", "/rules");
 
     const created = await admin("POST", "/tokens", { name: "contract-okta", scope: "scim" });
     const rotated = await admin("POST", `/tokens/${created.body.token.id}/rotate`, { overlapSeconds: 3600 });

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { expect } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { startBridge, type TestBridge } from "../support/bridge.js";
 import { create, patch, userBody } from "../support/scim.js";
 
@@ -138,4 +138,40 @@ export async function newContext(browser: Browser, problems: string[]): Promise<
     if (r.request().resourceType() !== "document" && r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
   });
   return context;
+}
+
+/**
+ * The hooks every page test shares: Chromium and a web bridge for the file, a fresh context and
+ * page per test, and no CSP violation, script error or missing asset on any page a test visited.
+ */
+export function usePages(env: Record<string, string> = {}): { readonly w: WebBridge; readonly page: Page } {
+  let browser: Browser | undefined;
+  let w: WebBridge | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  let problems: string[] = [];
+  beforeAll(async () => {
+    [browser, w] = await Promise.all([launchChromium(), startWebBridge(env)]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await w?.bridge.close();
+  });
+  beforeEach(async () => {
+    problems = [];
+    context = await newContext(browser!, problems);
+    page = await context.newPage();
+  });
+  afterEach(async () => {
+    await context?.close();
+    expect(problems).toEqual([]);
+  });
+  return {
+    get w() {
+      return w!;
+    },
+    get page() {
+      return page!;
+    },
+  };
 }

@@ -9,7 +9,8 @@ import type { Task } from "../../domain/task.js";
 import { describeAction } from "../../provisioning/plan.js";
 import { explain, profileOf } from "../../provisioning/rules.js";
 import { planUser, type ProvisioningDeps } from "../../provisioning/sync-user.js";
-import type { Notice, Viewer } from "./layout.js";
+import type { RuleCheck } from "../../provisioning/rule-check.js";
+import { isAdmin, type Notice, type Viewer } from "./layout.js";
 import type { AuditData, AuditResource } from "./pages/audit.js";
 import type { DriftData } from "./pages/drift.js";
 import type { Outcome, Verb } from "./pages/outcome.js";
@@ -23,6 +24,8 @@ export interface PageSources {
   readonly tasks: TaskStore;
   readonly drift: DriftStore;
   readonly audit: AuditLog;
+  /** Rules checked against the directory, for the warning on the home page. */
+  readonly ruleWatch: { check(): RuleCheck };
 }
 
 /** How many closed tasks of a user the user page lists. */
@@ -32,7 +35,8 @@ export const AUDIT_EVENTS = 100;
 export function queueData(s: PageSources, viewer: Viewer, now: Date, notice?: Notice): QueueData {
   // Open first (overdue leading, then by due time), then blocked: the order to work in.
   const tasks = [...s.tasks.list({ state: "open" }), ...s.tasks.list({ state: "blocked" })];
-  return { viewer, now, apps: s.provisioning.apps, tasks, counts: s.tasks.counts(), notice };
+  const ruleCheck = isAdmin(viewer) ? s.ruleWatch.check() : undefined;
+  return { viewer, now, apps: s.provisioning.apps, tasks, counts: s.tasks.counts(), notice, ruleCheck };
 }
 
 export function outcomeOf(s: PageSources, verb: Verb, taskId: number): Outcome | undefined {

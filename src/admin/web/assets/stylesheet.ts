@@ -44,6 +44,9 @@ h4 { font-size: .95rem; margin: .75rem 0 .25rem; }
 
 .notice { background: #fff; border: 1px solid var(--line); border-left: 6px solid var(--ok); border-radius: 6px; padding: .75rem 1rem; margin: 1rem 0 1.5rem; }
 .notice.error { border-left-color: var(--bad); }
+.notice.warning { border-left-color: var(--warn); background: var(--warn-bg); color: #4d3600; }
+.notice.warning h2 { font-size: 1.1rem; margin: 0 0 .25rem; }
+.notice.info { border-left-color: var(--accent); }
 .notice p { margin: .25rem 0; }
 .notice form { display: inline; }
 

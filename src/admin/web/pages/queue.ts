@@ -7,6 +7,8 @@ import { raisesTasks, type AppConfig } from "../../../apps/app-types.js";
 import { appLabel } from "../app-labels.js";
 import { html, type SafeHtml } from "../html.js";
 import { layout, notice, type Notice, type Viewer } from "../layout.js";
+import type { RuleCheck } from "../../../provisioning/rule-check.js";
+import { ruleWarnings } from "./rule-warnings.js";
 import { taskCard } from "./task-card.js";
 
 export interface TaskCounts {
@@ -23,6 +25,8 @@ export interface QueueData {
   readonly tasks: readonly Task[];
   readonly counts: Readonly<Record<string, TaskCounts>>;
   readonly notice?: Notice | undefined;
+  /** Rules checked against the directory; admins only (reviewers cannot change rules). */
+  readonly ruleCheck?: RuleCheck | undefined;
 }
 
 const NONE: TaskCounts = { open: 0, blocked: 0, overdue: 0 };
@@ -44,6 +48,7 @@ export function queuePage(d: QueueData): SafeHtml {
   const body = html`<h1>Task queue</h1>
 <p class="lede">Work that people do by hand in apps without an API. Overdue tasks come first. ${countsText(total)}.</p>
 ${notice(d.notice)}
+${ruleWarnings(d.ruleCheck, d.apps)}
 ${
   groups.length === 0
     ? html`<p class="empty">No app raises manual tasks in this configuration.</p>`
