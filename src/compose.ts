@@ -23,6 +23,7 @@ import { TaskStore } from "./db/tasks.js";
 import { startHaloPsaSimulator, type HaloPsaSimulator } from "./dev/halopsa-simulator.js";
 import type { Connector } from "./domain/connector.js";
 import type { Task } from "./domain/task.js";
+import { SecretScrubber } from "./domain/secret-scrubber.js";
 import type { Logger } from "./log.js";
 import type { AppConfig } from "./provisioning/config-schema.js";
 import { DeprovisionGuard } from "./provisioning/approvals.js";
@@ -36,6 +37,34 @@ import { TaskWriter } from "./provisioning/task-writer.js";
  */
 export function appInstances(config: Config, apps: readonly AppConfig[]): Map<string, string> {
   return new Map(apps.map((a) => [a.name, instanceOf(a, config)]));
+}
+
+/**
+ * The bridge's one secret scrubber (src/domain/secret-scrubber.ts), fed with every secret the
+ * configuration holds: the static tokens, the HaloPSA client secret (with its client id, for the
+ * Basic form), the Huntress key and secret, and the secret parts of the webhook URL. The clients
+ * add what they learn at runtime (access tokens); the HTTP layer adds bearer tokens it accepts.
+ */
+export function scrubberOf(config: Config, scrubber: SecretScrubber = new SecretScrubber()): SecretScrubber {
+  scrubber.register(config.scimToken);
+  scrubber.register(config.adminToken);
+  scrubber.register(config.halopsa.clientSecret, config.halopsa.clientId === undefined ? {} : { user: config.halopsa.clientId });
+  scrubber.register(config.huntress.apiKey);
+  scrubber.register(config.huntress.apiSecret, config.huntress.apiKey === undefined ? {} : { user: config.huntress.apiKey });
+  for (const part of webhookSecretsOf(config.notifications.webhookUrl)) scrubber.register(part);
+  return scrubber;
+}
+
+/**
+ * A webhook URL is its own credential: Slack's carries it in the path (Slack API, "Sending messages
+ * using incoming webhooks"), Teams' in the path and Power Automate's in the `sig` query value. The
+ * whole URL, its path and query, and every long segment or value are secrets.
+ */
+function webhookSecretsOf(url: string | undefined): string[] {
+  if (url === undefined) return [];
+  const u = new URL(url);
+  const parts = [url, `${u.pathname}${u.search}`, ...u.pathname.split("/"), ...[...u.searchParams.values()]];
+  return parts.filter((p) => p.length >= 16);
 }
 
 export interface Stores {
@@ -80,7 +109,14 @@ export interface ProvisioningHooks {
   readonly onApprovalNeeded?: ((set: ChangeSet) => void) | undefined;
 }
 
-export function provisioningOf(config: Config, stores: Stores, connectors: ReadonlyMap<string, Connector>, log: Logger, hooks: ProvisioningHooks = {}): Provisioning {
+export function provisioningOf(
+  config: Config,
+  stores: Stores,
+  connectors: ReadonlyMap<string, Connector>,
+  log: Logger,
+  hooks: ProvisioningHooks = {},
+  scrubber: SecretScrubber = scrubberOf(config),
+): Provisioning {
   const { apps, rules } = appsAndRules(config);
   const { db, clock, audit, accounts, tasks, jobs, approvals, directory } = stores;
   const taskWriter = new TaskWriter({ tasks, clock, apps, onTask: hooks.onTask });
@@ -96,7 +132,7 @@ export function provisioningOf(config: Config, stores: Stores, connectors: Reado
     userVersion: (userId) => directory.versionOf(userId),
     onOpened: hooks.onApprovalNeeded,
   });
-  const deps: ProvisioningDeps = { db, directory, accounts, audit, taskWriter, connectors, apps, rules, clock, log, guard };
+  const deps: ProvisioningDeps = { db, directory, accounts, audit, taskWriter, connectors, apps, rules, clock, log, guard, scrub: scrubber.scrub };
   const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, taskWriter, instances: appInstances(config, apps) });
   return { deps, taskWriter, review };
 }
@@ -112,7 +148,13 @@ export interface Connections {
  * asks for it, and once. HaloPSA: the configured tenant, or, when none is configured, the built-in
  * simulator on loopback so a newcomer sees agents appear without a HaloPSA instance.
  */
-export async function connect(config: Config, log: Logger, observer: TransportObserver, options: { simulator: boolean } = { simulator: true }): Promise<Connections> {
+export async function connect(
+  config: Config,
+  log: Logger,
+  observer: TransportObserver,
+  options: { simulator: boolean; scrubber?: SecretScrubber } = { simulator: true },
+): Promise<Connections> {
+  const scrubber = options.scrubber ?? scrubberOf(config);
   const { apps } = appsAndRules(config);
   let simulator: HaloPsaSimulator | undefined;
   const haloPsa = once(async (): Promise<HaloPsaConnection> => {
@@ -131,6 +173,7 @@ export async function connect(config: Config, log: Logger, observer: TransportOb
       clientId: target.clientId!,
       clientSecret: target.clientSecret!,
       scope: h.scope,
+      scrubber,
       log,
       observer,
       timeoutMs: h.timeoutSeconds * 1000,
@@ -138,7 +181,7 @@ export async function connect(config: Config, log: Logger, observer: TransportOb
     });
     return { client, licenceTypes: h.licenceTypes, createSettleMs: h.createSettleSeconds * 1000 };
   });
-  const huntress = once((): Promise<HuntressConnection> => Promise.resolve(huntressConnection(config, log, observer)));
+  const huntress = once((): Promise<HuntressConnection> => Promise.resolve(huntressConnection(config, log, observer, scrubber)));
   const connectors = await createConnectors(apps, appInstances(config, apps), { log, haloPsa, huntress });
   return { connectors, haloPsaSimulator: simulator };
 }
@@ -150,7 +193,7 @@ function once<T>(f: () => Promise<T>): () => Promise<T> {
 }
 
 /** The Huntress API client. Only huntress apps ask for it; manual apps call nothing. */
-function huntressConnection(config: Config, log: Logger, observer: TransportObserver): HuntressConnection {
+function huntressConnection(config: Config, log: Logger, observer: TransportObserver, scrubber: SecretScrubber): HuntressConnection {
   const h = config.huntress;
   // config.ts refuses to load a huntress app without these; this guards a config built another way.
   if (h.apiKey === undefined || h.apiSecret === undefined) throw new ConfigError("HUNTRESS_API_KEY and HUNTRESS_API_SECRET are required for a huntress app");
@@ -159,6 +202,7 @@ function huntressConnection(config: Config, log: Logger, observer: TransportObse
     apiKey: h.apiKey,
     apiSecret: h.apiSecret,
     accountId: h.accountId,
+    scrubber,
     log,
     observer,
     timeoutMs: h.timeoutSeconds * 1000,

@@ -68,6 +68,8 @@ const configSchema = z
     notifications: z
       .object({
         webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+        /** Whose markup the message text is escaped for; by default Slack for hooks.slack.com, Teams (the stricter) otherwise. */
+        webhookFormat: z.enum(["slack", "teams"]).optional(),
         overdueCheckSeconds: z.number().positive().default(60),
       })
       .strict()
@@ -170,6 +172,7 @@ const ENV_KEYS: Record<string, string> = {
   HALOPSA_CLIENT_ID: "halopsa.clientId",
   HALOPSA_CLIENT_SECRET: "halopsa.clientSecret",
   SCIM_BRIDGE_WEBHOOK_URL: "notifications.webhookUrl",
+  SCIM_BRIDGE_WEBHOOK_FORMAT: "notifications.webhookFormat",
   HUNTRESS_URL: "huntress.url",
   HUNTRESS_API_KEY: "huntress.apiKey",
   HUNTRESS_API_SECRET: "huntress.apiSecret",

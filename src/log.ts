@@ -1,6 +1,8 @@
 /**
  * The logger: winston, one JSON object per line. A redaction format masks any field whose name
- * says it holds a secret, so a token passed in metadata by mistake never reaches the log.
+ * says it holds a secret, so a token passed in metadata by mistake never reaches the log, and runs
+ * every other string (the message included) through the bridge's secret scrubber
+ * (src/domain/secret-scrubber.ts), so a secret inside an error text is caught here too.
  *
  * Logging must never take the service down: in production the lines go to stdout through a sink
  * that drops a line it cannot write (ENOSPC on a full disk, EPIPE when the reader is gone) instead
@@ -10,27 +12,30 @@ import { fstatSync, writeSync } from "node:fs";
 import { Writable } from "node:stream";
 import { isatty } from "node:tty";
 import winston from "winston";
+import { SecretScrubber } from "./domain/secret-scrubber.js";
 
 export type Logger = winston.Logger;
 
 const SECRET_KEY = /token|secret|password|authorization|cookie|api[-_]?key/i;
 
-function redact(value: unknown, depth = 0): unknown {
+function redact(value: unknown, scrub: (text: string) => string, depth = 0): unknown {
+  if (typeof value === "string") return scrub(value);
   if (depth > 6 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  if (Array.isArray(value)) return value.map((v) => redact(v, scrub, depth + 1));
+  if (value instanceof Error) return { name: value.name, message: scrub(value.message), stack: value.stack === undefined ? undefined : scrub(value.stack) };
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(v, scrub, depth + 1);
   return out;
 }
 
-const redactSecrets = winston.format((info) => {
-  for (const key of Object.keys(info)) {
-    if (key === "level" || key === "message") continue;
-    info[key] = SECRET_KEY.test(key) && key !== "tokenName" ? "[redacted]" : redact(info[key]);
-  }
-  return info;
-});
+const redactSecrets = (scrub: (text: string) => string) =>
+  winston.format((info) => {
+    for (const key of Object.keys(info)) {
+      if (key === "level") continue;
+      info[key] = SECRET_KEY.test(key) && key !== "tokenName" && key !== "message" ? "[redacted]" : redact(info[key], scrub);
+    }
+    return info;
+  })();
 
 /** Writes one chunk; calls `done` with an error when the chunk could not be written. */
 export type LineWriter = (chunk: Buffer, done: (error?: Error | null) => void) => void;
@@ -100,11 +105,14 @@ function stdoutWriter(): LineWriter {
 export const LOG_LEVELS = ["error", "warn", "info", "http", "verbose", "debug", "silly"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** A logger writing JSON lines to `stream`, or, in production (no stream), to stdout through an UnfailingSink. */
-export function createLogger(level: LogLevel, stream?: NodeJS.WritableStream): Logger {
+/**
+ * A logger writing JSON lines to `stream`, or, in production (no stream), to stdout through an
+ * UnfailingSink. `scrubber`: the bridge's one secret scrubber (its own, empty, when none is given).
+ */
+export function createLogger(level: LogLevel, stream?: NodeJS.WritableStream, scrubber: SecretScrubber = new SecretScrubber()): Logger {
   return winston.createLogger({
     level,
-    format: winston.format.combine(redactSecrets(), winston.format.timestamp(), winston.format.json()),
+    format: winston.format.combine(redactSecrets(scrubber.scrub), winston.format.timestamp(), winston.format.json()),
     transports: [new winston.transports.Stream({ stream: stream ?? new UnfailingSink(stdoutWriter()) })],
   });
 }

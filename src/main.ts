@@ -9,7 +9,7 @@ import { AuthFailures } from "./auth/failures.js";
 import { TokenVerifier } from "./auth/tokens.js";
 import { ensureInitialTokens, staticTokensOf, type FirstStartTokens } from "./bootstrap.js";
 import { systemClock } from "./clock.js";
-import { connect, openStores, provisioningOf } from "./compose.js";
+import { connect, openStores, provisioningOf, scrubberOf } from "./compose.js";
 import { appsAndRules, ConfigError, loadConfig, type Config } from "./config.js";
 import { BridgeState } from "./db/bridge-state.js";
 import { openDatabase, type Db } from "./db/database.js";
@@ -21,6 +21,7 @@ import { NotificationOutbox } from "./db/notifications.js";
 import type { TaskStore } from "./db/tasks.js";
 import { TokenStore } from "./db/tokens.js";
 import type { HaloPsaSimulator } from "./dev/halopsa-simulator.js";
+import type { SecretScrubber } from "./domain/secret-scrubber.js";
 import type { Task } from "./domain/task.js";
 import { createApp } from "./http/app.js";
 import { drainHttp } from "./http/drain.js";
@@ -78,8 +79,13 @@ export interface Running {
 /** How long the IdP must stop changing groups before rules are checked and logged again (rule-watch.ts). */
 const RULE_CHECK_SETTLE_MS = 2000;
 
-/** Starts the bridge; used by the CLI entry below and by tests (which pass their own config). */
-export async function start(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Running> {
+/**
+ * Starts the bridge; used by the CLI entry below and by tests (which pass their own config). `scrubber`
+ * is the one secret scrubber; a test that passes its own logger passes the scrubber that logger uses.
+ */
+export async function start(config: Config, givenLog?: Logger, givenScrubber?: SecretScrubber): Promise<Running> {
+  const scrubber = scrubberOf(config, givenScrubber);
+  const log = givenLog ?? createLogger(config.logLevel, undefined, scrubber);
   for (const deprecation of config.deprecations) log.warn(deprecation);
   const db = openDatabase(config.database);
   const clock = systemClock;
@@ -91,7 +97,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   const { audit, jobs, accounts, tasks, drift } = stores;
   const { apps, rules } = appsAndRules(config);
   const metrics = new BridgeMetrics();
-  const { connectors, haloPsaSimulator } = await connect(config, log, metrics);
+  const { connectors, haloPsaSimulator } = await connect(config, log, metrics, { simulator: true, scrubber });
   const foreignLinks = checkInstances(accounts, connectors, log);
   const notifier = config.notifications.webhookUrl
     ? new WebhookNotifier({
@@ -100,11 +106,13 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
         outbox: new NotificationOutbox(db, clock),
         clock,
         log,
+        scrub: scrubber.scrub,
         queueUrl: queueUrlOf(config),
+        ...(config.notifications.webhookFormat === undefined ? {} : { format: config.notifications.webhookFormat }),
       })
     : undefined;
   const onTask = notifier ? (task: Task) => notifier.taskRaised(task) : undefined;
-  const { deps: provisioning, review } = provisioningOf(config, stores, connectors, log, { onTask, onApprovalNeeded: notifier && ((set) => notifier.approvalNeeded(set)) });
+  const { deps: provisioning, review } = provisioningOf(config, stores, connectors, log, { onTask, onApprovalNeeded: notifier && ((set) => notifier.approvalNeeded(set)) }, scrubber);
   // What the worker last saw go wrong with the database, for /readyz.
   const health = new DatabaseHealth();
   const worker = new Worker(
@@ -134,7 +142,7 @@ export async function start(config: Config, log: Logger = createLogger(config.lo
   registerStateMetrics(metrics.registry, { jobs, tasks, drift, approvals: stores.approvals, apps: apps.map((a) => a.name), authFailures, requestLimits: limits });
   const app = createApp({
     deps: { directory: new Directory(db, clock), audit, jobs, access: accounts, groupsChanged: () => ruleWatch.groupsChanged() },
-    verifier: new TokenVerifier(tokens, statics),
+    verifier: new TokenVerifier(tokens, statics, Date.now, (token) => scrubber.registerRotating(token)),
     authFailures,
     metrics,
     log,

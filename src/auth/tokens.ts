@@ -54,6 +54,11 @@ export class TokenVerifier {
     private readonly store: TokenStore,
     private readonly statics: readonly StaticToken[],
     private readonly nowMs: () => number = Date.now,
+    /**
+     * Hears of every presented token the bridge knows (valid, revoked or expired): the secret
+     * scrubber registers it. An unknown one is not: anyone could present thousands of them.
+     */
+    private readonly known: (token: string) => void = () => undefined,
   ) {}
 
   verify(presented: string): Principal | undefined {
@@ -73,6 +78,7 @@ export class TokenVerifier {
     // The lookup is by hash, so the secret itself is never compared byte by byte.
     const row = this.store.findByHash(hashHex);
     if (!row) return { ok: false, reason: "unknown" };
+    this.known(presented);
     if (row.revokedAt !== null) return { ok: false, reason: "revoked", tokenName: row.name };
     const now = this.nowMs();
     if (row.expiresAt !== null && Date.parse(row.expiresAt) <= now) return { ok: false, reason: "expired", tokenName: row.name };

@@ -15,6 +15,7 @@ import type { TaskStore } from "../db/tasks.js";
 import type { Task } from "../domain/task.js";
 import { createLogger } from "../log.js";
 import type { TaskReview } from "../provisioning/task-review.js";
+import { chatFormatOf } from "../notify/chat-markup.js";
 import { queueTaskNotice, queueUrlOf } from "../notify/webhook.js";
 import { isBridgeError } from "../errors.js";
 import type { AppConfig } from "../provisioning/config-schema.js";
@@ -82,7 +83,7 @@ export function tasksCommand(command: string | undefined, rest: readonly string[
     // With a webhook configured, a follow-up task (an invitation's confirm step) is queued in the outbox;
     // the running bridge delivers it.
     const outbox = config.notifications.webhookUrl ? new NotificationOutbox(db, systemClock) : undefined;
-    const onTask = outbox ? (task: Task) => queueTaskNotice(outbox, task, queueUrlOf(config)) : undefined;
+    const onTask = outbox ? (task: Task) => queueTaskNotice(outbox, task, queueUrlOf(config), chatFormatOf(config.notifications.webhookUrl, config.notifications.webhookFormat)) : undefined;
     const { review } = provisioningOf(config, stores, new Map(), createLogger("error"), { onTask });
     const tasks = stores.tasks;
     return run(command, values, { db, tasks, review, apps }, out);

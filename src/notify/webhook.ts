@@ -1,7 +1,8 @@
 /**
  * Outbound notifications: one JSON POST per event to a webhook when a task is raised or becomes
  * overdue. The body has a plain `text` line, which both Slack and Microsoft Teams incoming webhooks
- * display, plus structured fields for anything else. Messages go through a durable outbox and are
+ * display, plus structured fields for anything else. Every IdP- or reviewer-supplied value in `text`
+ * is escaped for the chat's markup (./chat-markup.ts); the structured fields carry the values as they are. Messages go through a durable outbox and are
  * retried with backoff. Neither tokens nor the webhook URL (which carries its own secret) are ever
  * logged; the message names the task, never a credential.
  */
@@ -9,8 +10,10 @@ import type { Clock } from "../clock.js";
 import type { ChangeSet } from "../db/approvals.js";
 import type { Db } from "../db/database.js";
 import type { NotificationOutbox } from "../db/notifications.js";
+import { errorText } from "../domain/secret-scrubber.js";
 import type { Task } from "../domain/task.js";
 import type { Logger } from "../log.js";
+import { chatFormatOf, escapeFor, type ChatFormat } from "./chat-markup.js";
 
 export interface WebhookOptions {
   readonly url: string;
@@ -18,8 +21,12 @@ export interface WebhookOptions {
   readonly outbox: NotificationOutbox;
   readonly clock: Clock;
   readonly log: Logger;
+  /** The bridge's one secret scrubber (it knows the webhook URL): a failure's text goes through it before it is stored or logged. */
+  readonly scrub: (text: string) => string;
   /** Where reviewers open the queue, e.g. https://bridge.example.com/admin (linked in messages). */
   readonly queueUrl: string;
+  /** Whose markup `text` is escaped for; by default the one the URL's host says (./chat-markup.ts). */
+  readonly format?: ChatFormat;
   readonly fetch?: typeof fetch;
   readonly timeoutMs?: number;
   readonly maxAttempts?: number;
@@ -30,10 +37,11 @@ export interface WebhookOptions {
  * Queues the "task raised" message without sending it: the CLI uses this, and the running
  * bridge's notifier delivers whatever the outbox holds on its next pass.
  */
-export function queueTaskNotice(outbox: NotificationOutbox, task: Task, queueUrl: string): void {
-  const what = task.state === "blocked" ? `Blocked task for ${task.app}` : `New task for ${task.app}`;
+export function queueTaskNotice(outbox: NotificationOutbox, task: Task, queueUrl: string, format: ChatFormat): void {
+  const esc = escapeFor(format);
+  const what = task.state === "blocked" ? `Blocked task for ${esc(task.app)}` : `New task for ${esc(task.app)}`;
   outbox.add("task.created", {
-    text: `${what}: ${task.title} (due ${task.dueAt}). Review queue: ${queueUrl}`,
+    text: `${what}: ${esc(task.title)} (due ${task.dueAt}). Review queue: ${queueUrl}`,
     event: "task.created",
     task: { id: task.id, app: task.app, title: task.title, state: task.state, dueAt: task.dueAt, reason: task.reason },
   });
@@ -61,11 +69,15 @@ export class WebhookNotifier {
   private timer: NodeJS.Timeout | undefined;
   private delivering: Promise<number> | undefined;
 
-  constructor(private readonly o: WebhookOptions) {}
+  private readonly format: ChatFormat;
+
+  constructor(private readonly o: WebhookOptions) {
+    this.format = o.format ?? chatFormatOf(o.url);
+  }
 
   /** Queues "task raised" (inside the transaction that wrote the task) and sends it shortly. */
   taskRaised(task: Task): void {
-    queueTaskNotice(this.o.outbox, task, this.o.queueUrl);
+    queueTaskNotice(this.o.outbox, task, this.o.queueUrl, this.format);
     setImmediate(() => void this.deliver());
   }
 
@@ -77,11 +89,12 @@ export class WebhookNotifier {
 
   /** Queues one "overdue" message per open task that passed its due time since the last check. */
   checkOverdue(): number {
+    const esc = escapeFor(this.format);
     const items = this.o.db.transaction(() => {
       const overdue = this.o.outbox.takeNewlyOverdue();
       for (const t of overdue) {
         this.o.outbox.add("task.overdue", {
-          text: `Overdue task for ${t.app}: ${t.title} (was due ${t.dueAt}${t.assignee ? `, claimed by ${t.assignee}` : ""}). Review queue: ${this.o.queueUrl}`,
+          text: `Overdue task for ${esc(t.app)}: ${esc(t.title)} (was due ${t.dueAt}${t.assignee ? `, claimed by ${esc(t.assignee)}` : ""}). Review queue: ${this.o.queueUrl}`,
           event: "task.overdue",
           task: { id: t.id, app: t.app, title: t.title, dueAt: t.dueAt, assignee: t.assignee },
         });
@@ -118,7 +131,7 @@ export class WebhookNotifier {
         delivered++;
       } catch (e: unknown) {
         const attempts = m.attempts + 1;
-        const error = e instanceof Error ? e.message : String(e);
+        const error = errorText(e, this.o.scrub);
         const next = attempts >= maxAttempts ? null : new Date(this.o.clock.now().getTime() + Math.min(3_600_000, base * 2 ** (attempts - 1)));
         this.o.outbox.failed(m.id, error, next);
         this.o.log.warn(next ? "webhook delivery failed; will retry" : "webhook delivery failed; giving up", { notificationId: m.id, kind: m.kind, attempts, error });

@@ -4,6 +4,7 @@
  * then agents no rule grants are deactivated, and accounts changed outside are re-asserted.
  */
 import type { DriftStore } from "../db/drift.js";
+import { errorText } from "../domain/secret-scrubber.js";
 import { OwnershipConflict } from "../db/identity-map.js";
 import type { JobQueue } from "../db/jobs.js";
 import type { AccountProgress, Connector } from "../domain/connector.js";
@@ -83,7 +84,7 @@ export class Reconciler {
         const byKind = Object.fromEntries([...new Set(items.map((i) => i.kind))].map((k) => [k, items.filter((i) => i.kind === k).length]));
         deps.log[items.length > 0 ? "warn" : "info"]("drift report", { requestId, app: app.name, items: items.length, byKind, enforced });
       } catch (e: unknown) {
-        const message = e instanceof Error ? e.message : String(e);
+        const message = errorText(e, deps.scrub);
         drift[app.name] = { items: 0, enforced: 0, error: message };
         deps.log.error("drift read-back failed", { requestId, app: app.name, error: message });
       }
@@ -103,7 +104,7 @@ export class Reconciler {
         out[app.name] = { changed: this.recordProgress(connector, await connector.refresh(seen), requestId) };
         if (out[app.name]!.changed > 0) deps.log.info("refreshed from the app", { requestId, app: app.name, changed: out[app.name]!.changed });
       } catch (e: unknown) {
-        const message = e instanceof Error ? e.message : String(e);
+        const message = errorText(e, deps.scrub);
         out[app.name] = { changed: 0, error: message };
         deps.log.error("refresh from the app failed", { requestId, app: app.name, error: message });
       }

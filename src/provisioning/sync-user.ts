@@ -16,6 +16,7 @@ import type { AuditLog } from "../db/audit.js";
 import type { Db } from "../db/database.js";
 import { OwnershipConflict, type IdentityMap } from "../db/identity-map.js";
 import { ConnectorError } from "../domain/connector-error.js";
+import { errorText } from "../domain/secret-scrubber.js";
 import { matchingKey } from "../domain/folding.js";
 import type { ApplyContext, ApplyResult, Connector, EventIntent } from "../domain/connector.js";
 import type { AccountOutcome, Action, AppAccount, RemovalReason, WantedAccess } from "../domain/model.js";
@@ -40,6 +41,8 @@ export interface ProvisioningDeps {
   readonly log: Logger;
   /** Holds destructive actions for approval (docs/provisioning.md, "Approvals"); none: all run. */
   readonly guard?: DeprovisionGuard | undefined;
+  /** The bridge's one secret scrubber: every error text goes through it before it is stored or logged. */
+  readonly scrub: (text: string) => string;
 }
 
 export interface UserPlan {
@@ -205,7 +208,7 @@ function record(deps: ProvisioningDeps, action: Action, before: AppAccount | und
  * made until it settles.
  */
 function recordFailure(deps: ProvisioningDeps, action: Action, e: unknown, requestId: string | null): SyncFailure {
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorText(e, deps.scrub);
   if (e instanceof ConnectorError && e.kind === "unsettled") {
     deps.log.info("waiting for an earlier create to settle", { requestId, userId: action.userId, app: action.app, retryAfterMs: e.retryAfterMs });
     return { app: action.app, message, retryable: true, retryAfterMs: e.retryAfterMs, settling: true };

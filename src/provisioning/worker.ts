@@ -10,6 +10,7 @@
  * runs again (passes are idempotent), at once after recovery or when its lease expires.
  */
 import { probeDatabase, type DatabaseHealth } from "../db/database-health.js";
+import { errorText } from "../domain/secret-scrubber.js";
 import { databaseFailureOf } from "../db/database-failure.js";
 import type { JobQueue, Job } from "../db/jobs.js";
 import type { Logger } from "../log.js";
@@ -165,7 +166,7 @@ export class Worker {
       } else if (outcome.failures.every((f) => f.settling)) {
         this.jobs.release(job, id, new Date(Date.now() + Math.max(...outcome.failures.map((f) => f.retryAfterMs ?? 0))));
       } else {
-        const error = outcome.failures.filter((f) => !f.settling).map((f) => `${f.app}: ${f.message}`).join("; ");
+        const error = this.deps.scrub(outcome.failures.filter((f) => !f.settling).map((f) => `${f.app}: ${f.message}`).join("; "));
         const permanent = outcome.failures.every((f) => !f.retryable);
         const notBeforeMs = Math.max(0, ...outcome.failures.map((f) => f.retryAfterMs ?? 0));
         const verdict = this.jobs.fail(job, id, error, { permanent, notBeforeMs });
@@ -197,7 +198,7 @@ export class Worker {
         this.jobs.release(job, id, new Date(Date.now() + this.backOff()));
       } else {
         this.log.error("job crashed", { jobId: job.id, userId: job.userId, error: e });
-        this.jobs.fail(job, id, e instanceof Error ? e.message : String(e));
+        this.jobs.fail(job, id, errorText(e, this.deps.scrub));
       }
     } catch (again: unknown) {
       this.databaseFailed(again, "give a failed job back", job);

@@ -57,7 +57,7 @@ describe("worker on a failing database", () => {
     );
     const health = new DatabaseHealth();
     const taskWriter = new TaskWriter({ tasks: new TaskStore(db, systemClock), clock: systemClock, apps: [] });
-    const deps = { db, directory: new DirectorySnapshots(db), accounts: new IdentityMap(db, systemClock), audit: new AuditLog(db, systemClock), taskWriter, connectors: new Map(), apps: [], rules: [], clock: systemClock, log };
+    const deps = { db, directory: new DirectorySnapshots(db), accounts: new IdentityMap(db, systemClock), audit: new AuditLog(db, systemClock), taskWriter, connectors: new Map(), apps: [], rules: [], clock: systemClock, log, scrub: (text: string) => text };
     // A short lease: the job whose completion was lost is taken over when it expires.
     const worker = new Worker(deps, jobs, log, { id: "w1", concurrency: 2, leaseMs: 300, idleMs: 50, databaseBackoff: { minMs: 10, maxMs: 40 } }, health);
     worker.start();

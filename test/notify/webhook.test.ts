@@ -10,6 +10,7 @@ import { runCli } from "../../src/cli.js";
 import { openDatabase, type Db } from "../../src/db/database.js";
 import { NotificationOutbox } from "../../src/db/notifications.js";
 import { TaskStore } from "../../src/db/tasks.js";
+import { chatFormatOf } from "../../src/notify/chat-markup.js";
 import { WebhookNotifier } from "../../src/notify/webhook.js";
 import { ADMIN_TOKEN, SCIM_TOKEN, startBridge } from "../support/bridge.js";
 import { capturingLogger } from "../support/io.js";
@@ -106,8 +107,8 @@ describe("webhook notifications", () => {
       outbox = new NotificationOutbox(db, clock);
     });
     const notifier = (over: Partial<ConstructorParameters<typeof WebhookNotifier>[0]> = {}) =>
-      new WebhookNotifier({ url: hook.url, db, outbox, clock, log: quiet(), queueUrl: "https://bridge.example.com/admin", baseDelayMs: 10, maxAttempts: 4, ...over });
-    const task = (dueAt: string) =>
+      new WebhookNotifier({ url: hook.url, db, outbox, clock, log: quiet(), scrub: (text) => text, queueUrl: "https://bridge.example.com/admin", baseDelayMs: 10, maxAttempts: 4, ...over });
+    const task = (dueAt: string, over: Partial<Parameters<TaskStore["insert"]>[0]> = {}) =>
       tasks.insert({
         app: "huntress",
         userId: "u1",
@@ -120,6 +121,7 @@ describe("webhook notifications", () => {
         reason: null,
         dueAt,
         requestId: null,
+        ...over,
       });
 
     it("retries a failing receiver with backoff until it takes the message", async () => {
@@ -142,6 +144,46 @@ describe("webhook notifications", () => {
         return outbox.stats().dead === 1;
       });
       expect(hook.bodies).toEqual([]);
+    });
+
+    describe("escapes chat markup in IdP-supplied values", () => {
+      const hostile = "<!channel> URGENT <https://evil.example/login|re-enter your password> [click](https://evil.example)";
+      const hostileTask = () =>
+        task("2030-01-01T00:00:00.000Z", {
+          userId: "u2",
+          title: `Invite ${hostile} to Huntress`,
+          profile: { userName: "eve@example.com", email: "eve@example.com", givenName: "Eve", familyName: "X", displayName: hostile },
+        });
+      /** The one message the receiver got for the hostile task, escaped for `format`. */
+      const sent = async (format: "slack" | "teams") => {
+        notifier({ format }).taskRaised(hostileTask());
+        await until(() => hook.bodies.length === 1);
+        return hook.bodies[0];
+      };
+
+      it("for Slack: & < > as entities, so no <!channel> ping and no <url|label> link", async () => {
+        const body = await sent("slack");
+        expect(body.text).toBe(
+          "New task for huntress: Invite &lt;!channel&gt; URGENT &lt;https://evil.example/login|re-enter your password&gt; [click](https://evil.example) to Huntress " +
+            "(due 2030-01-01T00:00:00.000Z). Review queue: https://bridge.example.com/admin",
+        );
+        // The structured fields carry the value as the IdP sent it.
+        expect(body.task.title).toBe(`Invite ${hostile} to Huntress`);
+      });
+
+      it("for Teams: HTML entities and backslash-escaped Markdown, so no <at> mention, tag or [label](url) link", async () => {
+        expect((await sent("teams")).text).toBe(
+          "New task for huntress: Invite &lt;\\!channel&gt; URGENT &lt;https://evil.example/login\\|re-enter your password&gt; \\[click\\]\\(https://evil.example\\) to Huntress " +
+            "(due 2030-01-01T00:00:00.000Z). Review queue: https://bridge.example.com/admin",
+        );
+      });
+
+      it("picks Slack's escaping for a hooks.slack.com URL and the stricter Teams escaping otherwise", () => {
+        expect(chatFormatOf("https://hooks.slack.com/services/T0/B0/x")).toBe("slack");
+        expect(chatFormatOf("https://acme.webhook.office.com/webhookb2/x")).toBe("teams");
+        expect(chatFormatOf("http://127.0.0.1:9/hook")).toBe("teams");
+        expect(chatFormatOf("https://relay.example.com/hook", "slack")).toBe("slack");
+      });
     });
 
     it("announces a task becoming overdue once, naming who claimed it", async () => {

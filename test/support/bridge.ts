@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
+import { SecretScrubber } from "../../src/domain/secret-scrubber.js";
 import { start, type Running } from "../../src/main.js";
 import { capturingLogger, exchange, type HttpResult } from "./io.js";
 
@@ -58,8 +59,10 @@ export async function startBridge(env: Record<string, string> = {}, options: { c
     ...configEnv,
     ...env,
   });
-  const { log, lines: logLines } = capturingLogger(config.logLevel);
-  const running = await start(config, log);
+  // The bridge's own secret scrubber, shared with the test's logger as main() shares it with its own.
+  const scrubber = new SecretScrubber();
+  const { log, lines: logLines } = capturingLogger(config.logLevel, scrubber);
+  const running = await start(config, log, scrubber);
   const baseUrl = `${running.url}/scim/v2`;
   return {
     running,

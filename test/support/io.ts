@@ -3,10 +3,11 @@
  * whose answer is parsed as JSON when it is JSON.
  */
 import { Writable } from "node:stream";
+import type { SecretScrubber } from "../../src/domain/secret-scrubber.js";
 import { createLogger, type Logger } from "../../src/log.js";
 import type { Config } from "../../src/config.js";
 
-export function capturingLogger(level: Config["logLevel"] = "debug"): { log: Logger; lines: string[] } {
+export function capturingLogger(level: Config["logLevel"] = "debug", scrubber?: SecretScrubber): { log: Logger; lines: string[] } {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -14,7 +15,7 @@ export function capturingLogger(level: Config["logLevel"] = "debug"): { log: Log
       cb();
     },
   });
-  return { log: createLogger(level, sink), lines };
+  return { log: createLogger(level, sink, scrubber), lines };
 }
 
 export interface HttpResult {

@@ -9,6 +9,7 @@
 import type { z } from "zod";
 import { ConnectorError } from "../../domain/connector-error.js";
 import { matchingKey } from "../../domain/folding.js";
+import { SecretScrubber } from "../../domain/secret-scrubber.js";
 import { transportOptions, type ClientTransportOptions } from "../http/options.js";
 import type { RateLimit, RollingWindowLimiter } from "../http/rate-limiter.js";
 import { TokenCache } from "./token-cache.js";
@@ -45,6 +46,8 @@ export interface HaloPsaClientOptions extends ClientTransportOptions {
   readonly now?: () => number;
   /** Client-side rolling window; default 270 per 5 minutes (HaloPSA allows 300, domain.md). null: off. */
   readonly rateLimit?: RateLimit | null;
+  /** The bridge's one secret scrubber; the client registers its secret and every access token with it. Default: its own. */
+  readonly scrubber?: SecretScrubber;
 }
 
 export interface AgentFilters {
@@ -89,11 +92,14 @@ export class HaloPsaClient {
     const authBase = (opts.authUrl ?? `${this.base}/auth`).replace(/\/+$/, "");
     this.tokenUrl = `${authBase}/token${opts.tenant ? `?tenant=${encodeURIComponent(opts.tenant)}` : ""}`;
     // domain.md: HaloPSA allows 300 requests per rolling 5 minutes; 270 leaves room for other tools.
-    const transport = { ...transportOptions(opts, { requests: 270, windowMs: 300_000 }), secrets: (): string[] => [opts.clientSecret, ...this.tokens.secrets()] };
+    // RFC 6749 §2.3.1: a token endpoint may also see the secret as client_secret_basic, base64("id:secret").
+    const scrubber = opts.scrubber ?? new SecretScrubber();
+    scrubber.register(opts.clientSecret, { user: opts.clientId });
+    const transport = { ...transportOptions(opts, { requests: 270, windowMs: 300_000 }), scrub: scrubber.scrub };
     this.limiter = transport.limiter;
     this.api = new Transport(transport);
     this.auth = new Transport(transport);
-    this.tokens = new TokenCache(() => this.requestToken(), opts.now ?? Date.now);
+    this.tokens = new TokenCache(() => this.requestToken(), opts.now ?? Date.now, (token) => scrubber.registerRotating(token));
   }
 
   stats(): HaloPsaClientStats {

@@ -12,12 +12,12 @@ export interface IssuedToken {
 export class TokenCache {
   private current: { token: string; renewAt: number } | null = null;
   private inflight: Promise<string> | null = null;
-  /** Every token issued to this client, newest last, so they can be scrubbed from any text. */
-  private readonly issued: string[] = [];
 
+  /** `issued` hears of every token as it arrives (the secret scrubber registers it before anything can echo it). */
   constructor(
     private readonly fetchToken: () => Promise<IssuedToken>,
     private readonly now: () => number,
+    private readonly issued: (token: string) => void,
   ) {}
 
   async get(): Promise<string> {
@@ -33,17 +33,12 @@ export class TokenCache {
     if (this.current?.token === token) this.current = null;
   }
 
-  secrets(): readonly string[] {
-    return this.issued;
-  }
-
   private async renew(): Promise<string> {
     const issued = await this.fetchToken();
+    this.issued(issued.accessToken);
     const ttlMs = issued.expiresIn * 1000;
     // Renew a little early (10% of the lifetime, at most a minute) so a token never expires in flight.
     this.current = { token: issued.accessToken, renewAt: this.now() + ttlMs - Math.min(60_000, ttlMs / 10) };
-    this.issued.push(issued.accessToken);
-    if (this.issued.length > 16) this.issued.shift();
     return issued.accessToken;
   }
 }

@@ -3,7 +3,7 @@
  * layouts, its retryable statuses, and scrubbing of the client secret and access tokens. Knows
  * nothing about agents or tickets.
  */
-import { describeErrorBody, redactSecrets } from "../http/error-body.js";
+import { describeErrorBody } from "../http/error-body.js";
 import { RetryingTransport, type Outgoing as HttpOutgoing, type TransportOptions } from "../http/transport.js";
 
 export type { Answer } from "../http/transport.js";
@@ -13,14 +13,15 @@ export interface Outgoing extends HttpOutgoing {
 }
 
 export class Transport extends RetryingTransport<Outgoing> {
-  constructor(opts: TransportOptions & { readonly secrets: () => Iterable<string> }) {
+  /** `scrub`: the bridge's one secret scrubber, which knows the client secret and every access token issued. */
+  constructor(opts: TransportOptions & { readonly scrub: (text: string) => string }) {
     super(opts, {
       name: "halopsa",
       label: "HaloPSA",
       describeErrorBody,
       // 408 and 429 are "try later"; a 5xx may be a passing fault.
       isRetryableStatus: (status) => status === 429 || status === 408 || status >= 500,
-      scrub: (text) => redactSecrets(text, opts.secrets()),
+      scrub: opts.scrub,
     });
   }
 }

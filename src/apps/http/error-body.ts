@@ -4,6 +4,9 @@
  * New-HaloError handles the same ones), and Huntress's Grape `{"error": ...}` is one of them:
  * `{ClassName, Message}`, `{resultCode, errorMessage}`, `{Message}`, `{error, error_description}`,
  * ASP.NET problem details `{title, errors}`, plain text (the 429 answer), or nothing at all.
+ *
+ * The text given here is already scrubbed of every secret (src/domain/secret-scrubber.ts): the cut
+ * below must never be the first thing to touch a secret, or a secret split by it would survive.
  */
 
 const MAX_DETAIL = 300;
@@ -47,18 +50,4 @@ export function describeErrorBody(text: string): string {
   }
   const oneLine = (detail ?? trimmed).replace(/\s+/g, " ").trim();
   return oneLine.length > MAX_DETAIL ? `${oneLine.slice(0, MAX_DETAIL)}…` : oneLine;
-}
-
-/**
- * Replaces every secret (client secret, access tokens) found in a text, also in the URL-encoded
- * form an echoed form body or query string carries. Run it on the whole text before anything cuts
- * it: a secret cut in half no longer matches.
- */
-export function redactSecrets(text: string, secrets: Iterable<string>): string {
-  let out = text;
-  for (const s of secrets) {
-    if (s.length < 4) continue;
-    for (const form of new Set([s, encodeURIComponent(s), new URLSearchParams({ s }).toString().slice(2)])) out = out.split(form).join("[redacted]");
-  }
-  return out.replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/g, "Bearer [redacted]");
 }

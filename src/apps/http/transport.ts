@@ -96,7 +96,7 @@ export class RetryingTransport<O extends Outgoing = Outgoing> {
         throw this.error({ kind: "timeout", request: o.route, detail: `no answer within ${this.opts.timeoutMs} ms`, retryable: true, effectUnknown });
       }
       const code = errorCode(e);
-      const message = this.app.scrub(e instanceof Error ? e.message : String(e));
+      const message = e instanceof Error ? e.message : String(e);
       throw this.error({
         kind: "network",
         request: o.route,
@@ -113,9 +113,9 @@ export class RetryingTransport<O extends Outgoing = Outgoing> {
     }
   }
 
-  /** This app's error. */
+  /** This app's error; its detail scrubbed of every secret, whoever built it. */
   error(init: Omit<ConnectorErrorInit, "app">): ConnectorError {
-    return new ConnectorError({ app: this.app.label, ...init });
+    return new ConnectorError({ app: this.app.label, ...init, detail: this.app.scrub(init.detail) });
   }
 
   /**
@@ -137,7 +137,7 @@ export class RetryingTransport<O extends Outgoing = Outgoing> {
 
   /** A 2xx answer the client cannot read. Retrying will not change it. */
   responseError(o: Outgoing, a: Answer, detail: string): ConnectorError {
-    return this.error({ kind: "response", status: a.status, request: o.route, detail: this.app.scrub(detail), retryable: false });
+    return this.error({ kind: "response", status: a.status, request: o.route, detail, retryable: false });
   }
 
   /**

@@ -13,6 +13,7 @@ import type { z } from "zod";
 import { transportOptions, type ClientTransportOptions } from "../http/options.js";
 import type { RateLimit, RollingWindowLimiter } from "../http/rate-limiter.js";
 import type { ConnectorError } from "../../domain/connector-error.js";
+import { SecretScrubber } from "../../domain/secret-scrubber.js";
 import { HuntressTransport, type Answer, type Outgoing } from "./transport.js";
 import { invitationEnvelope, membershipEnvelope, membershipPage, type HuntressInvitation, type HuntressMembership, type WritablePermission } from "./wire.js";
 
@@ -30,6 +31,8 @@ export interface HuntressClientOptions extends ClientTransportOptions {
    * tool using the account, so the bridge keeps a tenth back. null: off.
    */
   readonly rateLimit?: RateLimit | null;
+  /** The bridge's one secret scrubber; the client registers the key, the secret and their Basic pair with it. Default: its own. */
+  readonly scrubber?: SecretScrubber;
 }
 
 export interface MembershipFilter {
@@ -64,8 +67,10 @@ export class HuntressClient {
     // RFC 7617 §2: base64("user-id:password"); reference: Base64Encode(<api_key>:<api_secret_key>).
     const token = Buffer.from(`${opts.apiKey}:${opts.apiSecret}`, "utf8").toString("base64");
     this.#authorization = `Basic ${token}`;
-    const secrets = [opts.apiKey, opts.apiSecret, token];
-    const transport = { ...transportOptions(opts, { requests: 54, windowMs: 60_000 }), secrets: () => secrets };
+    const scrubber = opts.scrubber ?? new SecretScrubber();
+    scrubber.register(opts.apiKey);
+    scrubber.register(opts.apiSecret, { user: opts.apiKey });
+    const transport = { ...transportOptions(opts, { requests: 54, windowMs: 60_000 }), scrub: scrubber.scrub };
     this.limiter = transport.limiter;
     this.transport = new HuntressTransport(transport);
   }

@@ -3,7 +3,7 @@
  * statuses of the reference, and scrubbing of the API key, the secret and their Basic token. Error
  * bodies are read as the HaloPSA client reads them (a Grape `{"error": ...}` is one of those layouts).
  */
-import { describeErrorBody, redactSecrets } from "../http/error-body.js";
+import { describeErrorBody } from "../http/error-body.js";
 import { RetryingTransport, type Answer, type Outgoing as HttpOutgoing, type TransportOptions } from "../http/transport.js";
 
 export type { Answer } from "../http/transport.js";
@@ -18,14 +18,14 @@ export interface Outgoing extends HttpOutgoing {
 const isRetryableStatus = (status: number): boolean => status === 429 || status === 408 || status >= 500;
 
 export class HuntressTransport extends RetryingTransport<Outgoing> {
-  /** `secrets`: the API key, the secret and their Basic token, scrubbed from every error text. */
-  constructor(opts: TransportOptions & { readonly secrets: () => Iterable<string> }) {
+  /** `scrub`: the bridge's one secret scrubber, which knows the API key, the secret and their Basic token. */
+  constructor(opts: TransportOptions & { readonly scrub: (text: string) => string }) {
     super(opts, {
       name: "huntress",
       label: "Huntress",
       describeErrorBody,
       isRetryableStatus,
-      scrub: (text) => redactSecrets(text, opts.secrets()).replace(/Basic\s+[A-Za-z0-9+/=]+/g, "Basic [redacted]"),
+      scrub: opts.scrub,
     });
   }
 

@@ -15,8 +15,8 @@ export { RollingWindow, type RateLimit } from "../sim/rolling-window.js";
  */
 export const RATE_LIMIT_TEXT = "Rate Limit Reached - 300 Requests per rolling 5 minute window";
 
-/** HaloPSA's injected errors name one of its body layouts; unset, the current `errorShape`. */
-export class Faults extends SimFaults<ErrorShape, { shape: ErrorShape }> {
+/** HaloPSA's injected errors name one of its body layouts (unset: the current `errorShape`) and may carry their own message. */
+export class Faults extends SimFaults<ErrorShape, { shape: ErrorShape; message: string }> {
   constructor() {
     super("ClassName");
   }

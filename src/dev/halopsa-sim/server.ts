@@ -104,7 +104,7 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
       res.status(429).type("text/plain").send(RATE_LIMIT_TEXT);
       return;
     }
-    if (fault?.kind === "error") return sendError(res, fault.status, `Injected failure (${fault.status})`, fault.shape);
+    if (fault?.kind === "error") return sendError(res, fault.status, fault.message ?? `Injected failure (${fault.status})`, fault.shape);
     if (fault?.kind === "hang") {
       if (!fault.commit) return; // never answered: the socket stays open until the client gives up
       // The write lands; the reply is swallowed.
