@@ -79,7 +79,7 @@ export function adminWeb(o: AdminWebOptions): Router {
   });
   router.get("/assets/:name", serveAsset);
   router.use(express.urlencoded({ extended: false, limit: "32kb", parameterLimit: 20 }));
-  router.use(loadSession(o.sessions));
+  router.use(loadSession(o.sessions, (session) => o.verifier.currentHash(session)));
 
   router.get("/sign-in", signIn.show);
   router.post("/sign-in", signIn.submit);
@@ -134,10 +134,10 @@ export function adminWeb(o: AdminWebOptions): Router {
     };
     if (!form.success) return failWith(400, form.error.issues.map((i) => i.message).join("; "));
     try {
-      if (verb === "claim") o.review.claim(id, viewer.name);
-      else if (verb === "done") o.review.complete(id, viewer.name, form.data.note?.trim() || null);
-      else if (verb === "fail") o.review.fail(id, viewer.name, form.data.reason ?? "");
-      else o.review.reopen(id, viewer.name);
+      if (verb === "claim") o.review.claim(id, viewer.actor);
+      else if (verb === "done") o.review.complete(id, viewer.actor, form.data.note?.trim() || null);
+      else if (verb === "fail") o.review.fail(id, viewer.actor, form.data.reason ?? "");
+      else o.review.reopen(id, viewer.actor);
     } catch (e: unknown) {
       if (!isBridgeError(e)) throw e;
       return failWith(httpStatusOf(e.code), e.message);
