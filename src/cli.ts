@@ -2,7 +2,7 @@
 /**
  * Command line against the configured database. A dispatcher: each command lives in src/cli/.
  *   scim-bridge token create --scope scim|admin|reviewer|metrics --name okta | list | rotate <id|name> | revoke <id|name>
- *   scim-bridge plan [--user <id>] [--json]   what provisioning would do, changing nothing
+ *   scim-bridge plan [--user <id|userName|email>] [--json]   what provisioning would do, changing nothing
  *   scim-bridge reconcile                     queue a provisioning pass for every user
  *   scim-bridge tasks list|show|done|fail|reopen   the manual-task queue
  *   scim-bridge apps rebind|forget <app> [--dry-run]   links made against another app instance
@@ -23,7 +23,7 @@ import { isMainModule } from "./is-main.js";
 
 const USAGE = `Usage:
 ${TOKENS_USAGE}
-  scim-bridge plan [--user <id>] [--json]  (dry run: what provisioning would do, for everyone or one user)
+  scim-bridge plan [--user <id|userName|email>] [--json]  (dry run: what provisioning would do, for everyone or one user)
   scim-bridge reconcile                    (queue a provisioning pass for every user; the running bridge applies it)
 ${TASKS_USAGE}
 ${APPS_USAGE}

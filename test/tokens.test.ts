@@ -1,14 +1,16 @@
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { SESSION_COOKIE } from "../src/admin/web/session.js";
 import { runCli } from "../src/cli.js";
 import { systemClock } from "../src/clock.js";
 import { openDatabase } from "../src/db/database.js";
-import { SessionStore } from "../src/db/sessions.js";
 import { TokenStore } from "../src/db/tokens.js";
 import { AuditLog } from "../src/db/audit.js";
 import { ADMIN_TOKEN, SCIM_TOKEN, startBridge, type TestBridge } from "./support/bridge.js";
 import { expectScimError } from "./support/scim.js";
+import { reviewPageStatus, signInOverHttp } from "./support/web-session.js";
 
 /** GET /Users with `token` as the bearer token, or with no Authorization header at all. */
 function get(bridge: TestBridge, token: string | undefined) {
@@ -77,23 +79,44 @@ describe("tokens", () => {
     expect(cli(bridge, "token", "list").lines.join("\n")).toMatch(/okta.*REVOKED/);
   });
 
-  it("ends the web sessions signed in with a token when the token is revoked", async () => {
+  it("ends the web sessions signed in with a token when the token is revoked, and only those", async () => {
     bridge = await startBridge();
-    const created = cli(bridge, "token", "create", "--scope", "admin", "--name", "ops");
-    expect(created.code).toBe(0);
-    const db = openDatabase(bridge.dbFile);
-    const sessions = new SessionStore(db, systemClock);
-    const ops = sessions.create("ops", "admin").id;
-    const other = sessions.create("someone-else", "admin").id;
-    const page = (id: string) => fetch(`${bridge!.running.url}/admin`, { headers: { Cookie: `${SESSION_COOKIE}=${id}` }, redirect: "manual" });
-    expect((await page(ops)).status).toBe(200);
+    const ops = cli(bridge, "token", "create", "--scope", "admin", "--name", "ops").lines[1]!;
+    const rita = cli(bridge, "token", "create", "--scope", "reviewer", "--name", "rita").lines[1]!;
+    const origin = bridge.running.url;
+    const opsSession = await signInOverHttp(origin, ops);
+    const ritaSession = await signInOverHttp(origin, rita);
+    expect(await reviewPageStatus(origin, opsSession)).toBe(200);
 
     const revoked = cli(bridge, "token", "revoke", "ops");
-    expect(revoked).toEqual({ code: 0, lines: ['Revoked 1 token(s) matching "ops"; ended 1 web session(s) signed in with it.'] });
-    expect(sessions.find(ops)).toBeUndefined();
-    expect((await page(ops)).status).not.toBe(200);
-    expect(sessions.find(other)).toBeDefined();
-    db.close();
+    expect(revoked).toEqual({ code: 0, lines: ['Revoked token 1 ("ops"); ended 1 web session(s) signed in with it.'] });
+    expect(await reviewPageStatus(origin, opsSession)).toBe(303);
+    expect(await reviewPageStatus(origin, ritaSession)).toBe(200);
+    expect(cli(bridge, "token", "revoke", "ops")).toEqual({ code: 1, lines: ['no working token is named "ops"'] });
+    expect(cli(bridge, "token", "revoke", "1")).toEqual({ code: 1, lines: [expect.stringMatching(/^token 1 was revoked at 20/)] });
+  });
+
+  it("ends a web session opened with an environment token once the variable changes, across a restart, and keeps it while the value stays", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "scim-bridge-env-session-"));
+    bridge = await startBridge({}, { dir });
+    const session = await signInOverHttp(bridge.running.url, ADMIN_TOKEN);
+    await bridge.close();
+    bridge = await startBridge({}, { dir });
+    expect(await reviewPageStatus(bridge.running.url, session)).toBe(200);
+    await bridge.close();
+
+    bridge = await startBridge({ SCIM_BRIDGE_ADMIN_TOKEN: "a-new-admin-token-after-a-leak-0123456789" }, { dir });
+    const after = await fetch(`${bridge.running.url}/admin`, { headers: { Cookie: `scim_bridge_session=${session}` }, redirect: "manual" });
+    expect(after.status).toBe(303);
+    expect(after.headers.get("location")).toMatch(/^\/admin\/sign-in/);
+    // Gone for good, not just refused once: putting the old value back does not bring it back.
+    await bridge.close();
+    bridge = await startBridge({}, { dir });
+    expect(await reviewPageStatus(bridge.running.url, session)).toBe(303);
+    // No form of the token is stored: not the secret, not its SHA-256.
+    const rows = JSON.stringify(bridge.running.db.prepare("SELECT * FROM sessions").all());
+    expect(rows).not.toContain(ADMIN_TOKEN);
+    expect(rows).not.toContain(createHash("sha256").update(ADMIN_TOKEN).digest("hex"));
   });
 
   it("refuses a token create with a bad scope or no name", async () => {
@@ -153,19 +176,53 @@ describe("tokens", () => {
   it("rotates with --overlap 0: the old token is revoked at once and its web sessions end", async () => {
     bridge = await startBridge();
     const old = cli(bridge, "token", "create", "--scope", "admin", "--name", "ops").lines[1]!;
-    const db = openDatabase(bridge.dbFile);
-    const sessions = new SessionStore(db, systemClock);
-    const signedIn = sessions.create("ops", "admin").id;
+    const signedIn = await signInOverHttp(bridge.running.url, old);
 
     const rotated = cli(bridge, "token", "rotate", "ops", "--overlap", "0");
     expect(rotated.code).toBe(0);
     expect(rotated.lines[2]).toBe("Token 1 is revoked; ended 1 web session(s) signed in with it.");
-    expect(sessions.find(signedIn)).toBeUndefined();
+    expect(await reviewPageStatus(bridge.running.url, signedIn)).toBe(303);
     const jobs = (token: string) => fetch(`${bridge!.running.url}/admin/api/jobs`, { headers: { Authorization: `Bearer ${token}` } });
     expect((await jobs(old)).status).toBe(401);
     expect((await jobs(rotated.lines[1]!)).status).toBe(200);
-    expect(cli(bridge, "token", "list").lines[0]).toMatch(/^1\tadmin\tops\t.*\tREVOKED 20/);
-    db.close();
+    expect(cli(bridge, "token", "list").lines[0]).toMatch(/^1\tadmin\tops\t.*\tREVOKED 20[^\t]*\treplaced by 2$/);
+  });
+
+  it("keeps a session open with an overlap while the rotated-out token works, and ends it when that token expires", async () => {
+    bridge = await startBridge();
+    const old = cli(bridge, "token", "create", "--scope", "admin", "--name", "ops").lines[1]!;
+    const signedIn = await signInOverHttp(bridge.running.url, old);
+    expect(cli(bridge, "token", "rotate", "ops", "--overlap", "1h").code).toBe(0);
+    expect(await reviewPageStatus(bridge.running.url, signedIn)).toBe(200);
+    new TokenStore(bridge.running.db, systemClock).expire(1, new Date(Date.now() - 1000));
+    expect(await reviewPageStatus(bridge.running.url, signedIn)).toBe(303);
+  });
+
+  it("refuses a second active token of a name and the bridge's own actor names, and audits tokens as token:<name>", async () => {
+    bridge = await startBridge();
+    const first = cli(bridge, "token", "create", "--scope", "admin", "--name", "okta");
+    expect(first.code).toBe(0);
+    expect(cli(bridge, "token", "create", "--scope", "scim", "--name", "okta")).toEqual({
+      code: 1,
+      lines: ['token 1 is already named "okta"; rotate it for a new secret, revoke it first, or choose another name'],
+    });
+    for (const name of ["worker", "cli", "System", "reconciler", "startup"]) {
+      const refused = cli(bridge, "token", "create", "--scope", "admin", "--name", name);
+      expect(refused.code, name).toBe(2);
+      expect(refused.lines[0]).toMatch(/^--name must not be one of the names the bridge records for itself \(worker, cli, system, reconciler, startup/);
+    }
+    expect(cli(bridge, "token", "create", "--scope", "admin", "--name", "7").lines).toEqual(["--name must not be a number, which names a token by id"]);
+    // What a token does is recorded as token:<name>, never as a bare word the bridge uses for itself.
+    const made = await fetch(`${bridge.running.url}/admin/api/tokens`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${first.lines[1]!}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "entra", scope: "scim" }),
+    });
+    expect(made.status).toBe(201);
+    const entra = ((await made.json()) as { secret: string }).secret;
+    expect((await bridge.scim("POST", "/Users", { schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: "ada@example.com" }, { Authorization: `Bearer ${entra}` })).status).toBe(201);
+    const actors = bridge.running.db.prepare("SELECT DISTINCT actor FROM audit_events WHERE action IN ('token.create', 'user.create') ORDER BY actor").pluck().all();
+    expect(actors).toEqual(["cli", "token:entra", "token:okta"]);
   });
 
   it("refuses to rotate a token from the environment, an unknown or ambiguous name, or with a bad overlap", async () => {
@@ -179,14 +236,20 @@ describe("tokens", () => {
     expect(cli(bridge, "token", "rotate", "nobody")).toEqual({ code: 1, lines: ['no active token is named "nobody"'] });
     expect(cli(bridge, "token", "rotate", "42")).toEqual({ code: 1, lines: ["token 42 not found"] });
     cli(bridge, "token", "create", "--scope", "scim", "--name", "twin");
-    cli(bridge, "token", "create", "--scope", "scim", "--name", "twin");
-    expect(cli(bridge, "token", "rotate", "twin")).toEqual({ code: 1, lines: ['2 active tokens are named "twin" (ids 1, 2); name one by id'] });
+    expect(cli(bridge, "token", "rotate", "twin", "--overlap", "1h").code).toBe(0);
+    // The rotated-out token and its successor share the name: revoking by it would have to guess.
+    expect(cli(bridge, "token", "revoke", "twin")).toEqual({
+      code: 1,
+      lines: [expect.stringMatching(/^2 tokens are named "twin": 1 \(rotated out, replaced by 2, works until 20[^)]+\), 2 \(active\); revoke one by id$/)],
+    });
     for (const bad of ["24", "1w", "1.5h", "31d"]) {
       expect(cli(bridge, "token", "rotate", "1", "--overlap", bad).code, bad).toBe(2);
     }
     expect(cli(bridge, "token", "rotate", "1", "--overlap", "31d").lines).toEqual(["--overlap must be at most 30d"]);
-    // Nothing was rotated by any of it.
+    // Nothing was rotated or revoked by any of it; by id, the rotated-out token goes and its successor stays.
     expect(cli(bridge, "token", "list").lines).toHaveLength(2);
+    expect(cli(bridge, "token", "revoke", "1")).toEqual({ code: 0, lines: ['Revoked token 1 ("twin").'] });
+    expect(cli(bridge, "token", "list").lines[1]).toMatch(/^2\tscim\ttwin\t[^R]*$/);
   });
 
   it("counts failed authentications by reason and logs each with its reason, never the presented token", async () => {

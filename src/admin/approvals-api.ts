@@ -9,6 +9,7 @@ import type { ApprovalStore, ChangeSet, Hold } from "../db/approvals.js";
 import type { AuditLog } from "../db/audit.js";
 import type { Db } from "../db/database.js";
 import type { DirectoryReader, ProvisioningQueue } from "../domain/readers.js";
+import { tokenActor } from "../auth/actors.js";
 import { BridgeError } from "../errors.js";
 import { decide, describeChangeSet } from "../provisioning/approvals.js";
 import { noQuery, parseBody, parseQuery, pathId } from "./input.js";
@@ -60,7 +61,7 @@ export const holdView = (h: Hold, directory: DirectoryReader) => ({
 function actor(req: Request): string {
   // The router authenticates before any route runs; a missing principal is a wiring bug.
   if (!req.principal) throw new Error("approval route reached without an authenticated principal");
-  return req.principal.name;
+  return tokenActor(req.principal.name);
 }
 
 export function approvalsRoutes(routes: Routes, o: ApprovalsApiOptions): void {

@@ -1,10 +1,11 @@
 /**
  * The task queue over HTTP: list (overdue first), read, claim, complete, fail with a reason,
  * reopen, and counts per app. Admin and reviewer tokens. Every outcome goes through TaskReview,
- * the same path as the web page and the CLI, with the token's name as the actor.
+ * the same path as the web page and the CLI, with the token as the actor (auth/actors.ts).
  */
 import type { Request } from "express";
 import { z } from "zod";
+import { tokenActor } from "../auth/actors.js";
 import type { TaskReview } from "../provisioning/task-review.js";
 import type { Clock } from "../clock.js";
 import { type TaskStore } from "../db/tasks.js";
@@ -98,7 +99,7 @@ export function taskCounts(tasks: TaskStore, apps: readonly AppConfig[]): { apps
 function actor(req: Request): string {
   // The router authenticates before any route runs; a missing principal is a wiring bug.
   if (!req.principal) throw new Error("task route reached without an authenticated principal");
-  return req.principal.name;
+  return tokenActor(req.principal.name);
 }
 
 export function tasksRoutes(routes: Routes, o: TasksApiOptions): void {

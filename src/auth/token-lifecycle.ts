@@ -1,7 +1,12 @@
 /**
  * Creating, rotating and revoking tokens: one path for the CLI (actor "cli") and the admin API
- * (actor = the caller's token name). Each change is one transaction with its audit events, and a
+ * (actor = the caller's token, actors.ts). Each change is one transaction with its audit events, and a
  * token that stops working at once ends the review-page sessions signed in with it.
+ *
+ * A name picks out one token: at most one active token carries it (the store enforces this), and a
+ * rotated-out token shares it with its successor until it expires. A name that still matches more
+ * than one token is refused with their ids rather than guessed at: `revoke okta` right after
+ * `rotate okta` must not take the successor down with the old one.
  */
 import { z } from "zod";
 import type { Clock } from "../clock.js";
@@ -10,10 +15,8 @@ import type { Db } from "../db/database.js";
 import { SessionStore } from "../db/sessions.js";
 import { TokenStore, tokenState, type Scope, type TokenRow } from "../db/tokens.js";
 import { BridgeError } from "../errors.js";
+import { ENV_TOKEN_PREFIX, isReservedTokenName, RESERVED_TOKEN_NAMES } from "./actors.js";
 import { issueToken } from "./tokens.js";
-
-/** Names of tokens from the environment (bootstrap.ts) start with this; no stored token may. */
-export const ENV_TOKEN_PREFIX = "env:";
 
 /** Why a token from the environment cannot be rotated or revoked here, and what to do instead. */
 export function envTokenRefusal(name: string): string {
@@ -30,7 +33,19 @@ export const tokenName = z
   .trim()
   .min(1, "must not be empty")
   .max(100, "must be at most 100 characters")
-  .refine((n) => !n.startsWith(ENV_TOKEN_PREFIX), `must not start with "${ENV_TOKEN_PREFIX}", which names tokens from the environment`);
+  .refine((n) => !n.startsWith(ENV_TOKEN_PREFIX), `must not start with "${ENV_TOKEN_PREFIX}", which names tokens from the environment`)
+  .refine((n) => !/^\d+$/.test(n), "must not be a number, which names a token by id")
+  .refine((n) => !isReservedTokenName(n), `must not be one of the names the bridge records for itself (${RESERVED_TOKEN_NAMES.join(", ")})`);
+
+/** What a name or id is resolved for: only an active token rotates; any token that still works can be revoked. */
+export type Purpose = "rotate" | "revoke";
+
+function described(t: TokenRow, now: Date): string {
+  const state = tokenState(t, now);
+  if (state === "active") return `${t.id} (active)`;
+  const successor = t.replacedBy === null ? "" : `, replaced by ${t.replacedBy}`;
+  return state === "expiring" ? `${t.id} (rotated out${successor}, works until ${t.expiresAt})` : `${t.id} (${state}${successor})`;
+}
 
 /** Who asks, as recorded in the audit log. */
 export interface Caller {
@@ -51,7 +66,7 @@ export interface Rotated extends Issued {
 }
 
 export interface Revoked {
-  readonly revoked: readonly TokenRow[];
+  readonly token: TokenRow;
   readonly sessionsEnded: number;
 }
 
@@ -74,6 +89,8 @@ export class TokenLifecycle {
 
   create(name: string, scope: Scope, by: Caller): Issued {
     return this.db.transaction(() => {
+      const holder = this.store.usableByName(name).find((t) => t.expiresAt === null);
+      if (holder) throw new BridgeError("uniqueness", `token ${holder.id} is already named "${name}"; rotate it for a new secret, revoke it first, or choose another name`);
       const issued = issueToken(this.store, name, scope);
       this.record(by, "token.create", issued.row.id, { name, scope });
       return issued;
@@ -81,20 +98,28 @@ export class TokenLifecycle {
   }
 
   /**
-   * The one token `idOrName` names for a rotation: an id, or a name that exactly one active token
-   * carries (a token already rotated out keeps its name until it expires, so it is skipped).
+   * The one token `idOrName` names: an id, or a name that exactly one token carries among those the
+   * purpose can act on (to rotate: the active one; to revoke: any that still works, so a rotated-out
+   * token and its successor are both candidates and the caller must say which by id).
    */
-  resolve(idOrName: string): TokenRow {
+  resolve(idOrName: string, purpose: Purpose): TokenRow {
     if (idOrName.startsWith(ENV_TOKEN_PREFIX)) throw new BridgeError("preconditionFailed", envTokenRefusal(idOrName));
     if (/^\d+$/.test(idOrName)) {
       const row = this.store.get(Number(idOrName));
       if (!row) throw new BridgeError("notFound", `token ${idOrName} not found`);
       return row;
     }
-    const active = this.store.usableByName(idOrName).filter((t) => t.expiresAt === null);
-    if (active.length === 0) throw new BridgeError("notFound", `no active token is named "${idOrName}"`);
-    if (active.length > 1) throw new BridgeError("preconditionFailed", `${active.length} active tokens are named "${idOrName}" (ids ${active.map((t) => t.id).join(", ")}); name one by id`);
-    return active[0]!;
+    const usable = this.store.usableByName(idOrName);
+    const candidates = purpose === "rotate" ? usable.filter((t) => t.expiresAt === null) : usable;
+    if (candidates.length === 0) throw new BridgeError("notFound", `no ${purpose === "rotate" ? "active" : "working"} token is named "${idOrName}"`);
+    if (candidates.length > 1) {
+      const now = this.clock.now();
+      throw new BridgeError(
+        "uniqueness",
+        `${candidates.length} tokens are named "${idOrName}": ${candidates.map((t) => described(t, now)).join(", ")}; ${purpose} one by id`,
+      );
+    }
+    return candidates[0]!;
   }
 
   /**
@@ -110,29 +135,33 @@ export class TokenLifecycle {
         const why = state === "expiring" ? `was rotated already and expires at ${old.expiresAt}; rotate its successor` : `is ${state}`;
         throw new BridgeError("preconditionFailed", `token ${id} ${why}`);
       }
-      const issued = issueToken(this.store, old.name, old.scope);
-      let previous: TokenRow;
+      // The old token leaves the name's one active place first (tokens_one_active_name), then the successor takes it.
       let sessionsEnded = 0;
       if (overlapMs === 0) {
-        previous = this.store.revoke(id)[0]!;
-        sessionsEnded = this.sessions.endForTokens([old.name]);
+        this.store.revoke(id);
+        sessionsEnded = this.sessions.endForTokens([id]);
       } else {
-        // Sessions are keyed by token name, which the successor shares, so they run to their own end.
-        previous = this.store.expire(id, new Date(this.clock.now().getTime() + overlapMs));
+        // Its sessions run on while it works and end with it (every request checks the credential).
+        this.store.expire(id, new Date(this.clock.now().getTime() + overlapMs));
       }
+      const issued = issueToken(this.store, old.name, old.scope);
+      const previous = this.store.markReplaced(id, issued.row.id);
       this.record(by, "token.create", issued.row.id, { name: old.name, scope: old.scope, rotatedFrom: id });
       this.record(by, "token.rotate", id, { successor: issued.row.id, expiresAt: previous.expiresAt, revokedAt: previous.revokedAt, sessionsEnded });
       return { ...issued, previous, sessionsEnded };
     })();
   }
 
-  /** Revokes a token by id, or every token of a name; the sessions signed in with them end. */
-  revoke(idOrName: string | number, by: Caller): Revoked {
+  /** Revokes one token (resolve() a name first); the sessions signed in with it end. */
+  revoke(id: number, by: Caller): Revoked {
     return this.db.transaction(() => {
-      const revoked = this.store.revoke(idOrName);
-      const sessionsEnded = this.sessions.endForTokens([...new Set(revoked.map((t) => t.name))]);
-      for (const t of revoked) this.record(by, "token.revoke", t.id, { name: t.name, scope: t.scope, sessionsEnded });
-      return { revoked, sessionsEnded };
+      const existing = this.store.get(id);
+      if (!existing) throw new BridgeError("notFound", `token ${id} not found`);
+      const token = this.store.revoke(id);
+      if (!token) throw new BridgeError("preconditionFailed", `token ${id} was revoked at ${existing.revokedAt}`);
+      const sessionsEnded = this.sessions.endForTokens([id]);
+      this.record(by, "token.revoke", id, { name: token.name, scope: token.scope, sessionsEnded });
+      return { token, sessionsEnded };
     })();
   }
 

@@ -5,6 +5,7 @@
  * no security.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { SessionCredential } from "../db/sessions.js";
 import type { Scope, TokenRow, TokenStore } from "../db/tokens.js";
 
 export const TOKEN_PREFIX = "scimbridge_";
@@ -43,7 +44,7 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 /** A presented token checked: who it is, or why it is refused (and whose it was, when the bridge knows it). */
 export type Verification =
-  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: true; readonly principal: Principal; readonly credential: SessionCredential }
   | { readonly ok: false; readonly reason: "unknown" }
   | { readonly ok: false; readonly reason: "revoked" | "expired"; readonly tokenName: string };
 
@@ -74,7 +75,7 @@ export class TokenVerifier {
     for (const s of this.statics) {
       if (timingSafeEqual(s.hash, hash)) match = s;
     }
-    if (match) return { ok: true, principal: { name: match.name, scope: match.scope } };
+    if (match) return { ok: true, principal: { name: match.name, scope: match.scope }, credential: { tokenId: null, tokenHash: match.hash.toString("hex") } };
     // The lookup is by hash, so the secret itself is never compared byte by byte.
     const row = this.store.findByHash(hashHex);
     if (!row) return { ok: false, reason: "unknown" };
@@ -87,6 +88,16 @@ export class TokenVerifier {
       this.lastTouched.set(row.id, now);
       this.store.markUsed(row.id);
     }
-    return { ok: true, principal: { name: row.name, scope: row.scope } };
+    return { ok: true, principal: { name: row.name, scope: row.scope }, credential: { tokenId: row.id, tokenHash: hashHex } };
+  }
+
+  /**
+   * The SHA-256 of the credential a review-page session was opened with, as it stands now: the
+   * stored token while it works, or the environment token of that name this process was started
+   * with (a new value, or none, gives another hash or undefined, and the session ends).
+   */
+  currentHash(session: { readonly tokenId: number | null; readonly tokenName: string }): string | undefined {
+    if (session.tokenId !== null) return this.store.usableHash(session.tokenId);
+    return this.statics.find((s) => s.name === session.tokenName)?.hash.toString("hex");
   }
 }

@@ -1,10 +1,11 @@
 /**
  * `scim-bridge token create|list|rotate|revoke`: bearer tokens, each change audited with actor "cli"
- * (token-lifecycle.ts, the same path as the admin API).
+ * (token-lifecycle.ts, the same path as the admin API). A name picks out one token or is refused
+ * with the ids it matches.
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { DEFAULT_OVERLAP_MS, ENV_TOKEN_PREFIX, envTokenRefusal, MAX_OVERLAP_MS, TokenLifecycle, tokenName, type Caller } from "../auth/token-lifecycle.js";
+import { DEFAULT_OVERLAP_MS, MAX_OVERLAP_MS, TokenLifecycle, tokenName, type Caller } from "../auth/token-lifecycle.js";
 import { systemClock } from "../clock.js";
 import { loadConfig } from "../config.js";
 import { openStores } from "../compose.js";
@@ -14,10 +15,11 @@ import { isBridgeError } from "../errors.js";
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, type Out } from "./output.js";
 
 export const TOKENS_USAGE = `  scim-bridge token create --scope <${SCOPES.join("|")}> --name <name>
-  scim-bridge token list                   (id, scope, name, created, last used, expiry or revocation)
+  scim-bridge token list                   (id, scope, name, created, last used, expiry or revocation, successor)
   scim-bridge token rotate <id|name> [--overlap 24h]
                                            (new secret, same name and scope; the old one works for the overlap: 30m, 24h, 7d; 0 revokes it now)
-  scim-bridge token revoke <id|name>       (at once; ends the web sessions signed in with it)`;
+  scim-bridge token revoke <id|name>       (at once; ends the web sessions signed in with it; a name a rotated-out
+                                            token shares with its successor is refused: give the id)`;
 
 const createArgs = z.object({
   scope: z.enum(SCOPES as [Scope, ...Scope[]], { message: `--scope must be one of ${SCOPES.join(", ")}` }),
@@ -38,7 +40,19 @@ const CLI: Caller = { actor: "cli", requestId: null };
 function listLine(t: TokenRow, now: Date): string {
   const state = tokenState(t, now);
   const end = t.revokedAt ? `\tREVOKED ${t.revokedAt}` : state === "expiring" ? `\texpires ${t.expiresAt}` : state === "expired" ? `\tEXPIRED ${t.expiresAt}` : "";
-  return `${t.id}\t${t.scope}\t${t.name}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? "never"}${end}`;
+  const successor = t.replacedBy === null ? "" : `\treplaced by ${t.replacedBy}`;
+  return `${t.id}\t${t.scope}\t${t.name}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? "never"}${end}${successor}`;
+}
+
+/** Runs a change that may be refused (unknown, ambiguous or revoked token): the refusal is printed, exit 1. */
+function refusable(out: Out, change: () => number): number {
+  try {
+    return change();
+  } catch (e: unknown) {
+    if (!isBridgeError(e)) throw e;
+    out(e.message);
+    return EXIT_REFUSED;
+  }
 }
 
 /** Returns undefined for a command it does not know (the dispatcher prints the usage). */
@@ -56,10 +70,13 @@ export function tokenCommand(command: string | undefined, rest: readonly string[
           out(parsed.error.issues.map((i) => (i.path[0] === "name" ? `--name ${i.message}` : i.message)).join("\n"));
           return EXIT_USAGE;
         }
-        const { token, row } = tokens.create(parsed.data.name, parsed.data.scope, CLI);
-        out(`Created ${row.scope} token "${row.name}" (id ${row.id}). It is shown once; store it now:`);
-        out(token);
-        return EXIT_OK;
+        const { name, scope } = parsed.data;
+        return refusable(out, () => {
+          const { token, row } = tokens.create(name, scope, CLI);
+          out(`Created ${row.scope} token "${row.name}" (id ${row.id}). It is shown once; store it now:`);
+          out(token);
+          return EXIT_OK;
+        });
       }
       case "list": {
         const now = systemClock.now();
@@ -71,13 +88,11 @@ export function tokenCommand(command: string | undefined, rest: readonly string[
       case "revoke": {
         const target = rest[0];
         if (!target) return undefined;
-        const { revoked, sessionsEnded } = tokens.revoke(target, CLI);
-        if (revoked.length === 0) {
-          out(target.startsWith(ENV_TOKEN_PREFIX) ? envTokenRefusal(target) : `No active token matches "${target}".`);
-          return EXIT_REFUSED;
-        }
-        out(`Revoked ${revoked.length} token(s) matching "${target}"${sessionsEnded > 0 ? `; ended ${sessionsEnded} web session(s) signed in with it` : ""}.`);
-        return EXIT_OK;
+        return refusable(out, () => {
+          const { token, sessionsEnded } = tokens.revoke(tokens.resolve(target, "revoke").id, CLI);
+          out(`Revoked token ${token.id} ("${token.name}")${sessionsEnded > 0 ? `; ended ${sessionsEnded} web session(s) signed in with it` : ""}.`);
+          return EXIT_OK;
+        });
       }
     }
   } finally {
@@ -94,9 +109,10 @@ function rotate(tokens: TokenLifecycle, rest: readonly string[], out: Out): numb
     out(parsedOverlap.error.issues.map((i) => i.message).join("\n"));
     return EXIT_USAGE;
   }
-  try {
+  const overlapMs = parsedOverlap.data;
+  return refusable(out, () => {
     // resolve() refuses the environment's tokens with the way to change them.
-    const { token, row, previous, sessionsEnded } = tokens.rotate(tokens.resolve(target).id, parsedOverlap.data, CLI);
+    const { token, row, previous, sessionsEnded } = tokens.rotate(tokens.resolve(target, "rotate").id, overlapMs, CLI);
     out(`Created ${row.scope} token "${row.name}" (id ${row.id}) to replace token ${previous.id}. It is shown once; store it now:`);
     out(token);
     out(
@@ -105,9 +121,5 @@ function rotate(tokens: TokenLifecycle, rest: readonly string[], out: Out): numb
         : `Token ${previous.id} keeps working until ${previous.expiresAt}; give the new token to its user before then.`,
     );
     return EXIT_OK;
-  } catch (e: unknown) {
-    if (!isBridgeError(e)) throw e;
-    out(e.message);
-    return EXIT_REFUSED;
-  }
+  });
 }

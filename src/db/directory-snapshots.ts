@@ -2,6 +2,7 @@
  * The provisioning view of the directory: a user with the groups rules match on (id, displayName,
  * externalId). Read-only; the SCIM side writes these tables through directory.ts.
  */
+import { fold } from "../domain/folding.js";
 import type { JsonObject } from "../domain/json.js";
 import type { DirectoryGroup, DirectoryReader, DirectorySnapshot, GroupCatalog } from "../domain/readers.js";
 import type { Db } from "./database.js";
@@ -20,6 +21,8 @@ export class DirectorySnapshots implements DirectoryReader, GroupCatalog {
   private readonly idsStmt;
   private readonly versionStmt;
   private readonly allGroupsStmt;
+  private readonly byUserNameStmt;
+  private readonly byEmailStmt;
 
   constructor(db: Db) {
     this.userStmt = db.prepare("SELECT pk, id, user_name, active, data FROM users WHERE id = ?");
@@ -30,6 +33,20 @@ export class DirectorySnapshots implements DirectoryReader, GroupCatalog {
     this.idsStmt = db.prepare("SELECT id FROM users ORDER BY pk").pluck();
     this.versionStmt = db.prepare("SELECT version FROM users WHERE id = ?").pluck();
     this.allGroupsStmt = db.prepare("SELECT id, display_name, external_id FROM groups ORDER BY pk");
+    this.byUserNameStmt = db.prepare("SELECT id, user_name FROM users WHERE user_name_key = ?");
+    this.byEmailStmt = db.prepare("SELECT DISTINCT u.id, u.user_name FROM user_emails e JOIN users u ON u.pk = e.user_pk WHERE e.value_key = ? ORDER BY u.pk");
+  }
+
+  /**
+   * The users a person's reference names, for tools that take "who" as typed: a userName, else an
+   * email (both caseExact=false, compared as the directory stores them: folded). Emails are not
+   * unique, so more than one user may come back. A SCIM id is the caller's to check with snapshot().
+   */
+  usersNamed(reference: string): { id: string; userName: string }[] {
+    const key = fold(reference.trim());
+    const byUserName = this.byUserNameStmt.all(key) as { id: string; user_name: string }[];
+    const rows = byUserName.length > 0 ? byUserName : (this.byEmailStmt.all(key) as { id: string; user_name: string }[]);
+    return rows.map((r) => ({ id: r.id, userName: r.user_name }));
   }
 
   snapshot(userId: string): DirectorySnapshot {

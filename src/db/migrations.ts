@@ -315,6 +315,41 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: "one working token per name, sessions bound to their credential",
+    sql: `
+      -- A token name picks out one token (token revoke/rotate <name>, the audit actor token:<name>):
+      -- at most one active token (neither revoked nor rotated out) carries a name. A token rotated
+      -- out keeps its name until it expires and names the successor that took it over.
+      ALTER TABLE tokens ADD COLUMN replaced_by INTEGER REFERENCES tokens(id);
+      -- Rotated out before v9: the successor is the next token of that name, which rotation issued.
+      UPDATE tokens SET replaced_by = (SELECT min(n.id) FROM tokens n WHERE n.name = tokens.name AND n.id > tokens.id)
+        WHERE expires_at IS NOT NULL;
+      -- Active namesakes the old store allowed: the newest keeps the name (it is the one most likely
+      -- handed out last); each older one keeps working under "<name>#<id>", and the audit log says so.
+      INSERT INTO audit_events (at, actor, request_id, action, resource_type, resource_id, before, after)
+        SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'system', 'migration:9', 'token.rename', 'Token', CAST(t.id AS TEXT),
+               json_object('name', t.name),
+               json_object('name', t.name || '#' || t.id, 'reason', 'a newer active token has the same name and keeps it')
+        FROM tokens t
+        WHERE t.revoked_at IS NULL AND t.expires_at IS NULL
+          AND EXISTS (SELECT 1 FROM tokens n WHERE n.name = t.name AND n.id > t.id AND n.revoked_at IS NULL AND n.expires_at IS NULL);
+      UPDATE tokens SET name = name || '#' || id
+        WHERE revoked_at IS NULL AND expires_at IS NULL
+          AND EXISTS (SELECT 1 FROM tokens n WHERE n.name = tokens.name AND n.id > tokens.id AND n.revoked_at IS NULL AND n.expires_at IS NULL);
+      CREATE UNIQUE INDEX tokens_one_active_name ON tokens(name) WHERE revoked_at IS NULL AND expires_at IS NULL;
+
+      -- A session is bound to the credential that opened it: the stored token's id (NULL for a token
+      -- from the environment) and an HMAC-SHA256 of the token's SHA-256 keyed by the session id,
+      -- which only the cookie holds, so the column reveals nothing about the token without it.
+      -- Sessions from before v9 are bound to nothing and end: everyone signs in once more.
+      DELETE FROM sessions;
+      ALTER TABLE sessions ADD COLUMN token_id INTEGER;
+      ALTER TABLE sessions ADD COLUMN credential TEXT NOT NULL DEFAULT '';
+      CREATE INDEX sessions_token ON sessions(token_id);
+    `,
+  },
+  {
     version: 10,
     name: "approvals of destructive changes",
     sql: `

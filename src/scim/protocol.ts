@@ -6,7 +6,7 @@ import { BridgeError, type ErrorCode } from "../errors.js";
 import { ERROR_SCHEMA } from "./schema.js";
 
 export interface RequestContext {
-  /** Name of the token that made the request; recorded as the actor in the audit log. */
+  /** The token that made the request, as an actor (auth/actors.ts); recorded in the audit log. */
   readonly actor: string;
   readonly requestId: string;
   /** Absolute base of the SCIM API, e.g. https://bridge.example.com/scim/v2, for meta.location. */

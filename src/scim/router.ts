@@ -4,6 +4,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { tokenActor } from "../auth/actors.js";
 import type { Deny } from "../auth/bearer.js";
 import { asBridgeError, type ErrorCode } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -132,7 +133,7 @@ export function scimRouter(o: ScimRouterOptions): Router {
       body: req.body as unknown,
       ifMatch: req.get("if-match"),
       ifNoneMatch: req.get("if-none-match"),
-      context: { actor: req.principal?.name ?? "unknown", requestId: req.requestId, baseUrl },
+      context: { actor: req.principal ? tokenActor(req.principal.name) : "unknown", requestId: req.requestId, baseUrl },
     };
     send(res, handleScim(o.deps, scimRequest));
   });

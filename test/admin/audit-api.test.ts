@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/clock.js";
 import { AuditLog } from "../../src/db/audit.js";
-import { REVIEWER_NAME, startTaskBridge, type TaskBridge } from "../support/admin.js";
+import { REVIEWER_ACTOR, startTaskBridge, type TaskBridge } from "../support/admin.js";
 import { PATCH_OP } from "../support/scim.js";
 
 let t: TaskBridge;
@@ -73,7 +73,7 @@ describe("GET /admin/api/audit", () => {
     expect(await events("?action=task._one*")).toEqual([]);
     expect(await events("?action=TASK.*")).toEqual([]);
     expect(await events("?action=task")).toEqual([]);
-    expect((await events(`?actor=${REVIEWER_NAME}`)).map((e) => e.action)).toEqual(["task.done", "task.claim"]);
+    expect((await events(`?actor=${REVIEWER_ACTOR}`)).map((e) => e.action)).toEqual(["task.done", "task.claim"]);
   });
 
   it("narrows by time with since and until", async () => {

@@ -200,6 +200,12 @@ describe("the admin API conforms to openapi.yaml", () => {
       expect((await admin("POST", `/approvals/${ids.approval}/${verb}`)).status).toBe(412);
       expect((await admin("POST", `/approvals/${ids.approval}/${verb}`, "x", { "Content-Type": "text/plain" })).status).toBe(415);
     }
+    // contract-okta is rotated out with a successor of the same name: taken for a new token, ambiguous to revoke or rotate by.
+    const twin = await admin("POST", "/tokens", { name: "contract-twin", scope: "scim" });
+    expect((await admin("POST", "/tokens", { name: "contract-twin", scope: "scim" })).status).toBe(409);
+    await admin("POST", "/tokens/contract-twin/rotate", { overlapSeconds: 3600 });
+    expect((await admin("POST", "/tokens/contract-twin/revoke")).status).toBe(409);
+    expect((await admin("POST", `/tokens/${twin.body.token.id}/rotate`)).status).toBe(412);
   });
 
   it("answers every response the document promises for /admin/api", () => {

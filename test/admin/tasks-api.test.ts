@@ -4,7 +4,7 @@
  * task endpoints called with admin, reviewer and SCIM tokens.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_NAME, REVIEWER_NAME, startTaskBridge, type ApiResult, type TaskBridge } from "../support/admin.js";
+import { ADMIN_NAME, REVIEWER_ACTOR, REVIEWER_NAME, startTaskBridge, type ApiResult, type TaskBridge } from "../support/admin.js";
 import { ADMIN_TOKEN } from "../support/bridge.js";
 import { waitFor } from "../support/provisioning.js";
 
@@ -74,11 +74,11 @@ describe("an Entra-style joiner through SCIM", () => {
 
     const claimed = await t.reviewer("POST", `/tasks/${invite.id}/claim`);
     expect(claimed.status, claimed.text).toBe(200);
-    expect(claimed.body).toMatchObject({ assignee: REVIEWER_NAME, claimedAt: expect.any(String), state: "open" });
+    expect(claimed.body).toMatchObject({ assignee: REVIEWER_ACTOR, claimedAt: expect.any(String), state: "open" });
 
     const done = await t.reviewer("POST", `/tasks/${invite.id}/complete`, { note: "  Invitation sent at 10:02  " });
     expect(done.status, done.text).toBe(200);
-    expect(done.body).toMatchObject({ id: invite.id, state: "done", completedBy: REVIEWER_NAME, note: "Invitation sent at 10:02", overdue: false });
+    expect(done.body).toMatchObject({ id: invite.id, state: "done", completedBy: REVIEWER_ACTOR, note: "Invitation sent at 10:02", overdue: false });
     await t.settle();
 
     const access = await t.admin("GET", `/users/${bo}/access`);
@@ -95,8 +95,8 @@ describe("an Entra-style joiner through SCIM", () => {
     // The audit log names the reviewer token as the actor of the claim and the completion.
     const audit = await t.admin("GET", `/audit?resourceType=Task&resourceId=${invite.id}`);
     expect(audit.body.events.map((e: any) => [e.action, e.actor])).toEqual([
-      ["task.done", REVIEWER_NAME],
-      ["task.claim", REVIEWER_NAME],
+      ["task.done", REVIEWER_ACTOR],
+      ["task.claim", REVIEWER_ACTOR],
     ]);
   });
 
@@ -131,7 +131,7 @@ describe("failing and reopening", () => {
 
     const failed = await t.reviewer("POST", `/tasks/${task.id}/fail`, { reason: "The portal refuses the domain example.com" });
     expect(failed.status, failed.text).toBe(200);
-    expect(failed.body).toMatchObject({ state: "failed", reason: "The portal refuses the domain example.com", completedBy: REVIEWER_NAME });
+    expect(failed.body).toMatchObject({ state: "failed", reason: "The portal refuses the domain example.com", completedBy: REVIEWER_ACTOR });
     const access = await t.admin("GET", `/users/${dee}/access`);
     expect(access.body.apps.find((a: any) => a.app === "portal").account.lastError).toMatch(/failed: The portal refuses the domain example.com$/);
 

@@ -6,11 +6,9 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemClock } from "../../src/clock.js";
-import { openDatabase } from "../../src/db/database.js";
-import { SessionStore } from "../../src/db/sessions.js";
 import { ADMIN_NAME, startTaskBridge, type ApiResult, type TaskBridge } from "../support/admin.js";
 import { SCIM_TOKEN } from "../support/bridge.js";
+import { reviewPageStatus, signInOverHttp } from "../support/web-session.js";
 
 let t: TaskBridge;
 beforeAll(async () => {
@@ -42,7 +40,7 @@ describe("the tokens API", () => {
     expect(r.headers.get("cache-control")).toBe("no-store");
     expect(r.body).toEqual({
       secret: expect.stringMatching(/^scimbridge_[\w-]{43}$/),
-      token: { id: expect.any(Number), name: "okta", scope: "scim", createdAt: expect.any(String), lastUsedAt: null, expiresAt: null, revokedAt: null, state: "active" },
+      token: { id: expect.any(Number), name: "okta", scope: "scim", createdAt: expect.any(String), lastUsedAt: null, expiresAt: null, revokedAt: null, replacedBy: null, state: "active" },
     });
     secrets.push(r.body.secret);
     expect(await scimStatus(r.body.secret)).toBe(200);
@@ -81,17 +79,23 @@ describe("the tokens API", () => {
     secrets.push(next.body.secret);
   });
 
-  it("rotates with overlapSeconds 0 and revokes: the old secret is refused at once and the web sessions under its name end", async () => {
+  it("rotates with overlapSeconds 0 and revokes: the old secret is refused at once and the web sessions signed in with it end", async () => {
     const old = await created("jumpcloud");
     secrets.push(old.secret);
-    const db = openDatabase(t.bridge.dbFile);
-    const sessions = new SessionStore(db, systemClock);
-    const session = sessions.create("jumpcloud", "admin").id;
+    const ops = await t.admin("POST", "/tokens", { name: "ops-desk", scope: "admin" });
+    secrets.push(ops.body.secret);
+    const origin = t.bridge.running.url;
+    const session = await signInOverHttp(origin, ops.body.secret);
+    expect(await reviewPageStatus(origin, session)).toBe(200);
+    const opsRotated = await t.admin("POST", "/tokens/ops-desk/rotate", { overlapSeconds: 0 });
+    expect(opsRotated.body).toMatchObject({ previous: { id: ops.body.token.id, state: "revoked", replacedBy: opsRotated.body.token.id }, sessionsEnded: 1 });
+    secrets.push(opsRotated.body.secret);
+    expect(await reviewPageStatus(origin, session)).toBe(303);
+
     const r = await t.admin("POST", `/tokens/${old.id}/rotate`, { overlapSeconds: 0 });
     expect(r.status, r.text).toBe(200);
     expect(r.body.previous).toMatchObject({ state: "revoked", revokedAt: expect.stringMatching(/^20/) });
-    expect(r.body.sessionsEnded).toBe(1);
-    expect(sessions.find(session)).toBeUndefined();
+    expect(r.body.sessionsEnded).toBe(0);
     expect(await scimStatus(old.secret)).toBe(401);
     expect(await scimStatus(r.body.secret)).toBe(200);
     secrets.push(r.body.secret);
@@ -103,7 +107,32 @@ describe("the tokens API", () => {
     expect(await scimStatus(r.body.secret)).toBe(401);
     expect(expectProblem(await t.admin("POST", `/tokens/${r.body.token.id}/revoke`), 412)).toMatch(/was revoked at 20/);
     expect(expectProblem(await t.admin("POST", `/tokens/${r.body.token.id}/rotate`), 412)).toBe(`token ${r.body.token.id} is revoked`);
-    db.close();
+  });
+
+  it("keeps names unique among active tokens, refuses reserved names, and refuses a name that a rotated-out token shares with its successor, listing both ids", async () => {
+    const pager = await created("pager");
+    secrets.push(pager.secret);
+    expect(expectProblem(await t.admin("POST", "/tokens", { name: "pager", scope: "admin" }), 409)).toBe(
+      `token ${pager.id} is already named "pager"; rotate it for a new secret, revoke it first, or choose another name`,
+    );
+    for (const name of ["worker", "CLI", " system ", "reconciler", "42"]) {
+      expect(expectProblem(await t.admin("POST", "/tokens", { name, scope: "admin" }), 400), name).toMatch(/body name: must not (be one of the names the bridge records for itself|be a number)/);
+    }
+
+    const rotated = await t.admin("POST", "/tokens/pager/rotate", { overlapSeconds: 3600 });
+    expect(rotated.body.previous).toMatchObject({ id: pager.id, state: "expiring", replacedBy: rotated.body.token.id });
+    secrets.push(rotated.body.secret);
+    const successor = rotated.body.token.id as number;
+    const refused = expectProblem(await t.admin("POST", "/tokens/pager/revoke"), 409);
+    expect(refused).toMatch(new RegExp(`^2 tokens are named "pager": ${pager.id} \\(rotated out, replaced by ${successor}, works until 20[^)]+\\), ${successor} \\(active\\); revoke one by id$`));
+    expect(await scimStatus(pager.secret)).toBe(200);
+    expect(await scimStatus(rotated.body.secret)).toBe(200);
+
+    // By id, the rotated-out one goes and its successor stays; the name then picks out the successor alone.
+    expect((await t.admin("POST", `/tokens/${pager.id}/revoke`)).body.token).toMatchObject({ id: pager.id, state: "revoked" });
+    expect(await scimStatus(pager.secret)).toBe(401);
+    expect(await scimStatus(rotated.body.secret)).toBe(200);
+    expect((await t.admin("POST", "/tokens/pager/rotate", { overlapSeconds: 0 })).body.previous).toMatchObject({ id: successor, state: "revoked" });
   });
 
   it("refuses bad input with 400 and unknown ids with 404, changing nothing", async () => {
@@ -143,7 +172,7 @@ describe("the tokens API", () => {
     expect(((await t.admin("GET", "/tokens")).body.tokens as any[]).some((x) => x.name === "sneaky")).toBe(false);
   });
 
-  it("audits every change with the caller's token name and request id, and keeps secrets out of the audit log, the logs and the database", async () => {
+  it("audits every change with the caller's token as actor and the request id, and keeps secrets out of the audit log, the logs and the database", async () => {
     const events = (await t.admin("GET", "/audit?resourceType=Token&limit=100")).body.events as any[];
     const byRequest = (id: string) => events.filter((e) => e.requestId === id).map((e) => [e.actor, e.action]);
     expect(byRequest("req-create-okta")).toEqual([[ADMIN_NAME, "token.create"]]);

@@ -39,7 +39,11 @@ describe("TokenVerifier", () => {
 
   it("says why a token is refused: unknown, revoked, or expired after its overlap", () => {
     expect(verifier.check("scimbridge_never-issued")).toEqual({ ok: false, reason: "unknown" });
-    expect(verifier.check("from-the-environment-0123456789")).toEqual({ ok: true, principal: { name: "env:SCIM_BRIDGE_SCIM_TOKEN", scope: "scim" } });
+    expect(verifier.check("from-the-environment-0123456789")).toEqual({
+      ok: true,
+      principal: { name: "env:SCIM_BRIDGE_SCIM_TOKEN", scope: "scim" },
+      credential: { tokenId: null, tokenHash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
     const gone = tokens.create("gone", "admin", CLI);
     tokens.revoke(gone.row.id, CLI);
     expect(verifier.check(gone.token)).toEqual({ ok: false, reason: "revoked", tokenName: "gone" });
@@ -47,7 +51,7 @@ describe("TokenVerifier", () => {
     const okta = tokens.create("okta", "scim", CLI);
     tokens.rotate(okta.row.id, 600_000, CLI);
     nowMs += 599_999;
-    expect(verifier.check(okta.token)).toEqual({ ok: true, principal: { name: "okta", scope: "scim" } });
+    expect(verifier.check(okta.token)).toEqual({ ok: true, principal: { name: "okta", scope: "scim" }, credential: { tokenId: okta.row.id, tokenHash: expect.any(String) } });
     nowMs += 1;
     expect(verifier.check(okta.token)).toEqual({ ok: false, reason: "expired", tokenName: "okta" });
     expect(verifier.verify(okta.token)).toBeUndefined();

@@ -77,3 +77,53 @@ describe("migration 8: one owner per app account", () => {
     db.close();
   });
 });
+
+/** A database file as a bridge that knew migrations up to `version` left it. */
+function databaseAt(version: number) {
+  const file = join(mkdtempSync(join(tmpdir(), "scim-bridge-migrations-")), `v${version}.db`);
+  return {
+    file,
+    db: openDatabase(
+      file,
+      migrations.filter((m) => m.version <= version),
+    ),
+  };
+}
+
+describe("migration 9: one working token per name, sessions bound to their credential", () => {
+  it("keeps the newest active token's name, renames older namesakes (still working) with an audit event, links rotated-out tokens to their successor, ends unbound sessions, and then refuses a second active name", () => {
+    const { file, db: v8 } = databaseAt(8);
+    const insert = v8.prepare("INSERT INTO tokens (name, scope, hash, created_at, revoked_at, expires_at) VALUES (?, ?, ?, '2026-01-01T00:00:00.000Z', ?, ?)");
+    insert.run("okta", "scim", "h1", null, null); // 1: an older duplicate
+    insert.run("okta", "scim", "h2", "2026-02-01T00:00:00.000Z", null); // 2: revoked: keeps its name
+    insert.run("okta", "scim", "h3", null, null); // 3: the newest active okta keeps the name
+    insert.run("entra", "scim", "h4", null, "2099-01-01T00:00:00.000Z"); // 4: rotated out before v9
+    insert.run("entra", "scim", "h5", null, null); // 5: its successor
+    insert.run("worker", "admin", "h6", null, null); // 6: a reserved name from before: kept, audited as token:worker
+    v8.prepare("INSERT INTO sessions (id_hash, token_name, scope, csrf_token, created_at, expires_at) VALUES ('s', 'env:SCIM_BRIDGE_ADMIN_TOKEN', 'admin', 'c', 'x', '2099-01-01')").run();
+    v8.close();
+
+    const db = openDatabase(file);
+    expect(db.pragma("user_version", { simple: true })).toBe(migrations.at(-1)!.version);
+    expect(db.prepare("SELECT id, name, revoked_at IS NOT NULL AS revoked, replaced_by FROM tokens ORDER BY id").all()).toEqual([
+      { id: 1, name: "okta#1", revoked: 0, replaced_by: null },
+      { id: 2, name: "okta", revoked: 1, replaced_by: null },
+      { id: 3, name: "okta", revoked: 0, replaced_by: null },
+      { id: 4, name: "entra", revoked: 0, replaced_by: 5 },
+      { id: 5, name: "entra", revoked: 0, replaced_by: null },
+      { id: 6, name: "worker", revoked: 0, replaced_by: null },
+    ]);
+    const renamed = db.prepare("SELECT actor, request_id, action, resource_id, before, after FROM audit_events").all() as Record<string, string>[];
+    expect(renamed).toHaveLength(1);
+    expect(renamed[0]).toMatchObject({ actor: "system", request_id: "migration:9", action: "token.rename", resource_id: "1" });
+    expect(JSON.parse(renamed[0]!.before!)).toEqual({ name: "okta" });
+    expect(JSON.parse(renamed[0]!.after!)).toMatchObject({ name: "okta#1" });
+    expect(db.prepare("SELECT count(*) FROM sessions").pluck().get()).toBe(0);
+
+    expect(() => db.prepare("INSERT INTO tokens (name, scope, hash, created_at) VALUES ('okta', 'scim', 'h7', 'x')").run()).toThrow(/UNIQUE/);
+    // A rotated-out token and a revoked one leave their name free.
+    db.prepare("INSERT INTO tokens (name, scope, hash, created_at, expires_at) VALUES ('pager', 'scim', 'h8', 'x', '2099-01-01')").run();
+    db.prepare("INSERT INTO tokens (name, scope, hash, created_at) VALUES ('pager', 'scim', 'h9', 'x')").run();
+    db.close();
+  });
+});

@@ -68,6 +68,25 @@ describe("provisioning CLI", () => {
     expect(out).toBe("Queued a provisioning pass for 2 user(s); the running bridge's worker applies it.");
   });
 
+  it("plans one user named by id, userName or email in any case, and refuses with exit 1 a user that does not exist", async () => {
+    const grace = (await create(bridge, "Users", userBody("GHopper", { emails: [{ value: "Grace.Hopper@Example.com", type: "work", primary: true }] }))).id;
+    // Two people share an alias address: it names neither of them.
+    for (const userName of ["twin-a", "twin-b"]) await create(bridge, "Users", userBody(userName, { emails: [{ value: "desk@example.com", type: "other" }] }));
+    const planned = (...ref: string[]) => (JSON.parse(cli("plan", "--user", ...ref, "--json").out) as { userId: string }[]).map((p) => p.userId);
+    expect(planned(ada)).toEqual([ada]);
+    expect(planned("ADA@example.com")).toEqual([ada]);
+    expect(planned("ghopper")).toEqual([grace]);
+    expect(planned("grace.hopper@example.COM")).toEqual([grace]);
+    expect(cli("plan", "--user", "ghopper")).toEqual({ code: 0, out: "Nothing to do: 1 user(s) up to date." });
+
+    for (const nobody of ["00000000-0000-4000-8000-000000000000", "nobody@example.com"]) {
+      expect(cli("plan", "--user", nobody)).toEqual({ code: 1, out: `No user has the id, userName or email "${nobody}".` });
+    }
+    const shared = cli("plan", "--user", "desk@example.com");
+    expect(shared.code).toBe(1);
+    expect(shared.out).toMatch(/^2 users have the email "desk@example.com": twin-a \[[\w-]+\], twin-b \[[\w-]+\]; name one by id or userName\.$/);
+  });
+
   it("records the dry-run app's planned actions in the audit log instead of calling HaloPSA", async () => {
     const db = openReadOnly(bridge);
     const deadline = Date.now() + 5000;

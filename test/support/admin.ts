@@ -14,8 +14,10 @@ import { waitFor } from "./provisioning.js";
 import { CORE_GROUP, CORE_USER, ENTERPRISE, MS_GROUP, PATCH_OP } from "./scim.js";
 import { exchange, type HttpResult } from "./io.js";
 
-/** The name the CLI gives the reviewer token; the actor recorded for what the reviewer does. */
+/** The name the CLI gives the reviewer token. */
 export const REVIEWER_NAME = "rita-reviewer";
+/** The actor recorded for what the reviewer does (src/auth/actors.ts). */
+export const REVIEWER_ACTOR = `token:${REVIEWER_NAME}`;
 /** The name the bridge gives the admin token from SCIM_BRIDGE_ADMIN_TOKEN. */
 export const ADMIN_NAME = "env:SCIM_BRIDGE_ADMIN_TOKEN";
 

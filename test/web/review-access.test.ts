@@ -69,7 +69,7 @@ describe("review page access", () => {
     await page.locator(`#task-${taskId}`).getByLabel("Note or evidence (optional)").fill("sent by Rita");
     await page.locator(`#task-${taskId}`).getByRole("button", { name: "Mark done" }).click();
     await page.waitForURL(/did=done/);
-    expect(w.bridge.running.tasks.get(taskId)).toMatchObject({ state: "done", assignee: "rita", completedBy: "rita", note: "sent by Rita" });
+    expect(w.bridge.running.tasks.get(taskId)).toMatchObject({ state: "done", assignee: "token:rita", completedBy: "token:rita", note: "sent by Rita" });
     expect(w.bridge.running.accounts.get(userId, "huntress")?.state).toBe("invited");
 
     for (const path of ["/admin/drift", "/admin/audit", `/admin/users/${userId}`]) {

@@ -9,6 +9,8 @@ import { ICON_ASSET, SCRIPT_ASSET, STYLESHEET_ASSET } from "./static-assets.js";
 
 /** Who is looking at the page, and the CSRF token their forms carry. */
 export interface Viewer {
+  /** What the audit log and the tasks record for this person's actions (auth/actors.ts). */
+  readonly actor: string;
   readonly name: string;
   readonly scope: SessionScope;
   readonly csrfToken: string;

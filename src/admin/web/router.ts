@@ -91,7 +91,7 @@ export function adminWeb(o: AdminWebOptions): Router {
   });
   router.get("/assets/:name", serveAsset);
   router.use(express.urlencoded({ extended: false, limit: "32kb", parameterLimit: 20 }));
-  router.use(loadSession(o.sessions));
+  router.use(loadSession(o.sessions, (session) => o.verifier.currentHash(session)));
 
   router.get("/sign-in", signIn.show);
   router.post("/sign-in", signIn.submit);
@@ -150,10 +150,10 @@ export function adminWeb(o: AdminWebOptions): Router {
     };
     if (!form.success) return failWith(400, form.error.issues.map((i) => i.message).join("; "));
     try {
-      if (verb === "claim") o.review.claim(id, viewer.name);
-      else if (verb === "done") o.review.complete(id, viewer.name, form.data.note?.trim() || null);
-      else if (verb === "fail") o.review.fail(id, viewer.name, form.data.reason ?? "");
-      else o.review.reopen(id, viewer.name);
+      if (verb === "claim") o.review.claim(id, viewer.actor);
+      else if (verb === "done") o.review.complete(id, viewer.actor, form.data.note?.trim() || null);
+      else if (verb === "fail") o.review.fail(id, viewer.actor, form.data.reason ?? "");
+      else o.review.reopen(id, viewer.actor);
     } catch (e: unknown) {
       if (!isBridgeError(e)) throw e;
       return failWith(httpStatusOf(e.code), e.message);
@@ -204,7 +204,7 @@ export function adminWeb(o: AdminWebOptions): Router {
       send(res, status, () => approvalsPage(approvalsData(viewer, { kind: "error", body: html`<p><strong>Change set ${String(req.params["id"])} was not decided:</strong> ${message}</p>` })));
     if (!Number.isInteger(id)) return failWith(404, "there is no such change set");
     if (!form.success) return failWith(400, form.error.issues.map((i) => i.message).join("; "));
-    const result = decide({ db: o.provisioning.db, approvals: o.approvals, audit: o.audit, jobs: o.jobs }, id, form.data.decision, viewer.name, form.data.note?.trim() || null, req.requestId);
+    const result = decide({ db: o.provisioning.db, approvals: o.approvals, audit: o.audit, jobs: o.jobs }, id, form.data.decision, viewer.actor, form.data.note?.trim() || null, req.requestId);
     if (result === "not-found") return failWith(404, "there is no such change set");
     if (result === "decided") return failWith(409, `it was already ${o.approvals.get(id)!.state}`);
     res.redirect(303, `/admin/approvals?did=${form.data.decision}&set=${id}#outcome`);

@@ -5,6 +5,7 @@
  * reverse proxy). Plain HTTP stays usable for http://localhost:8080/admin.
  */
 import type { CookieOptions, Request, RequestHandler, Response } from "express";
+import { tokenActor } from "../../auth/actors.js";
 import type { Session, SessionStore } from "../../db/sessions.js";
 import type { Viewer } from "./layout.js";
 
@@ -43,11 +44,15 @@ export function clearSessionCookie(req: Request, res: Response): void {
   res.clearCookie(SESSION_COOKIE, options);
 }
 
-/** Attaches the live session named by the cookie, if any, and the principal the access log names. */
-export function loadSession(sessions: SessionStore): RequestHandler {
+/**
+ * Attaches the live session named by the cookie, if any, and the principal the access log names.
+ * `currentHash` is the credential check (TokenVerifier.currentHash): a session whose token was
+ * revoked, expired or changed in the environment since sign-in is ended here, on its next request.
+ */
+export function loadSession(sessions: SessionStore, currentHash: (s: Session) => string | undefined): RequestHandler {
   return (req, _res, next) => {
     const id = readCookie(req, SESSION_COOKIE);
-    const session = id === undefined || id === "" ? undefined : sessions.find(id);
+    const session = id === undefined || id === "" ? undefined : sessions.find(id, currentHash);
     if (id !== undefined && session) {
       req.webSession = { id, session };
       req.principal = { name: session.tokenName, scope: session.scope };
@@ -59,5 +64,5 @@ export function loadSession(sessions: SessionStore): RequestHandler {
 export function viewerOf(req: Request): Viewer {
   const s = req.webSession;
   if (!s) throw new Error("viewerOf: no session (the route must sit behind the session gate)");
-  return { name: s.session.tokenName, scope: s.session.scope, csrfToken: s.session.csrfToken };
+  return { name: s.session.tokenName, actor: tokenActor(s.session.tokenName), scope: s.session.scope, csrfToken: s.session.csrfToken };
 }

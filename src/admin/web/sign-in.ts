@@ -89,7 +89,7 @@ export function signInHandlers(d: SignInDeps) {
         const forWhom = principal.scope === "scim" ? "a SCIM token, for the identity provider only" : "a metrics token, for the Prometheus scraper only";
         return refuse(req, res, 403, `${principal.scope} token`, next, `“${principal.name}” is ${forWhom}. Sign in with an admin or reviewer token.`);
       }
-      const { id, session } = d.sessions.create(principal.name, principal.scope);
+      const { id, session } = d.sessions.create(principal.name, principal.scope, checked.credential);
       d.log.info("review page sign-in", { requestId: req.requestId, tokenName: principal.name, scope: principal.scope });
       const { maxAge: _maxAge, ...signInCookie } = cookieOptions(req, SIGN_IN_PATH, 0);
       res.clearCookie(SIGN_IN_COOKIE, signInCookie);

@@ -31,7 +31,7 @@ export function outcomeNotice(o: Outcome, apps: readonly AppConfig[], viewer: Vi
     case "done":
       return {
         kind: "success",
-        body: html`<p><strong>Done:</strong> ${title}, recorded by ${task.completedBy ?? viewer.name}${task.note === null ? "" : html` with the note “${task.note}”`}.</p>${state}${next}`,
+        body: html`<p><strong>Done:</strong> ${title}, recorded by ${task.completedBy ?? viewer.actor}${task.note === null ? "" : html` with the note “${task.note}”`}.</p>${state}${next}`,
       };
     case "fail":
       return {
@@ -44,7 +44,7 @@ export function outcomeNotice(o: Outcome, apps: readonly AppConfig[], viewer: Vi
           }`,
       };
     case "claim":
-      return { kind: "success", body: html`<p><strong>Claimed:</strong> ${title} is yours, ${task.assignee ?? viewer.name}.</p>` };
+      return { kind: "success", body: html`<p><strong>Claimed:</strong> ${title} is yours, ${task.assignee ?? viewer.actor}.</p>` };
     case "reopen":
       return { kind: "success", body: html`<p><strong>Reopened:</strong> <a href="/admin#task-${task.id}">${task.title}</a> is back in the queue.</p>` };
   }

@@ -22,7 +22,7 @@ function actions(task: Task, viewer: Viewer): SafeHtml {
   const id = task.id;
   const describedBy = `task-${id}-title`;
   const claim =
-    task.assignee === viewer.name
+    task.assignee === viewer.actor
       ? html`<p class="muted">You claimed this task.</p>`
       : html`<form method="post" action="${path("tasks", id, "claim")}">
           ${csrfField(viewer)}
