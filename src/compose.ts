@@ -25,6 +25,7 @@ import type { Task } from "./domain/task.js";
 import type { Logger } from "./log.js";
 import type { AppConfig } from "./provisioning/config-schema.js";
 import type { ProvisioningDeps } from "./provisioning/sync-user.js";
+import { KeptRoleLock } from "./provisioning/kept-role-lock.js";
 import { TaskReview } from "./provisioning/task-review.js";
 import { TaskWriter } from "./provisioning/task-writer.js";
 
@@ -71,8 +72,9 @@ export interface Provisioning {
 export function provisioningOf(config: Config, stores: Stores, connectors: ReadonlyMap<string, Connector>, log: Logger, onTask?: (task: Task) => void): Provisioning {
   const { apps, rules } = appsAndRules(config);
   const { db, clock, audit, accounts, tasks, jobs } = stores;
-  const taskWriter = new TaskWriter({ tasks, clock, apps, onTask });
-  const deps: ProvisioningDeps = { db, directory: stores.directory, accounts, audit, taskWriter, connectors, apps, rules, clock, log };
+  const taskWriter = new TaskWriter({ tasks, accounts, clock, apps, onTask });
+  const keptRoleLock = new KeptRoleLock(apps);
+  const deps: ProvisioningDeps = { db, directory: stores.directory, accounts, audit, taskWriter, keptRoleLock, connectors, apps, rules, clock, log };
   const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, taskWriter, instances: appInstances(config, apps) });
   return { deps, taskWriter, review };
 }

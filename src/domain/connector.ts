@@ -73,8 +73,12 @@ export interface ApplyContext {
   readonly current?: AppAccount | undefined;
   /** The live owner of an account of this app instance other than this user, if any: never adopt it. */
   readonly ownerOf: (externalId: string) => AccountOwner | undefined;
-  /** Live accounts of this app holding `role` (the keep-one guard asks who else is an admin). */
-  readonly holdersOf: (role: string) => readonly AppAccount[];
+  /**
+   * The other users who would still hold `role` in this app instance: confirmed (active) and not
+   * on their way out. The keep-one guard asks it; the worker reads it while it holds the app's
+   * kept-role lock, so no other removal of the role is in flight (docs/manual-tasks.md).
+   */
+  readonly keepersOf: (role: string) => readonly AppAccount[];
 }
 
 /** Progress an app shows that the bridge cannot be told about (an invitation accepted). */

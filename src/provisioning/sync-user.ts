@@ -24,6 +24,7 @@ import type { Logger } from "../log.js";
 import type { AppConfig, Rule } from "./config-schema.js";
 import { describeAction, plan, sameProfile, sameSettings } from "./plan.js";
 import { wantedAccess } from "./rules.js";
+import type { KeptRoleLock } from "./kept-role-lock.js";
 import type { TaskWriter } from "./task-writer.js";
 
 export interface ProvisioningDeps {
@@ -32,6 +33,8 @@ export interface ProvisioningDeps {
   readonly accounts: IdentityMap;
   readonly audit: AuditLog;
   readonly taskWriter: TaskWriter;
+  /** Serializes per app the actions that may take its kept role (the keep-one guard, ./kept-role-lock.ts). */
+  readonly keptRoleLock: KeptRoleLock;
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly apps: readonly AppConfig[];
   readonly rules: readonly Rule[];
@@ -92,7 +95,7 @@ export async function syncUser(deps: ProvisioningDeps, userId: string, requestId
   let applied = 0;
   for (const action of actions) {
     try {
-      await applyAction(deps, action, requestId);
+      await deps.keptRoleLock.run(action, () => applyAction(deps, action, requestId));
       applied++;
     } catch (e: unknown) {
       failures.push(recordFailure(deps, action, e, requestId));
@@ -107,7 +110,7 @@ export function applyContext(deps: Pick<ProvisioningDeps, "accounts">, app: stri
     requestId,
     current,
     ownerOf: (externalId) => deps.accounts.holderOf(app, instance, { externalId }, userId),
-    holdersOf: (role) => deps.accounts.holdersOf(app, instance, role),
+    keepersOf: (role) => deps.accounts.keepersOf(app, instance, role, userId),
   };
 }
 

@@ -4,12 +4,20 @@
  * supersedes the open task it replaces (cancelled, with the reason and a link to the new one).
  * Re-applying the same plan finds the same open task and changes nothing; a task a person failed
  * waits for them to reopen it rather than coming back on every pass. Callers hold the transaction.
+ *
+ * The keep-one guard has the last word here: a task that takes an app's kept role (Huntress:
+ * Account Admin) from someone is raised open only while another confirmed holder would remain,
+ * asked of the store inside the caller's write transaction. A connector's own answer was read
+ * before it; two removals of the same batch, or of two users processed at once, would each have
+ * counted the other as staying (docs/manual-tasks.md, "Keep one Account Admin").
  */
 import type { Clock } from "../clock.js";
 import type { EventIntent, TaskIntent } from "../domain/connector.js";
 import type { Profile } from "../domain/model.js";
 import type { Task, TaskAction } from "../domain/task.js";
+import type { IdentityMap } from "../db/identity-map.js";
 import type { TaskStore } from "../db/tasks.js";
+import { lastHolderReason } from "../apps/manual/task-outcome.js";
 import { fill, roleLabel } from "../apps/manual/templates.js";
 import { raisesTasks, type AppConfig, type TaskAppConfig } from "../apps/app-types.js";
 
@@ -27,6 +35,8 @@ export interface TaskRequest {
 
 export interface TaskWriterDeps {
   readonly tasks: TaskStore;
+  /** Read for the keep-one guard: the account a task is about, and who else keeps the role. */
+  readonly accounts: Pick<IdentityMap, "get" | "keepersOf">;
   readonly clock: Clock;
   readonly apps: readonly AppConfig[];
   /** Told about every task raised (notifications), inside the caller's transaction. */
@@ -44,13 +54,14 @@ export class TaskWriter {
       this.d.tasks.cancel(open.id, intent.reason);
       return [{ action: "task.cancelled", detail: { taskId: open.id, reason: intent.reason } }];
     }
-    const state = intent.blockedReason ? "blocked" : "open";
+    const blockedReason = this.blockedReason(app, userId, intent);
+    const state = blockedReason ? "blocked" : "open";
     if (open && open.action === intent.action && open.role === intent.role && open.state === state) return [];
     if (!open) {
       const latest = this.d.tasks.latestFor(userId, app);
       if (latest?.state === "failed" && latest.action === intent.action && latest.role === intent.role) return [];
     }
-    const task = this.write(app, { userId, requestId, ...intent }, open);
+    const task = this.write(app, { userId, requestId, ...intent, blockedReason }, open);
     return [{ action: task.state === "blocked" ? "task.blocked" : "task.raised", detail: { taskId: task.id, title: task.title } }];
   }
 
@@ -87,6 +98,20 @@ export class TaskWriter {
     if (open) this.d.tasks.setSupersededBy(open.id, task.id);
     this.d.onTask?.(task);
     return task;
+  }
+
+  /**
+   * Why the task must wait. For a task that takes the app's kept role away, the keep-one guard
+   * asked of the store now (the caller's transaction), which replaces the connector's answer to
+   * the same question asked earlier; for any other task, the connector's reason.
+   */
+  private blockedReason(appName: string, userId: string, intent: Extract<TaskIntent, { kind: "raise" }>): string | undefined {
+    const app = this.manualApp(appName);
+    const keepRole = app.template.keepOneOf;
+    const takesAway = intent.action === "remove" || intent.action === "disable" || intent.action === "delete" || (intent.action === "changeRole" && intent.role !== keepRole);
+    if (keepRole === undefined || !takesAway) return intent.blockedReason;
+    const current = this.d.accounts.get(userId, appName);
+    return lastHolderReason(app, current, (role) => (current ? this.d.accounts.keepersOf(appName, current.instance, role, userId) : []), intent.action === "changeRole" ? intent.role : null);
   }
 
   private manualApp(name: string): TaskAppConfig {

@@ -150,11 +150,90 @@ describe("manual tasks", () => {
 
     const gus = await newUser("Gus Guard");
     await joinGroup(gus, "Huntress Admins");
-    done(open(gus)!); // invited as admin: counts once the invite is sent
+    done(open(gus)!); // invited as admin: not yet someone to rely on
+    await settle();
+    expect(open(fay)).toMatchObject({ id: blocked.id, state: "blocked" });
+    done(open(gus)!); // Gus accepted: a confirmed Account Admin remains
     await settle();
     const unblocked = open(fay)!;
     expect(unblocked).toMatchObject({ action: "remove", state: "open" });
     expect(bridge.running.tasks.get(blocked.id)).toMatchObject({ state: "cancelled", supersededBy: unblocked.id });
+  });
+
+  describe("keeping one Account Admin when several lose it at once", () => {
+    /** Two confirmed Account Admins: invited, and the acceptance confirmed. */
+    async function twoAdmins(): Promise<[string, string]> {
+      const ids: string[] = [];
+      for (const name of ["Ada Admin", "Bea Boss"]) {
+        const id = await newUser(name);
+        await joinGroup(id, "Huntress Admins");
+        done(open(id)!);
+        done(open(id)!);
+        ids.push(id);
+      }
+      await settle();
+      for (const id of ids) expect(account(id)).toMatchObject({ state: "active", role: "admin" });
+      return ids as [string, string];
+    }
+    /** Of the two admins' tasks: exactly one removal to carry out, and one blocked saying why. */
+    function oneActionableOneBlocked(ids: readonly string[]) {
+      const tasks = ids.map((id) => open(id)!);
+      expect(tasks.map((t) => t.action)).toEqual(["remove", "remove"]);
+      expect(tasks.map((t) => t.state).sort()).toEqual(["blocked", "open"]);
+      const blocked = tasks.find((t) => t.state === "blocked")!;
+      expect(blocked.reason).toMatch(new RegExp(`^${blocked.profile.displayName} is the last Account Admin of Huntress: no other Account Admin who has accepted`));
+      expect(blocked.reason).toMatch(/this task unblocks by itself/);
+      // Nobody's access moved before a person acts: both are still admins in the portal.
+      for (const id of ids) expect(account(id)).toMatchObject({ state: "active", role: "admin" });
+      return { removal: tasks.find((t) => t.state === "open")!, blocked };
+    }
+
+    it("gives one actionable removal and one blocked task when one PATCH removes both admins", async () => {
+      const ids = await twoAdmins();
+      const r = await bridge.scim("PATCH", `/Groups/${groups["Huntress Admins"]}`, patch({ op: "Remove", path: "members", value: ids.map((value) => ({ $ref: null, value })) }));
+      expect(r.status, r.text).toBe(204);
+      await settle();
+      const { removal, blocked } = oneActionableOneBlocked(ids);
+      // The removal done leaves the other as the last admin: still blocked, on every pass.
+      done(removal);
+      await settle();
+      await bridge.running.reconciler.run("test");
+      await settle();
+      expect(open(blocked.userId)).toMatchObject({ id: blocked.id, state: "blocked" });
+      expect(() => done(blocked)).toThrow(/only open tasks can be completed/);
+
+      // A new Account Admin, once confirmed, unblocks it.
+      const cy = await newUser("Cy Cipher");
+      await joinGroup(cy, "Huntress Admins");
+      done(open(cy)!);
+      done(open(cy)!);
+      await settle();
+      expect(open(blocked.userId)).toMatchObject({ action: "remove", state: "open" });
+      expect(bridge.running.tasks.get(blocked.id)).toMatchObject({ state: "cancelled" });
+    });
+
+    it("gives one actionable removal and one blocked task when two PATCHes remove them at the same time", async () => {
+      const ids = await twoAdmins();
+      const results = await Promise.all(
+        ids.map((value) => bridge.scim("PATCH", `/Groups/${groups["Huntress Admins"]}`, patch({ op: "Remove", path: "members", value: [{ $ref: null, value }] }))),
+      );
+      for (const r of results) expect(r.status, r.text).toBe(204);
+      await settle();
+      oneActionableOneBlocked(ids);
+    });
+
+    it("blocks the downgrade of the last admin when the other is being removed in the same change", async () => {
+      const [ada, bea] = await twoAdmins();
+      // One PATCH moves Ada to Standard User and takes Bea out: only one of the two may go ahead.
+      await bridge.scim("PATCH", `/Groups/${groups["Huntress Users"]}`, patch({ op: "Add", path: "members", value: [{ value: ada }] }));
+      const r = await bridge.scim("PATCH", `/Groups/${groups["Huntress Admins"]}`, patch({ op: "Remove", path: "members", value: [ada, bea].map((value) => ({ $ref: null, value })) }));
+      expect(r.status, r.text).toBe(204);
+      await settle();
+      const [change, removal] = [open(ada)!, open(bea)!];
+      expect(change).toMatchObject({ action: "changeRole", role: "standard" });
+      expect(removal).toMatchObject({ action: "remove" });
+      expect([change.state, removal.state].sort()).toEqual(["blocked", "open"]);
+    });
   });
 
   it("follows the invite-portal lifecycle: invite, disable when access goes, enable when it comes back", async () => {
