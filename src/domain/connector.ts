@@ -6,7 +6,7 @@
  * for provisioning, one transaction per outcome. What a connector can do beyond `apply` is read
  * off the optional methods it implements (see `capabilitiesOf`), never declared.
  */
-import type { AccountState, Action, AppAccount, Profile, Settings } from "./model.js";
+import type { AccountState, Action, AppAccount, Profile, RemovalReason, Settings } from "./model.js";
 import type { TaskAction } from "./task.js";
 
 export type ApplicableAction = Exclude<Action, { kind: "discard" }>;
@@ -31,6 +31,8 @@ export type TaskIntent =
       readonly profile: Profile;
       readonly blockedReason?: string | undefined;
       readonly firstStep?: string | undefined;
+      /** Why access goes, when the task takes it all away (its first line says so). */
+      readonly removal?: RemovalReason | undefined;
     }
   /** Withdraws the open task (only if it asks for one of `onlyActions`, when given). */
   | { readonly kind: "cancel"; readonly reason: string; readonly onlyActions?: readonly TaskAction[] };

@@ -13,13 +13,15 @@
  */
 import type { Clock } from "../clock.js";
 import type { EventIntent, TaskIntent } from "../domain/connector.js";
-import type { Profile } from "../domain/model.js";
+import type { Profile, RemovalReason } from "../domain/model.js";
 import type { Task, TaskAction } from "../domain/task.js";
 import type { IdentityMap } from "../db/identity-map.js";
 import type { TaskStore } from "../db/tasks.js";
 import { lastHolderReason } from "../apps/manual/task-outcome.js";
 import { fill, roleLabel } from "../apps/manual/templates.js";
 import { raisesTasks, type AppConfig, type TaskAppConfig } from "../apps/app-types.js";
+import type { Rule } from "./config-schema.js";
+import { whyLost } from "./grant-loss.js";
 
 export interface TaskRequest {
   readonly userId: string;
@@ -30,6 +32,8 @@ export interface TaskRequest {
   readonly blockedReason?: string | undefined;
   /** Goes before the template's steps: why an API could not do it. */
   readonly firstStep?: string | undefined;
+  /** Why access goes, when the task takes it all away. */
+  readonly removal?: RemovalReason | undefined;
   readonly requestId: string | null;
 }
 
@@ -39,6 +43,8 @@ export interface TaskWriterDeps {
   readonly accounts: Pick<IdentityMap, "get" | "keepersOf">;
   readonly clock: Clock;
   readonly apps: readonly AppConfig[];
+  /** The rules in force: a removal or downgrade task names the rule and group whose grant went. */
+  readonly rules: readonly Rule[];
   /** Told about every task raised (notifications), inside the caller's transaction. */
   readonly onTask?: ((task: Task) => void) | undefined;
 }
@@ -81,6 +87,7 @@ export class TaskWriter {
       label: t.label,
     };
     const title = fill(step.title, values);
+    const why = this.why(app, r, open);
     if (open) this.d.tasks.cancel(open.id, `superseded by a newer plan: ${title}`);
     const task = this.d.tasks.insert({
       app: app.name,
@@ -88,7 +95,7 @@ export class TaskWriter {
       action: r.action,
       role: r.role,
       title,
-      steps: [...(r.firstStep === undefined ? [] : [r.firstStep]), ...step.steps.map((s) => fill(s, values))],
+      steps: [...(why === undefined ? [] : [why]), ...(r.firstStep === undefined ? [] : [r.firstStep]), ...step.steps.map((s) => fill(s, values))],
       profile: r.profile,
       state: r.blockedReason ? "blocked" : "open",
       reason: r.blockedReason ?? null,
@@ -98,6 +105,26 @@ export class TaskWriter {
     if (open) this.d.tasks.setSupersededBy(open.id, task.id);
     this.d.onTask?.(task);
     return task;
+  }
+
+  /**
+   * The first line of a removal or downgrade task: why the grant went. A task that replaces one
+   * asking for the same (a blocked removal unblocked) keeps its line, and so the time it began.
+   */
+  private why(app: TaskAppConfig, r: TaskRequest, open: Task | undefined): string | undefined {
+    const earlier = open?.action === r.action && open.role === r.role ? open.steps[0] : undefined;
+    if (earlier?.startsWith("Why: ")) return earlier;
+    return whyLost({
+      app,
+      rules: this.d.rules,
+      name: r.profile.displayName,
+      action: r.action,
+      role: r.role,
+      previousRole: r.previousRole,
+      removal: r.removal,
+      requestId: r.requestId,
+      at: this.d.clock.now(),
+    });
   }
 
   /**

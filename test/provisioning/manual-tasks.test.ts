@@ -130,6 +130,9 @@ describe("manual tasks", () => {
     await leaveGroup(eve, "Huntress Admins");
     const change = open(eve)!;
     expect(change).toMatchObject({ action: "changeRole", role: "standard", title: "Change Eve Echo's Huntress role from Account Admin to Standard User" });
+    expect(change.steps[0]).toMatch(
+      /^Why: no rule grants Eve Echo Account Admin any more: not in 'Huntress Admins', the group the rule for Account Admin names; the rules now grant Standard User, since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(request [^)]+\)\.$/,
+    );
     done(change);
     await settle();
     expect(account(eve)).toMatchObject({ state: "active", role: "standard" });

@@ -34,7 +34,7 @@ export function taskOutcome(app: ManualApp, action: ApplicableAction, ctx: Apply
     profile,
     settings: current?.settings ?? {},
   } as const;
-  const raise = (p: Profile, task: TaskAction, role: string | null, previousRole: string | null, blockedReason?: string): TaskIntent => ({
+  const raise = (p: Profile, task: TaskAction, role: string | null, previousRole: string | null, blockedReason?: string): Extract<TaskIntent, { kind: "raise" }> => ({
     kind: "raise",
     action: task,
     role,
@@ -86,7 +86,7 @@ export function taskOutcome(app: ManualApp, action: ApplicableAction, ctx: Apply
       // An unconfirmed user is deleted (that also invalidates the invitation); a user the IdP deleted
       // is deleted where the portal can; otherwise access is revoked the template's way.
       const verb: TaskAction = t.actions.delete && (current?.state === "invited" || action.reason === "deleted") ? "delete" : t.revoke;
-      return { ...keep, task: raise(profile!, verb, null, current?.role ?? null, blocked) };
+      return { ...keep, task: { ...raise(profile!, verb, null, current?.role ?? null, blocked), removal: action.reason } };
     }
     case "update":
       // Name and email changes need nothing in an invite portal; the map keeps the new profile.
