@@ -26,6 +26,7 @@ import { describeAction, plan, sameProfile, sameSettings } from "./plan.js";
 import { wantedAccess } from "./rules.js";
 import type { KeptRoleLock } from "./kept-role-lock.js";
 import type { TaskWriter } from "./task-writer.js";
+import { withdrawUnwantedTasks } from "./unwanted-tasks.js";
 
 export interface ProvisioningDeps {
   readonly db: Db;
@@ -48,6 +49,8 @@ export interface UserPlan {
   readonly wanted: readonly WantedAccess[];
   readonly accounts: readonly AppAccount[];
   readonly actions: readonly Action[];
+  /** Why access goes where it is not wanted. */
+  readonly removal: RemovalReason;
 }
 
 export function planUser(deps: Pick<ProvisioningDeps, "directory" | "accounts" | "apps" | "rules">, userId: string): UserPlan {
@@ -62,7 +65,7 @@ export function planUser(deps: Pick<ProvisioningDeps, "directory" | "accounts" |
     accounts,
     removal,
   );
-  return { userId, userName: user?.userName ?? null, wanted, accounts, actions };
+  return { userId, userName: user?.userName ?? null, wanted, accounts, actions, removal };
 }
 
 export interface SyncFailure {
@@ -90,7 +93,8 @@ export interface SyncOutcome {
  * not repeated.
  */
 export async function syncUser(deps: ProvisioningDeps, userId: string, requestId: string | null): Promise<SyncOutcome> {
-  const { actions } = planUser(deps, userId);
+  const userPlan = planUser(deps, userId);
+  const { actions } = userPlan;
   const failures: SyncFailure[] = [];
   let applied = 0;
   for (const action of actions) {
@@ -101,6 +105,8 @@ export async function syncUser(deps: ProvisioningDeps, userId: string, requestId
       failures.push(recordFailure(deps, action, e, requestId));
     }
   }
+  // The plan and the task queue never disagree: a task it no longer wants is cancelled now.
+  withdrawUnwantedTasks(deps, userPlan, requestId);
   return { applied, failures };
 }
 

@@ -71,6 +71,21 @@ export class TaskWriter {
     return [{ action: task.state === "blocked" ? "task.blocked" : "task.raised", detail: { taskId: task.id, title: task.title } }];
   }
 
+  /** True when the user's open or blocked task in the app is one `unwanted` gives a reason to cancel. */
+  wouldWithdraw(app: string, userId: string, unwanted: (task: Task) => string | undefined): boolean {
+    const open = this.d.tasks.openFor(userId, app);
+    return open !== undefined && unwanted(open) !== undefined;
+  }
+
+  /** Cancels the user's open or blocked task in the app when `unwanted` gives a reason, with it; returns the audit events. */
+  withdraw(app: string, userId: string, unwanted: (task: Task) => string | undefined): EventIntent[] {
+    const open = this.d.tasks.openFor(userId, app);
+    const reason = open && unwanted(open);
+    if (!open || reason === undefined) return [];
+    this.d.tasks.cancel(open.id, reason);
+    return [{ action: "task.cancelled", detail: { taskId: open.id, title: open.title, reason } }];
+  }
+
   /** Writes a task from the app's template, superseding `open`. */
   write(appName: string, r: TaskRequest, open: Task | undefined): Task {
     const app = this.manualApp(appName);

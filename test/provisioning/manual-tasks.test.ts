@@ -253,7 +253,13 @@ describe("manual tasks", () => {
     await settle();
     expect(account(hal, "portal")).toMatchObject({ state: "disabled" });
     await joinGroup(hal, "Portal Users");
-    expect(open(hal, "portal")).toMatchObject({ action: "enable" });
+    const enable = open(hal, "portal")!;
+    expect(enable).toMatchObject({ action: "enable" });
+    // Out again before anyone acted: the portal user stays disabled and nobody is asked to enable it.
+    await leaveGroup(hal, "Portal Users");
+    expect(bridge.running.tasks.get(enable.id)).toMatchObject({ state: "cancelled", reason: "no longer wanted: no rule grants the portal any more" });
+    expect(open(hal, "portal")).toBeUndefined();
+    expect(account(hal, "portal")).toMatchObject({ state: "disabled" });
   });
 
   it("deletes an unconfirmed portal user (invalidating the invitation) when the IdP deletes the user", async () => {
