@@ -72,7 +72,7 @@ export interface Provisioning {
 export function provisioningOf(config: Config, stores: Stores, connectors: ReadonlyMap<string, Connector>, log: Logger, onTask?: (task: Task) => void): Provisioning {
   const { apps, rules } = appsAndRules(config);
   const { db, clock, audit, accounts, tasks, jobs } = stores;
-  const taskWriter = new TaskWriter({ tasks, accounts, clock, apps, rules, onTask });
+  const taskWriter = new TaskWriter({ tasks, accounts, clock, apps, rules, jobs, onTask });
   const keptRoleLock = new KeptRoleLock(apps);
   const deps: ProvisioningDeps = { db, directory: stores.directory, accounts, audit, taskWriter, keptRoleLock, connectors, apps, rules, clock, log };
   const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, taskWriter, instances: appInstances(config, apps) });

@@ -45,6 +45,8 @@ export interface TaskWriterDeps {
   readonly apps: readonly AppConfig[];
   /** The rules in force: a removal or downgrade task names the rule and group whose grant went. */
   readonly rules: readonly Rule[];
+  /** Re-plans users: those with a blocked task, when a withdrawn removal leaves someone keeping the role. */
+  readonly jobs: { enqueueUsers(userIds: Iterable<string>, requestId: string | null): void };
   /** Told about every task raised (notifications), inside the caller's transaction. */
   readonly onTask?: ((task: Task) => void) | undefined;
 }
@@ -77,12 +79,17 @@ export class TaskWriter {
     return open !== undefined && unwanted(open) !== undefined;
   }
 
-  /** Cancels the user's open or blocked task in the app when `unwanted` gives a reason, with it; returns the audit events. */
-  withdraw(app: string, userId: string, unwanted: (task: Task) => string | undefined): EventIntent[] {
+  /**
+   * Cancels the user's open or blocked task in the app when `unwanted` gives a reason, with it;
+   * returns the audit events. A withdrawn removal of the app's kept role leaves one more holder
+   * staying: the users whose removal the keep-one guard blocked are re-planned.
+   */
+  withdraw(app: string, userId: string, unwanted: (task: Task) => string | undefined, requestId: string | null): EventIntent[] {
     const open = this.d.tasks.openFor(userId, app);
     const reason = open && unwanted(open);
     if (!open || reason === undefined) return [];
     this.d.tasks.cancel(open.id, reason);
+    if (this.manualApp(app).template.keepOneOf !== undefined && open.state === "open") this.d.jobs.enqueueUsers(this.d.tasks.blockedUserIds(app), requestId);
     return [{ action: "task.cancelled", detail: { taskId: open.id, title: open.title, reason } }];
   }
 

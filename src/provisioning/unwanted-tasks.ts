@@ -50,7 +50,7 @@ export function withdrawUnwantedTasks(deps: Pick<ProvisioningDeps, "db" | "apps"
     .transaction(() => {
       let n = 0;
       for (const app of apps) {
-        for (const event of deps.taskWriter.withdraw(app.name, plan.userId, unwanted(app))) {
+        for (const event of deps.taskWriter.withdraw(app.name, plan.userId, unwanted(app), requestId)) {
           deps.audit.append({ actor: "worker", requestId, action: event.action, resourceType: "AppAccount", resourceId: `${plan.userId}/${app.name}`, after: event.detail });
           n++;
         }

@@ -58,7 +58,7 @@ describe("worker on a failing database", () => {
     );
     const health = new DatabaseHealth();
     const accounts = new IdentityMap(db, systemClock);
-    const taskWriter = new TaskWriter({ tasks: new TaskStore(db, systemClock), accounts, clock: systemClock, apps: [], rules: [] });
+    const taskWriter = new TaskWriter({ tasks: new TaskStore(db, systemClock), accounts, clock: systemClock, apps: [], rules: [], jobs: { enqueueUsers: () => undefined } });
     const deps = { db, directory: new DirectorySnapshots(db), accounts, audit: new AuditLog(db, systemClock), taskWriter, keptRoleLock: new KeptRoleLock([]), connectors: new Map(), apps: [], rules: [], clock: systemClock, log };
     // A short lease: the job whose completion was lost is taken over when it expires.
     const worker = new Worker(deps, jobs, log, { id: "w1", concurrency: 2, leaseMs: 300, idleMs: 50, databaseBackoff: { minMs: 10, maxMs: 40 } }, health);

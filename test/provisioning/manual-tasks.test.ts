@@ -191,12 +191,17 @@ describe("manual tasks", () => {
       return { removal: tasks.find((t) => t.state === "open")!, blocked };
     }
 
-    it("gives one actionable removal and one blocked task when one PATCH removes both admins", async () => {
+    /** Two confirmed admins taken out of the admins group by one PATCH. */
+    async function bothRemovedInOnePatch() {
       const ids = await twoAdmins();
       const r = await bridge.scim("PATCH", `/Groups/${groups["Huntress Admins"]}`, patch({ op: "Remove", path: "members", value: ids.map((value) => ({ $ref: null, value })) }));
       expect(r.status, r.text).toBe(204);
       await settle();
-      const { removal, blocked } = oneActionableOneBlocked(ids);
+      return oneActionableOneBlocked(ids);
+    }
+
+    it("gives one actionable removal and one blocked task when one PATCH removes both admins", async () => {
+      const { removal, blocked } = await bothRemovedInOnePatch();
       // The removal done leaves the other as the last admin: still blocked, on every pass.
       done(removal);
       await settle();
@@ -213,6 +218,15 @@ describe("manual tasks", () => {
       await settle();
       expect(open(blocked.userId)).toMatchObject({ action: "remove", state: "open" });
       expect(bridge.running.tasks.get(blocked.id)).toMatchObject({ state: "cancelled" });
+    });
+
+    it("lets the blocked removal go ahead once the other admin is added back and their removal withdrawn", async () => {
+      const { removal, blocked } = await bothRemovedInOnePatch();
+      await joinGroup(removal.userId, "Huntress Admins");
+      expect(bridge.running.tasks.get(removal.id)).toMatchObject({ state: "cancelled", reason: "no longer wanted: the rule for 'Huntress Admins' grants Account Admin again" });
+      await settle();
+      expect(open(blocked.userId)).toMatchObject({ action: "remove", state: "open" });
+      expect(bridge.running.tasks.get(blocked.id)).toMatchObject({ state: "cancelled", supersededBy: open(blocked.userId)!.id });
     });
 
     it("gives one actionable removal and one blocked task when two PATCHes remove them at the same time", async () => {

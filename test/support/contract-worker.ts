@@ -48,7 +48,7 @@ export class ContractWorker {
     this.db = openDatabase(join(this.dir, "bridge.db"));
     this.accounts = new IdentityMap(this.db, systemClock);
     this.tasks = new TaskStore(this.db, systemClock);
-    this.taskWriter = new TaskWriter({ tasks: this.tasks, accounts: this.accounts, clock: systemClock, apps, rules: [] });
+    this.taskWriter = new TaskWriter({ tasks: this.tasks, accounts: this.accounts, clock: systemClock, apps, rules: [], jobs: { enqueueUsers: () => undefined } });
     this.review = new TaskReview({
       db: this.db,
       tasks: this.tasks,
