@@ -28,6 +28,7 @@ import type { Logger } from "./log.js";
 import type { AppConfig } from "./provisioning/config-schema.js";
 import { DeprovisionGuard } from "./provisioning/approvals.js";
 import type { ProvisioningDeps } from "./provisioning/sync-user.js";
+import { KeptRoleLock } from "./provisioning/kept-role-lock.js";
 import { TaskReview } from "./provisioning/task-review.js";
 import { TaskWriter } from "./provisioning/task-writer.js";
 
@@ -119,7 +120,8 @@ export function provisioningOf(
 ): Provisioning {
   const { apps, rules } = appsAndRules(config);
   const { db, clock, audit, accounts, tasks, jobs, approvals, directory } = stores;
-  const taskWriter = new TaskWriter({ tasks, clock, apps, onTask: hooks.onTask });
+  const taskWriter = new TaskWriter({ tasks, accounts, clock, apps, rules, jobs, onTask: hooks.onTask });
+  const keptRoleLock = new KeptRoleLock(apps);
   const { approveRuleChanges, deprovisionLimit } = config.provisioning;
   const guard = new DeprovisionGuard({
     db,
@@ -132,7 +134,7 @@ export function provisioningOf(
     userVersion: (userId) => directory.versionOf(userId),
     onOpened: hooks.onApprovalNeeded,
   });
-  const deps: ProvisioningDeps = { db, directory, accounts, audit, taskWriter, connectors, apps, rules, clock, log, guard, scrub: scrubber.scrub };
+  const deps: ProvisioningDeps = { db, directory, accounts, audit, taskWriter, keptRoleLock, connectors, apps, rules, clock, log, guard, scrub: scrubber.scrub };
   const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, taskWriter, instances: appInstances(config, apps) });
   return { deps, taskWriter, review };
 }

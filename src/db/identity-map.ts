@@ -218,10 +218,25 @@ export class IdentityMap implements AccessReader {
     return (this.db.prepare(sql).all(...params) as RawAccount[]).map(toAccount);
   }
 
-  /** Live links of an app instance holding `role`. */
-  holdersOf(app: string, instance: string, role: string): AppAccount[] {
+  /**
+   * The users other than `exceptUserId` who would still hold `role` in an app instance: a live link,
+   * confirmed (`active`: an invitation nobody accepted yet is no one to rely on), and not on its
+   * way out (no open task removes, disables, deletes or downgrades it). The keep-one guard asks this
+   * inside the write transaction that raises a removal, so each removal it lets through is counted
+   * by the next one (docs/manual-tasks.md, "Keep one Account Admin").
+   */
+  keepersOf(app: string, instance: string, role: string, exceptUserId: string): AppAccount[] {
     return (
-      this.db.prepare("SELECT * FROM app_accounts WHERE app = ? AND instance = ? AND role = ? AND released_at IS NULL ORDER BY user_id").all(app, instance, role) as RawAccount[]
+      this.db
+        .prepare(
+          `SELECT a.* FROM app_accounts a
+           WHERE a.app = ? AND a.instance = ? AND a.role = ? AND a.state = 'active' AND a.released_at IS NULL AND a.user_id != ?
+             AND NOT EXISTS (
+               SELECT 1 FROM tasks t WHERE t.app = a.app AND t.user_id = a.user_id AND t.state = 'open'
+                 AND (t.action IN ('remove', 'disable', 'delete') OR (t.action = 'changeRole' AND t.role IS NOT a.role)))
+           ORDER BY a.user_id`,
+        )
+        .all(app, instance, role, exceptUserId) as RawAccount[]
     ).map(toAccount);
   }
 

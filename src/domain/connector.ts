@@ -6,7 +6,7 @@
  * for provisioning, one transaction per outcome. What a connector can do beyond `apply` is read
  * off the optional methods it implements (see `capabilitiesOf`), never declared.
  */
-import type { AccountState, Action, AppAccount, Profile, Settings } from "./model.js";
+import type { AccountState, Action, AppAccount, Profile, RemovalReason, Settings } from "./model.js";
 import type { TaskAction } from "./task.js";
 
 export type ApplicableAction = Exclude<Action, { kind: "discard" }>;
@@ -31,6 +31,8 @@ export type TaskIntent =
       readonly profile: Profile;
       readonly blockedReason?: string | undefined;
       readonly firstStep?: string | undefined;
+      /** Why access goes, when the task takes it all away (its first line says so). */
+      readonly removal?: RemovalReason | undefined;
     }
   /** Withdraws the open task (only if it asks for one of `onlyActions`, when given). */
   | { readonly kind: "cancel"; readonly reason: string; readonly onlyActions?: readonly TaskAction[] };
@@ -73,8 +75,12 @@ export interface ApplyContext {
   readonly current?: AppAccount | undefined;
   /** The live owner of an account of this app instance other than this user, if any: never adopt it. */
   readonly ownerOf: (externalId: string) => AccountOwner | undefined;
-  /** Live accounts of this app holding `role` (the keep-one guard asks who else is an admin). */
-  readonly holdersOf: (role: string) => readonly AppAccount[];
+  /**
+   * The other users who would still hold `role` in this app instance: confirmed (active) and not
+   * on their way out. The keep-one guard asks it; the worker reads it while it holds the app's
+   * kept-role lock, so no other removal of the role is in flight (docs/manual-tasks.md).
+   */
+  readonly keepersOf: (role: string) => readonly AppAccount[];
 }
 
 /** Progress an app shows that the bridge cannot be told about (an invitation accepted). */

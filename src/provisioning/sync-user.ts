@@ -26,7 +26,9 @@ import { destructiveKind, type DeprovisionGuard } from "./approvals.js";
 import type { AppConfig, Rule } from "./config-schema.js";
 import { describeAction, plan, sameProfile, sameSettings } from "./plan.js";
 import { wantedAccess } from "./rules.js";
+import type { KeptRoleLock } from "./kept-role-lock.js";
 import type { TaskWriter } from "./task-writer.js";
+import { withdrawUnwantedTasks } from "./unwanted-tasks.js";
 
 export interface ProvisioningDeps {
   readonly db: Db;
@@ -34,6 +36,8 @@ export interface ProvisioningDeps {
   readonly accounts: IdentityMap;
   readonly audit: AuditLog;
   readonly taskWriter: TaskWriter;
+  /** Serializes per app the actions that may take its kept role (the keep-one guard, ./kept-role-lock.ts). */
+  readonly keptRoleLock: KeptRoleLock;
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly apps: readonly AppConfig[];
   readonly rules: readonly Rule[];
@@ -51,6 +55,8 @@ export interface UserPlan {
   readonly wanted: readonly WantedAccess[];
   readonly accounts: readonly AppAccount[];
   readonly actions: readonly Action[];
+  /** Why access goes where it is not wanted. */
+  readonly removal: RemovalReason;
 }
 
 export function planUser(deps: Pick<ProvisioningDeps, "directory" | "accounts" | "apps" | "rules">, userId: string): UserPlan {
@@ -65,7 +71,7 @@ export function planUser(deps: Pick<ProvisioningDeps, "directory" | "accounts" |
     accounts,
     removal,
   );
-  return { userId, userName: user?.userName ?? null, wanted, accounts, actions };
+  return { userId, userName: user?.userName ?? null, wanted, accounts, actions, removal };
 }
 
 export interface SyncFailure {
@@ -95,7 +101,8 @@ export interface SyncOutcome {
  * not repeated.
  */
 export async function syncUser(deps: ProvisioningDeps, userId: string, requestId: string | null): Promise<SyncOutcome> {
-  const { actions } = planUser(deps, userId);
+  const userPlan = planUser(deps, userId);
+  const { actions } = userPlan;
   const failures: SyncFailure[] = [];
   let applied = 0;
   let held = 0;
@@ -107,7 +114,7 @@ export async function syncUser(deps: ProvisioningDeps, userId: string, requestId
         deps.log.info("destructive action held", { requestId, userId, app: action.app, action: action.kind, why: gate.why });
         continue;
       }
-      await applyAction(deps, action, requestId);
+      await deps.keptRoleLock.run(action, () => applyAction(deps, action, requestId));
       if (gate.hold) deps.guard!.carriedOut(gate.hold);
       applied++;
     } catch (e: unknown) {
@@ -115,6 +122,8 @@ export async function syncUser(deps: ProvisioningDeps, userId: string, requestId
     }
   }
   deps.guard?.settleUnwanted(userId, new Set(actions.filter((a) => destructiveKind(a, deps.apps) !== undefined).map((a) => a.app)));
+  // The plan and the task queue never disagree: a task it no longer wants is cancelled now.
+  withdrawUnwantedTasks(deps, userPlan, requestId);
   return { applied, failures, held };
 }
 
@@ -124,7 +133,7 @@ export function applyContext(deps: Pick<ProvisioningDeps, "accounts">, app: stri
     requestId,
     current,
     ownerOf: (externalId) => deps.accounts.holderOf(app, instance, { externalId }, userId),
-    holdersOf: (role) => deps.accounts.holdersOf(app, instance, role),
+    keepersOf: (role) => deps.accounts.keepersOf(app, instance, role, userId),
   };
 }
 

@@ -68,7 +68,11 @@ export class TaskReview {
   complete(id: number, actor: string, note: string | null): Task {
     return this.d.db.transaction(() => {
       const task = this.find(id);
-      if (!this.d.tasks.close(id, "done", actor, note)) throw new BridgeError("preconditionFailed", `task ${id} is ${task.state}; only open tasks can be completed`);
+      if (!this.d.tasks.close(id, "done", actor, note)) {
+        // A cancelled task says why, so a person who already did the work in the portal knows what to undo.
+        const why = task.state === "cancelled" && task.reason !== null ? ` (${task.reason})` : "";
+        throw new BridgeError("preconditionFailed", `task ${id} is ${task.state}${why}; only open tasks can be completed`);
+      }
       const before = this.d.accounts.get(task.userId, task.app);
       const outcome = OUTCOME[task.action as TaskAction](task, before);
       const account = {

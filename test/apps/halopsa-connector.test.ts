@@ -15,7 +15,7 @@ import type { Action, Profile } from "../../src/domain/model.js";
 
 const { log } = capturingLogger("warn");
 /** Nobody else holds any account: the worker's read-only views, empty. */
-const ctx: ApplyContext = { requestId: "req-1", ownerOf: () => undefined, holdersOf: () => [] };
+const ctx: ApplyContext = { requestId: "req-1", ownerOf: () => undefined, keepersOf: () => [] };
 
 const profile = (email: string, over: Partial<Profile> = {}): Profile => ({
   userName: email,

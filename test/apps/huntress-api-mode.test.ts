@@ -38,6 +38,8 @@ interface Rig {
   newUser(name: string): Promise<string>;
   join(userId: string, group: string): Promise<void>;
   leave(userId: string, group: string): Promise<void>;
+  /** One PATCH that removes every one of `userIds` from the group. */
+  leaveAll(userIds: readonly string[], group: string): Promise<void>;
   reconcile(): Promise<Awaited<ReturnType<TestBridge["running"]["reconciler"]["run"]>>>;
   account(userId: string): ReturnType<TestBridge["running"]["accounts"]["get"]>;
   open(userId: string): Task | undefined;
@@ -83,8 +85,9 @@ async function rig(o: RigOptions = {}): Promise<Rig> {
   const groups: Record<string, string> = {};
   for (const name of [ADMINS, USERS]) groups[name] = (await create(bridge, "Groups", { displayName: name })).id;
   const idle = () => waitFor(() => (running.db.prepare("SELECT count(*) FROM jobs WHERE dead = 0").pluck().get() as number) === 0, 10_000, "an empty job queue");
-  const member = async (userId: string, group: string, op: "Add" | "Remove") => {
-    const r = await bridge.scim("PATCH", `/Groups/${groups[group]}`, patch({ op, path: "members", value: [{ value: userId }] }));
+  const member = async (userIds: string | readonly string[], group: string, op: "Add" | "Remove") => {
+    const value = (typeof userIds === "string" ? [userIds] : userIds).map((id) => ({ value: id }));
+    const r = await bridge.scim("PATCH", `/Groups/${groups[group]}`, patch({ op, path: "members", value }));
     expect(r.status, r.text).toBe(204);
     await idle();
   };
@@ -99,6 +102,7 @@ async function rig(o: RigOptions = {}): Promise<Rig> {
     },
     join: (userId, group) => member(userId, group, "Add"),
     leave: (userId, group) => member(userId, group, "Remove"),
+    leaveAll: (userIds, group) => member(userIds, group, "Remove"),
     async reconcile() {
       const report = await running.reconciler.run("test-reconcile");
       await idle();
@@ -231,7 +235,9 @@ describe("Huntress API mode", () => {
     expect(r.sim.requestCount("DELETE", "/v1/memberships/:id")).toBe(0);
     const task = r.open(pat)!;
     expect(task).toMatchObject({ action: "remove", title: "Remove Pat Pending from Huntress" });
-    expect(task.steps[0]).toMatch(/^The Huntress API cannot withdraw a pending invitation/);
+    // First why the access goes, then why the API could not do it.
+    expect(task.steps[0]).toMatch(/^Why: no rule grants Pat Pending Huntress any more: not in 'Huntress Users', the group the rule for Standard User names, since /);
+    expect(task.steps[1]).toMatch(/^The Huntress API cannot withdraw a pending invitation/);
     expect(r.account(pat)).toMatchObject({ state: "invited" });
   });
 
@@ -248,11 +254,56 @@ describe("Huntress API mode", () => {
     expect(r.account(fay)).toMatchObject({ state: "active", role: "admin" });
 
     const gus = await r.newUser("Gus Guard");
-    await r.join(gus, ADMINS); // invited as Account Admin through the API: counts for the guard
-    await r.reconcile(); // re-plans Fay
+    await r.join(gus, ADMINS); // invited as Account Admin through the API: not yet someone to rely on
+    await r.reconcile();
+    expect(r.sim.membershipsOf("fay@example.com").map((m) => m.id)).toEqual([membershipId]);
+    expect(r.open(fay)).toMatchObject({ id: blocked.id, state: "blocked" });
+    r.sim.acceptInvitation("gus@example.com");
+    await r.reconcile(); // confirms Gus, then re-plans Fay
     expect(r.sim.membershipsOf("fay@example.com")).toEqual([]);
     expect(r.account(fay)).toMatchObject({ state: "removed" });
     expect(r.tasks(fay).find((t) => t.id === blocked.id)).toMatchObject({ state: "cancelled", reason: "no longer needed: removed through the Huntress API" });
+  });
+
+  describe("keeping one Account Admin when several lose it at once", () => {
+    /** Two confirmed admins, then `remove` takes both away while every API call takes 150 ms. */
+    async function bothRemoved(remove: (r: Rig, ids: readonly string[]) => Promise<void>) {
+      const r = await rig();
+      const admins = [await confirmed(r, "Ada Admin", ADMINS), await confirmed(r, "Bea Boss", ADMINS)];
+      r.sim.resetCounts();
+      // Slow answers keep the first DELETE in flight while the second user is planned (worker concurrency 4).
+      r.sim.faults.latencyMs = 150;
+      await remove(r, admins.map((a) => a.userId));
+      r.sim.faults.latencyMs = 0;
+      expect(r.sim.requestCount("DELETE", "/v1/memberships/:id")).toBe(1);
+      const removed = admins.filter((a) => r.account(a.userId)?.state === "removed");
+      const kept = admins.filter((a) => r.account(a.userId)?.state === "active");
+      expect(removed).toHaveLength(1);
+      expect(kept).toHaveLength(1);
+      expect(r.sim.membershipsOf(kept[0]!.userId === admins[0]!.userId ? "ada@example.com" : "bea@example.com").map((m) => m.id)).toEqual([kept[0]!.membershipId]);
+      const blocked = r.open(kept[0]!.userId)!;
+      expect(blocked).toMatchObject({ action: "remove", state: "blocked" });
+      expect(blocked.reason).toMatch(/is the last Account Admin of Huntress: no other Account Admin who has accepted/);
+      expect(r.open(removed[0]!.userId)).toBeUndefined();
+      return { r, blocked, keptId: kept[0]!.userId };
+    }
+
+    it("sends exactly one membership DELETE when one PATCH removes both admins; the other becomes a blocked task", async () => {
+      const { r, blocked, keptId } = await bothRemoved((r, ids) => r.leaveAll(ids, ADMINS));
+      // A new Account Admin, once accepted and confirmed, lets the API finish the blocked removal.
+      const cy = await r.newUser("Cy Cipher");
+      await r.join(cy, ADMINS);
+      r.sim.acceptInvitation("cy@example.com");
+      await r.reconcile();
+      await r.reconcile();
+      expect(r.account(keptId)).toMatchObject({ state: "removed" });
+      expect(r.tasks(keptId).find((t) => t.id === blocked.id)).toMatchObject({ state: "cancelled" });
+      expect(r.sim.requestCount("DELETE", "/v1/memberships/:id")).toBe(2);
+    });
+
+    it("sends exactly one membership DELETE when two PATCHes remove the admins at the same time", async () => {
+      await bothRemoved((r, ids) => Promise.all(ids.map((id) => r.leave(id, ADMINS))).then(() => undefined));
+    });
   });
 
   it("falls back to a manual task that says why when the key is refused (403), and the task works as usual", async () => {

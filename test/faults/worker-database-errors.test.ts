@@ -5,6 +5,7 @@
  */
 import { TaskStore } from "../../src/db/tasks.js";
 import { TaskWriter } from "../../src/provisioning/task-writer.js";
+import { KeptRoleLock } from "../../src/provisioning/kept-role-lock.js";
 import Database from "better-sqlite3";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { systemClock } from "../../src/clock.js";
@@ -56,8 +57,9 @@ describe("worker on a failing database", () => {
       calls,
     );
     const health = new DatabaseHealth();
-    const taskWriter = new TaskWriter({ tasks: new TaskStore(db, systemClock), clock: systemClock, apps: [] });
-    const deps = { db, directory: new DirectorySnapshots(db), accounts: new IdentityMap(db, systemClock), audit: new AuditLog(db, systemClock), taskWriter, connectors: new Map(), apps: [], rules: [], clock: systemClock, log, scrub: (text: string) => text };
+    const accounts = new IdentityMap(db, systemClock);
+    const taskWriter = new TaskWriter({ tasks: new TaskStore(db, systemClock), accounts, clock: systemClock, apps: [], rules: [], jobs: { enqueueUsers: () => undefined } });
+    const deps = { db, directory: new DirectorySnapshots(db), accounts, audit: new AuditLog(db, systemClock), taskWriter, keptRoleLock: new KeptRoleLock([]), connectors: new Map(), apps: [], rules: [], clock: systemClock, log, scrub: (text: string) => text };
     // A short lease: the job whose completion was lost is taken over when it expires.
     const worker = new Worker(deps, jobs, log, { id: "w1", concurrency: 2, leaseMs: 300, idleMs: 50, databaseBackoff: { minMs: 10, maxMs: 40 } }, health);
     worker.start();

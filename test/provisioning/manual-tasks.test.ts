@@ -130,6 +130,9 @@ describe("manual tasks", () => {
     await leaveGroup(eve, "Huntress Admins");
     const change = open(eve)!;
     expect(change).toMatchObject({ action: "changeRole", role: "standard", title: "Change Eve Echo's Huntress role from Account Admin to Standard User" });
+    expect(change.steps[0]).toMatch(
+      /^Why: no rule grants Eve Echo Account Admin any more: not in 'Huntress Admins', the group the rule for Account Admin names; the rules now grant Standard User, since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(request [^)]+\)\.$/,
+    );
     done(change);
     await settle();
     expect(account(eve)).toMatchObject({ state: "active", role: "standard" });
@@ -150,11 +153,104 @@ describe("manual tasks", () => {
 
     const gus = await newUser("Gus Guard");
     await joinGroup(gus, "Huntress Admins");
-    done(open(gus)!); // invited as admin: counts once the invite is sent
+    done(open(gus)!); // invited as admin: not yet someone to rely on
+    await settle();
+    expect(open(fay)).toMatchObject({ id: blocked.id, state: "blocked" });
+    done(open(gus)!); // Gus accepted: a confirmed Account Admin remains
     await settle();
     const unblocked = open(fay)!;
     expect(unblocked).toMatchObject({ action: "remove", state: "open" });
     expect(bridge.running.tasks.get(blocked.id)).toMatchObject({ state: "cancelled", supersededBy: unblocked.id });
+  });
+
+  describe("keeping one Account Admin when several lose it at once", () => {
+    /** Two confirmed Account Admins: invited, and the acceptance confirmed. */
+    async function twoAdmins(): Promise<[string, string]> {
+      const ids: string[] = [];
+      for (const name of ["Ada Admin", "Bea Boss"]) {
+        const id = await newUser(name);
+        await joinGroup(id, "Huntress Admins");
+        done(open(id)!);
+        done(open(id)!);
+        ids.push(id);
+      }
+      await settle();
+      for (const id of ids) expect(account(id)).toMatchObject({ state: "active", role: "admin" });
+      return ids as [string, string];
+    }
+    /** Of the two admins' tasks: exactly one removal to carry out, and one blocked saying why. */
+    function oneActionableOneBlocked(ids: readonly string[]) {
+      const tasks = ids.map((id) => open(id)!);
+      expect(tasks.map((t) => t.action)).toEqual(["remove", "remove"]);
+      expect(tasks.map((t) => t.state).sort()).toEqual(["blocked", "open"]);
+      const blocked = tasks.find((t) => t.state === "blocked")!;
+      expect(blocked.reason).toMatch(new RegExp(`^${blocked.profile.displayName} is the last Account Admin of Huntress: no other Account Admin who has accepted`));
+      expect(blocked.reason).toMatch(/this task unblocks by itself/);
+      // Nobody's access moved before a person acts: both are still admins in the portal.
+      for (const id of ids) expect(account(id)).toMatchObject({ state: "active", role: "admin" });
+      return { removal: tasks.find((t) => t.state === "open")!, blocked };
+    }
+
+    /** Two confirmed admins taken out of the admins group by one PATCH. */
+    async function bothRemovedInOnePatch() {
+      const ids = await twoAdmins();
+      const r = await bridge.scim("PATCH", `/Groups/${groups["Huntress Admins"]}`, patch({ op: "Remove", path: "members", value: ids.map((value) => ({ $ref: null, value })) }));
+      expect(r.status, r.text).toBe(204);
+      await settle();
+      return oneActionableOneBlocked(ids);
+    }
+
+    it("gives one actionable removal and one blocked task when one PATCH removes both admins", async () => {
+      const { removal, blocked } = await bothRemovedInOnePatch();
+      // The removal done leaves the other as the last admin: still blocked, on every pass.
+      done(removal);
+      await settle();
+      await bridge.running.reconciler.run("test");
+      await settle();
+      expect(open(blocked.userId)).toMatchObject({ id: blocked.id, state: "blocked" });
+      expect(() => done(blocked)).toThrow(/only open tasks can be completed/);
+
+      // A new Account Admin, once confirmed, unblocks it.
+      const cy = await newUser("Cy Cipher");
+      await joinGroup(cy, "Huntress Admins");
+      done(open(cy)!);
+      done(open(cy)!);
+      await settle();
+      expect(open(blocked.userId)).toMatchObject({ action: "remove", state: "open" });
+      expect(bridge.running.tasks.get(blocked.id)).toMatchObject({ state: "cancelled" });
+    });
+
+    it("lets the blocked removal go ahead once the other admin is added back and their removal withdrawn", async () => {
+      const { removal, blocked } = await bothRemovedInOnePatch();
+      await joinGroup(removal.userId, "Huntress Admins");
+      expect(bridge.running.tasks.get(removal.id)).toMatchObject({ state: "cancelled", reason: "no longer wanted: the rule for 'Huntress Admins' grants Account Admin again" });
+      await settle();
+      expect(open(blocked.userId)).toMatchObject({ action: "remove", state: "open" });
+      expect(bridge.running.tasks.get(blocked.id)).toMatchObject({ state: "cancelled", supersededBy: open(blocked.userId)!.id });
+    });
+
+    it("gives one actionable removal and one blocked task when two PATCHes remove them at the same time", async () => {
+      const ids = await twoAdmins();
+      const results = await Promise.all(
+        ids.map((value) => bridge.scim("PATCH", `/Groups/${groups["Huntress Admins"]}`, patch({ op: "Remove", path: "members", value: [{ $ref: null, value }] }))),
+      );
+      for (const r of results) expect(r.status, r.text).toBe(204);
+      await settle();
+      oneActionableOneBlocked(ids);
+    });
+
+    it("blocks the downgrade of the last admin when the other is being removed in the same change", async () => {
+      const [ada, bea] = await twoAdmins();
+      // One PATCH moves Ada to Standard User and takes Bea out: only one of the two may go ahead.
+      await bridge.scim("PATCH", `/Groups/${groups["Huntress Users"]}`, patch({ op: "Add", path: "members", value: [{ value: ada }] }));
+      const r = await bridge.scim("PATCH", `/Groups/${groups["Huntress Admins"]}`, patch({ op: "Remove", path: "members", value: [ada, bea].map((value) => ({ $ref: null, value })) }));
+      expect(r.status, r.text).toBe(204);
+      await settle();
+      const [change, removal] = [open(ada)!, open(bea)!];
+      expect(change).toMatchObject({ action: "changeRole", role: "standard" });
+      expect(removal).toMatchObject({ action: "remove" });
+      expect([change.state, removal.state].sort()).toEqual(["blocked", "open"]);
+    });
   });
 
   it("follows the invite-portal lifecycle: invite, disable when access goes, enable when it comes back", async () => {
@@ -171,7 +267,13 @@ describe("manual tasks", () => {
     await settle();
     expect(account(hal, "portal")).toMatchObject({ state: "disabled" });
     await joinGroup(hal, "Portal Users");
-    expect(open(hal, "portal")).toMatchObject({ action: "enable" });
+    const enable = open(hal, "portal")!;
+    expect(enable).toMatchObject({ action: "enable" });
+    // Out again before anyone acted: the portal user stays disabled and nobody is asked to enable it.
+    await leaveGroup(hal, "Portal Users");
+    expect(bridge.running.tasks.get(enable.id)).toMatchObject({ state: "cancelled", reason: "no longer wanted: no rule grants the portal any more" });
+    expect(open(hal, "portal")).toBeUndefined();
+    expect(account(hal, "portal")).toMatchObject({ state: "disabled" });
   });
 
   it("deletes an unconfirmed portal user (invalidating the invitation) when the IdP deletes the user", async () => {

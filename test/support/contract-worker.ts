@@ -48,7 +48,7 @@ export class ContractWorker {
     this.db = openDatabase(join(this.dir, "bridge.db"));
     this.accounts = new IdentityMap(this.db, systemClock);
     this.tasks = new TaskStore(this.db, systemClock);
-    this.taskWriter = new TaskWriter({ tasks: this.tasks, clock: systemClock, apps });
+    this.taskWriter = new TaskWriter({ tasks: this.tasks, accounts: this.accounts, clock: systemClock, apps, rules: [], jobs: { enqueueUsers: () => undefined } });
     this.review = new TaskReview({
       db: this.db,
       tasks: this.tasks,
@@ -138,7 +138,7 @@ export class ContractWorker {
   /** sync-user.ts's ApplyContext, its views read by the worker (aside from the watch). */
   private context(userId: string, current: AppAccount | undefined): ApplyContext {
     const ctx = applyContext({ accounts: this.accounts }, this.connector.app, this.connector.instance, userId, "contract-req", current);
-    return { ...ctx, ownerOf: (id) => this.watch.aside(() => ctx.ownerOf(id)), holdersOf: (role) => this.watch.aside(() => ctx.holdersOf(role)) };
+    return { ...ctx, ownerOf: (id) => this.watch.aside(() => ctx.ownerOf(id)), keepersOf: (role) => this.watch.aside(() => ctx.keepersOf(role)) };
   }
 
   private record(userId: string, result: ApplyResult, before: AppAccount | undefined): void {

@@ -10,6 +10,8 @@ import { describeAction } from "../../provisioning/plan.js";
 import { explain, profileOf } from "../../provisioning/rules.js";
 import { planUser, type ProvisioningDeps } from "../../provisioning/sync-user.js";
 import type { RuleCheck } from "../../provisioning/rule-check.js";
+import { unwantedReason } from "../../provisioning/unwanted-tasks.js";
+import { raisesTasks } from "../../apps/app-types.js";
 import { isAdmin, type Notice, type Viewer } from "./layout.js";
 import type { AuditData, AuditResource } from "./pages/audit.js";
 import type { DriftData } from "./pages/drift.js";
@@ -63,12 +65,18 @@ export function userData(s: PageSources, viewer: Viewer, now: Date, userId: stri
     rows: appNames.map((app) => {
       const wanted = plan.wanted.find((w) => w.app === app);
       const action = plan.actions.find((a) => a.app === app);
+      const openTask = tasks.find((t) => t.app === app && (t.state === "open" || t.state === "blocked"));
+      // A task the plan no longer wants is never shown as awaited next to the access it contradicts:
+      // the user's pass (already queued by the change) cancels it.
+      const appConfig = deps.apps.find((a) => a.name === app);
+      const unwanted = openTask && appConfig && raisesTasks(appConfig) ? unwantedReason(appConfig, openTask, wanted, plan.removal) : undefined;
       return {
         app,
         account: plan.accounts.find((a) => a.app === app),
         wanted: wanted && { role: wanted.role, because: explain(wanted) },
         nextAction: action && describeAction(action),
-        openTask: tasks.find((t) => t.app === app && (t.state === "open" || t.state === "blocked")),
+        openTask: unwanted === undefined ? openTask : undefined,
+        withdrawing: openTask && unwanted !== undefined ? { task: openTask, reason: unwanted } : undefined,
       };
     }),
     tasks: tasks.slice(0, USER_TASKS),

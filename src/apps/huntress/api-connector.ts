@@ -96,7 +96,7 @@ export class HuntressApiConnector implements Connector {
     const current = ctx.current;
     // Only a manual invitation exists (nobody acted on it): invite with the new role instead.
     if (!current || current.state === "pending") return this.invite(action, action.role, action.profile, ctx);
-    if (lastHolderReason(this.o.app, ctx, action.userId, action.role) !== undefined) return taskOutcome(this.o.app, action, ctx);
+    if (lastHolderReason(this.o.app, current, ctx.keepersOf, action.role) !== undefined) return taskOutcome(this.o.app, action, ctx);
     const permissions = permissionsOf(action.role);
     try {
       const member = await this.membershipOf(current, action.profile.email);
@@ -120,7 +120,7 @@ export class HuntressApiConnector implements Connector {
     // Nobody acted on the invite task: it is cancelled (nothing exists to remove).
     if (!current || current.state === "pending") return taskOutcome(this.o.app, action, ctx);
     // Always keep at least one Account Admin: never ask the API to remove the last one.
-    if (lastHolderReason(this.o.app, ctx, action.userId, null) !== undefined) return taskOutcome(this.o.app, action, ctx);
+    if (lastHolderReason(this.o.app, current, ctx.keepersOf, null) !== undefined) return taskOutcome(this.o.app, action, ctx);
     const email = action.profile?.email ?? current.profile?.email ?? current.externalId ?? "";
     try {
       const member = await this.membershipOf(current, email);

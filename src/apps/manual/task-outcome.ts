@@ -8,8 +8,9 @@
  * The identity map keeps what exists in the portal (a task changes it only when a person completes
  * it); the open task says what is owed. So:
  * - an invite nobody acted on is simply cancelled when access goes away (nothing exists to remove);
- * - the last holder of the template's `keepOneOf` role (Huntress: Account Admin) is never removed
- *   or downgraded: a blocked task explains why instead;
+ * - the last confirmed holder of the template's `keepOneOf` role (Huntress: Account Admin) is never
+ *   removed or downgraded: a blocked task explains why instead (counting every removal already
+ *   under way, so a batch that takes several admins away leaves one);
  * - the portal's natural key, the email, serves as the account's external id.
  */
 import type { ApplicableAction, ApplyContext, ApplyResult, TaskIntent } from "../../domain/connector.js";
@@ -33,7 +34,7 @@ export function taskOutcome(app: ManualApp, action: ApplicableAction, ctx: Apply
     profile,
     settings: current?.settings ?? {},
   } as const;
-  const raise = (p: Profile, task: TaskAction, role: string | null, previousRole: string | null, blockedReason?: string): TaskIntent => ({
+  const raise = (p: Profile, task: TaskAction, role: string | null, previousRole: string | null, blockedReason?: string): Extract<TaskIntent, { kind: "raise" }> => ({
     kind: "raise",
     action: task,
     role,
@@ -65,7 +66,7 @@ export function taskOutcome(app: ManualApp, action: ApplicableAction, ctx: Apply
       // Only an invitation exists: invite with the new role instead ("invite as Standard User,
       // then promoted" becomes "invite as Account Admin").
       if (current?.state === "pending") return invitation(action.role, action.profile);
-      const blocked = lastHolderReason(app, ctx, action.userId, action.role);
+      const blocked = lastHolderReason(app, current, ctx.keepersOf, action.role);
       return { ...keep, task: raise(action.profile, "changeRole", action.role, action.previousRole, blocked) };
     }
     case "deactivate": {
@@ -80,12 +81,12 @@ export function taskOutcome(app: ManualApp, action: ApplicableAction, ctx: Apply
           task: { kind: "cancel", reason: `no longer needed: access was withdrawn (${action.reason}) before anyone acted` },
         };
       }
-      const blocked = lastHolderReason(app, ctx, action.userId, null);
+      const blocked = lastHolderReason(app, current, ctx.keepersOf, null);
       const t = app.template;
       // An unconfirmed user is deleted (that also invalidates the invitation); a user the IdP deleted
       // is deleted where the portal can; otherwise access is revoked the template's way.
       const verb: TaskAction = t.actions.delete && (current?.state === "invited" || action.reason === "deleted") ? "delete" : t.revoke;
-      return { ...keep, task: raise(profile!, verb, null, current?.role ?? null, blocked) };
+      return { ...keep, task: { ...raise(profile!, verb, null, current?.role ?? null, blocked), removal: action.reason } };
     }
     case "update":
       // Name and email changes need nothing in an invite portal; the map keeps the new profile.
@@ -95,15 +96,18 @@ export function taskOutcome(app: ManualApp, action: ApplicableAction, ctx: Apply
 
 /**
  * A Huntress account must always keep one Account Admin (docs/manual-tasks.md): the reason a task
- * that takes the `keepOneOf` role away from its last confirmed holder is blocked, or undefined
- * when someone else holds it (or the change keeps the role).
+ * that takes the `keepOneOf` role away from `current` is blocked, or undefined when another
+ * confirmed holder would remain (or the change keeps the role). `keepersOf` names the others who
+ * would still hold it; the task writer asks again inside the transaction that writes the task.
  */
-export function lastHolderReason(app: ManualApp, ctx: ApplyContext, userId: string, newRole: string | null): string | undefined {
+export function lastHolderReason(app: ManualApp, current: AppAccount | undefined, keepersOf: (role: string) => readonly AppAccount[], newRole: string | null): string | undefined {
   const keepRole = app.template.keepOneOf;
-  const current: AppAccount | undefined = ctx.current;
   if (keepRole === undefined || current?.role !== keepRole || newRole === keepRole) return undefined;
-  const others = ctx.holdersOf(keepRole).filter((a) => a.userId !== userId && (a.state === "active" || a.state === "invited"));
-  if (others.length > 0) return undefined;
+  if (keepersOf(keepRole).some((a) => a.userId !== current.userId)) return undefined;
   const label = roleLabel(app.template, keepRole);
-  return `${current.profile?.displayName ?? "This user"} is the last ${label} of ${app.template.label}; an account must always keep one. Grant ${label} to someone else first; this task unblocks by itself.`;
+  return (
+    `${current.profile?.displayName ?? "This user"} is the last ${label} of ${app.template.label}: no other ${label} who has accepted their invitation would remain ` +
+    `(any other is being removed or downgraded too, or has not accepted yet), and an account must always keep one. ` +
+    `Grant ${label} to someone else and confirm they accepted; this task unblocks by itself.`
+  );
 }

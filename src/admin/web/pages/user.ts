@@ -17,6 +17,8 @@ export interface UserAppRow {
   /** describeAction() of the planned action, if the planner would act. */
   readonly nextAction: string | undefined;
   readonly openTask: Task | undefined;
+  /** An open or blocked task the current plan no longer wants: cancelled on the user's next pass. */
+  readonly withdrawing: { readonly task: Task; readonly reason: string } | undefined;
 }
 
 export interface UserPageData {
@@ -82,9 +84,11 @@ ${notice(d.notice)}
     <td>${stateCell(d.apps, r.account)}</td>
     <td>${r.wanted ? html`<strong>${roleLabel(d.apps, r.app, r.wanted.role)}</strong><br><span class="muted">${r.wanted.because}</span>` : html`<span class="muted">no access (no rule grants it)</span>`}</td>
     <td>${
-      r.openTask
-        ? html`${r.openTask.state === "blocked" ? "Blocked: " : "Waiting for "}<a href="/admin#task-${r.openTask.id}">task #${r.openTask.id}</a>: ${r.openTask.title}`
-        : (r.nextAction ?? html`<span class="muted">nothing: in sync</span>`)
+      r.withdrawing
+        ? html`Cancelling <a href="/admin#task-${r.withdrawing.task.id}">task #${r.withdrawing.task.id}</a> (${r.withdrawing.task.title}): ${r.withdrawing.reason}`
+        : r.openTask
+          ? html`${r.openTask.state === "blocked" ? "Blocked: " : "Waiting for "}<a href="/admin#task-${r.openTask.id}">task #${r.openTask.id}</a>: ${r.openTask.title}`
+          : (r.nextAction ?? html`<span class="muted">nothing: in sync</span>`)
     }</td>
   </tr>`,
   )}
