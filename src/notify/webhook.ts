@@ -54,7 +54,7 @@ export function queueApprovalNotice(outbox: NotificationOutbox, set: ChangeSet, 
       ? `more than ${String(set.summary["limit"])} deactivations in ${set.app ?? "an app"} within ${String(set.summary["windowMinutes"])} minutes; the rest are held`
       : "a change of apps or rules would remove or downgrade access";
   outbox.add("approval.needed", {
-    text: `Approval needed (change set ${set.id}): ${what}. Nothing destructive runs until an admin decides: ${queueUrl}`,
+    text: `Approval needed (change set ${set.id}): ${what}. Nothing destructive runs until an admin decides: ${queueUrl}/approvals`,
     event: "approval.needed",
     changeSet: { id: set.id, kind: set.kind, app: set.app },
   });
