@@ -61,6 +61,13 @@ describe("approvals page", () => {
     expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, "approvals");
 
+    // A held person's page says the deactivation waits, and where to decide.
+    await section.locator("tbody tr a").first().click();
+    const haloRow = page.locator("tr", { has: page.getByRole("rowheader", { name: "HaloPSA" }) });
+    expect(await haloRow.textContent()).toMatch(/deactivate halopsa account \d+ \(not-granted\): held for approval \(change set \d+\)/);
+    await haloRow.getByRole("link", { name: /change set/ }).click();
+    await page.waitForURL(`${w.origin}/admin/approvals`);
+
     await section.getByLabel("Note for the audit log (optional)").fill("the IdP sync rule broke");
     await section.getByRole("button", { name: "Reject: everyone keeps their access" }).click();
     await page.waitForURL(/\/admin\/approvals\?did=reject/);

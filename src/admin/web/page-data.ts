@@ -2,6 +2,7 @@
  * Reads what each page shows from the stores. Pages are pure functions of this data; every read
  * here is an indexed SQLite query, so a page is built in a few milliseconds.
  */
+import type { ApprovalStore } from "../../db/approvals.js";
 import type { AuditLog } from "../../db/audit.js";
 import type { DriftStore } from "../../db/drift.js";
 import type { TaskStore } from "../../db/tasks.js";
@@ -26,6 +27,8 @@ export interface PageSources {
   readonly tasks: TaskStore;
   readonly drift: DriftStore;
   readonly audit: AuditLog;
+  /** Destructive actions held for an admin's decision, shown on the user page. */
+  readonly approvals: Pick<ApprovalStore, "activeHoldsOf">;
   /** Rules checked against the directory, for the warning on the home page. */
   readonly ruleWatch: { check(): RuleCheck };
 }
@@ -55,6 +58,7 @@ export function userData(s: PageSources, viewer: Viewer, now: Date, userId: stri
   const { user, groups } = deps.directory.snapshot(userId);
   if (!user && plan.accounts.length === 0 && tasks.length === 0) return undefined;
   const profile = user && profileOf(user);
+  const holds = s.approvals.activeHoldsOf(userId);
   const appNames = [...new Set([...deps.apps.map((a) => a.name), ...plan.accounts.map((a) => a.app)])];
   return {
     viewer,
@@ -77,6 +81,7 @@ export function userData(s: PageSources, viewer: Viewer, now: Date, userId: stri
         nextAction: action && describeAction(action),
         openTask: unwanted === undefined ? openTask : undefined,
         withdrawing: openTask && unwanted !== undefined ? { task: openTask, reason: unwanted } : undefined,
+        held: action && holds.find((h) => h.app === app),
       };
     }),
     tasks: tasks.slice(0, USER_TASKS),

@@ -76,7 +76,7 @@ const isVerb = (v: unknown): v is Verb => typeof v === "string" && (VERBS as rea
 
 export function adminWeb(o: AdminWebOptions): Router {
   const router = express.Router();
-  const sources: PageSources = { provisioning: o.provisioning, groups: o.groups, tasks: o.tasks, drift: o.drift, audit: o.audit, ruleWatch: o.ruleWatch };
+  const sources: PageSources = { provisioning: o.provisioning, groups: o.groups, tasks: o.tasks, drift: o.drift, audit: o.audit, ruleWatch: o.ruleWatch, approvals: o.approvals };
   const now = () => o.clock.now();
   const send = sendPage;
   const signIn = signInHandlers({ sessions: o.sessions, verifier: o.verifier, log: o.log, send, authFailures: o.authFailures });

@@ -7,6 +7,7 @@ import type { AppConfig } from "../../../provisioning/config-schema.js";
 import type { AppAccount } from "../../../domain/model.js";
 import { appLabel, roleLabel } from "../app-labels.js";
 import { html, path, type SafeHtml } from "../html.js";
+import type { ActiveHold } from "../../../db/approvals.js";
 import { csrfField, layout, notice, type Notice, type Viewer } from "../layout.js";
 import { ago, due, utc } from "../time-format.js";
 
@@ -19,6 +20,8 @@ export interface UserAppRow {
   readonly openTask: Task | undefined;
   /** An open or blocked task the current plan no longer wants: cancelled on the user's next pass. */
   readonly withdrawing: { readonly task: Task; readonly reason: string } | undefined;
+  /** The planned action is destructive and waits for an admin (or an admin rejected it). */
+  readonly held: ActiveHold | undefined;
 }
 
 export interface UserPageData {
@@ -84,7 +87,9 @@ ${notice(d.notice)}
     <td>${stateCell(d.apps, r.account)}</td>
     <td>${r.wanted ? html`<strong>${roleLabel(d.apps, r.app, r.wanted.role)}</strong><br><span class="muted">${r.wanted.because}</span>` : html`<span class="muted">no access (no rule grants it)</span>`}</td>
     <td>${
-      r.withdrawing
+      r.held
+        ? html`${r.nextAction ?? r.held.action}: <strong>${r.held.changeState === "pending" ? "held for approval" : "rejected by an admin, not carried out"}</strong> (<a href="/admin/approvals">change set ${r.held.changeId}</a>)`
+        : r.withdrawing
         ? html`Cancelling <a href="/admin#task-${r.withdrawing.task.id}">task #${r.withdrawing.task.id}</a> (${r.withdrawing.task.title}): ${r.withdrawing.reason}`
         : r.openTask
           ? html`${r.openTask.state === "blocked" ? "Blocked: " : "Waiting for "}<a href="/admin#task-${r.openTask.id}">task #${r.openTask.id}</a>: ${r.openTask.title}`
