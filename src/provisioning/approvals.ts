@@ -141,6 +141,21 @@ export class DeprovisionGuard {
     return opened;
   }
 
+  /**
+   * Drift enforcement (an app's `enforceDrift`) deactivating an account no rule grants counts
+   * against the same limit as IdP-driven deprovisions: past it, the account is left as it is (still
+   * reported as drift) until the window has room. An orphan has no user to hold, so nothing waits
+   * for approval; the reconciler tries again on its next pass.
+   */
+  admitDriftDeactivation(app: string, externalId: string, requestId: string): boolean {
+    const { count, windowMinutes } = this.d.settings.deprovisionLimit;
+    if (count === 0) return true;
+    const since = new Date(this.d.clock.now().getTime() - windowMinutes * 60_000).toISOString();
+    const admitted = this.d.db.transaction(() => this.d.approvals.admitDeprovision(app, `drift:${externalId}`, since, count)).immediate();
+    if (!admitted) this.d.log.warn("deprovision limit reached: drift enforcement leaves this account enabled for now", { requestId, app, externalId, limit: count, windowMinutes });
+    return admitted;
+  }
+
   /** An approved hold was carried out. */
   carriedOut(hold: ActiveHold): void {
     this.d.db.transaction(() => {

@@ -154,6 +154,7 @@ export class Reconciler {
     let enforced = 0;
     for (const item of items) {
       if ((item.kind === "orphan" || item.kind === "enabled-outside") && item.externalId) {
+        if (deps.guard && !deps.guard.admitDriftDeactivation(app, item.externalId, requestId)) continue;
         await connector.apply(
           { kind: "deactivate", app, userId: item.userId ?? "", externalId: item.externalId, reason: "not-granted", profile: null },
           applyContext(deps, app, connector.instance, item.userId ?? "", requestId),

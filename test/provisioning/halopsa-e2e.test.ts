@@ -351,6 +351,18 @@ describe("admin API", () => {
     expect(rig.people()).toHaveLength(2);
   });
 
+  it("enforces drift within the deprovision limit only: past it, orphans stay enabled and reported until the window has room", async () => {
+    const rig = await rigForTest({ app: { enforceDrift: true }, provisioning: { deprovisionLimit: { count: 3, windowMinutes: 60 } } });
+    const orphans = Array.from({ length: 5 }, (_, i) => rig.sim.seedAgent({ name: `Old Contractor ${i}`, email: `contractor${i}@example.com` }));
+    const res = await rig.admin("POST", "/reconcile");
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.drift.halopsa).toEqual({ items: 5, enforced: 3 });
+    expect(orphans.filter((o) => rig.sim.state.agents.get(o.id)!.isdisabled)).toHaveLength(3);
+    expect(rig.bridge.logLines.filter((l) => l.includes("drift enforcement leaves this account enabled"))).toHaveLength(2);
+    // The next pass in the same window disables nothing more.
+    expect((await rig.admin("POST", "/reconcile")).body.drift.halopsa).toEqual({ items: 2, enforced: 0 });
+  });
+
   it("counts active agents the bridge created and lists those not logged in for staleLoginDays", async () => {
     const rig = await rigForTest({ app: { staleLoginDays: 30 } });
     const seen = await joiner(rig, "seen@example.com");
