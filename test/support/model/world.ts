@@ -92,8 +92,11 @@ export class ProvisioningWorld {
       app: { enforceDrift: config.enforceDrift, ssoEmailMustMatch: config.ssoEmailMustMatch },
       timeoutSeconds: HALOPSA_TIMEOUT_SECONDS,
       // Longer than a late landing takes (LAND_AFTER_MS): the settle time is what keeps a create
-      // that landed after the client gave up from being made twice (needs main's rigConfig option).
+      // that landed after the client gave up from being made twice.
       createSettleSeconds: 2,
+      // The model's invariants are about identity; holding destructive actions for a person is a
+      // separate promise, proven in provisioning/approvals.test.ts. Here every action runs.
+      provisioning: { approveRuleChanges: false, deprovisionLimit: { count: 0, windowMinutes: 60 } },
     });
     return { ...base, rules: RULE_SETS[rules].map((r) => ({ group: r.group, app: "halopsa", role: r.role })) };
   }
