@@ -2,7 +2,7 @@
  * Admin REST API under /admin/api (contract: openapi.yaml). The router lets admin and reviewer
  * tokens in and every route names the scopes it accepts (routes.ts): reviewers work the task queue
  * (tasks-api.ts); admins also see users and their access (users-api.ts), the audit log
- * (audit-api.ts), tokens (tokens-api.ts), rules checked against the directory (rules-api.ts), approvals of destructive changes (approvals-api.ts), jobs and dead letters, drift, reconcile on demand and HaloPSA seats (below).
+ * (audit-api.ts), tokens (tokens-api.ts), rules checked against the directory (rules-api.ts), approvals of destructive changes (approvals-api.ts), the bridge's status (status-api.ts), jobs and dead letters, drift, reconcile on demand and HaloPSA seats (below).
  * Errors are RFC 9457 problem details; bad input is a 4xx, never a 500.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
@@ -23,6 +23,8 @@ import { noQuery, parseQuery, pathId, textParam } from "./input.js";
 import { sendBridgeProblem, sendProblem } from "./problem.js";
 import { ADMIN_ONLY, routesOn, type Routes } from "./routes.js";
 import { rulesRoutes, type RulesApiOptions } from "./rules-api.js";
+import { statusRoutes } from "./status-api.js";
+import type { StatusSources } from "./status/status-report.js";
 import { tasksRoutes } from "./tasks-api.js";
 import { tokensRoutes } from "./tokens-api.js";
 import { usersRoutes } from "./users-api.js";
@@ -43,6 +45,8 @@ export interface AdminApiOptions {
   readonly ruleWatch: RulesApiOptions["ruleWatch"];
   /** Authenticates every token of ADMIN_API_SCOPES; each route then narrows. */
   readonly authenticate: express.RequestHandler;
+  /** What GET /status reports (shared with the status page, so both see one cached app check). */
+  readonly status: StatusSources;
 }
 
 /** The largest JSON body accepted: a note or a reason, never more. */
@@ -73,6 +77,7 @@ export function adminApi(o: AdminApiOptions): Router {
   approvalsRoutes(routes, { db: o.provisioning.db, approvals: o.approvals, audit: o.provisioning.audit, jobs: o.jobs, directory: o.provisioning.directory });
   operationsRoutes(routes, o);
   rulesRoutes(routes, { ruleWatch: o.ruleWatch });
+  statusRoutes(routes, o.status);
 
   router.use((req, res) => sendProblem(res, 404, `No such endpoint ${req.method} /admin/api${req.path}`));
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -226,6 +226,12 @@ export class JobQueue {
     return r && toJob(r);
   }
 
+  /** The user's job (one per user: enqueue collapses them), if any work or a dead letter is pending. */
+  forUser(userId: string): Job | undefined {
+    const r = this.db.prepare("SELECT * FROM jobs WHERE key = ?").get(userJobKey(userId)) as RawJob | undefined;
+    return r && toJob(r);
+  }
+
   list(filter: { dead?: boolean } = {}, limit = 100): Job[] {
     const rows =
       filter.dead === undefined

@@ -18,6 +18,8 @@ import { denyScim, nameScimRoute, SCIM_BASE, scimRouter } from "../scim/router.j
 import { NO_LIMIT, refusePlainText, refuseProblem, refuseScim, RequestLimits } from "./rate-limit.js";
 import type { Readiness } from "./readiness.js";
 import { requestLog } from "./request-log.js";
+import { AppChecks } from "../admin/status/app-checks.js";
+import { packageVersion, type StatusSources } from "../admin/status/status-report.js";
 
 export interface AppOptions {
   readonly deps: ScimDeps;
@@ -35,7 +37,7 @@ export interface AppOptions {
   /** Per-address and per-token rate limits; omitted by the benchmark server, which measures the API itself. */
   readonly limits?: RequestLimits;
   /** The admin API's dependencies; omitted by the benchmark server, which serves SCIM only. */
-  readonly admin?: Omit<AdminApiOptions, "authenticate" | "log">;
+  readonly admin?: Omit<AdminApiOptions, "authenticate" | "log" | "status">;
 }
 
 export function createApp(o: AppOptions): Express {
@@ -77,7 +79,8 @@ export function createApp(o: AppOptions): Express {
   // Prometheus gets a `metrics` token; limited like the admin API so the door is no place to guess tokens.
   app.get("/metrics", limits.byAddress(refuseProblem), limits.byToken(auth(METRICS_SCOPES, denyProblem), refuseProblem), scrape(o.metrics.registry, o.log));
   if (o.admin) {
-    app.use("/admin/api", limits.byAddress(refuseProblem), adminApi({ ...o.admin, log: o.log, authenticate: limits.byToken(auth(ADMIN_API_SCOPES, denyProblem), refuseProblem) }));
+    const status = statusSourcesOf(o, o.admin);
+    app.use("/admin/api", limits.byAddress(refuseProblem), adminApi({ ...o.admin, status, log: o.log, authenticate: limits.byToken(auth(ADMIN_API_SCOPES, denyProblem), refuseProblem) }));
     const { provisioning, tasks, review, drift, clock, ruleWatch } = o.admin;
     app.use(
       "/admin",
@@ -91,6 +94,7 @@ export function createApp(o: AppOptions): Express {
         audit: provisioning.audit,
         approvals: o.admin.approvals,
         jobs: o.admin.jobs,
+        status,
         ruleWatch,
         groups: o.deps.directory.groups,
         sessions: new SessionStore(provisioning.db, clock),
@@ -101,4 +105,19 @@ export function createApp(o: AppOptions): Express {
     );
   }
   return app;
+}
+
+/** The status page's sources: one app-check cache for the page and the API alike. */
+function statusSourcesOf(o: AppOptions, admin: NonNullable<AppOptions["admin"]>): StatusSources {
+  const { provisioning } = admin;
+  return {
+    provisioning,
+    jobs: admin.jobs,
+    approvals: admin.approvals,
+    reconciler: admin.reconciler,
+    checks: new AppChecks({ connectors: provisioning.connectors, clock: admin.clock, scrub: provisioning.scrub }),
+    workerRunning: () => o.readiness?.().checks.worker ?? true,
+    publicUrl: o.publicUrl,
+    version: packageVersion(),
+  };
 }

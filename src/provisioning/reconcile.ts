@@ -20,9 +20,16 @@ export interface ReconcileReport {
   readonly refreshed?: Record<string, { readonly changed: number; readonly error?: string }>;
 }
 
+/** When the last pass ended and what it found, for the status page. */
+export interface ReconcilePass {
+  readonly endedAt: string;
+  readonly report: ReconcileReport;
+}
+
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<ReconcileReport> | undefined;
+  private last: ReconcilePass | undefined;
 
   constructor(
     private readonly deps: ProvisioningDeps,
@@ -45,10 +52,23 @@ export class Reconciler {
 
   /** One pass; concurrent callers share the pass already running. */
   run(requestId: string): Promise<ReconcileReport> {
-    this.running ??= this.pass(requestId).finally(() => {
-      this.running = undefined;
-    });
+    this.running ??= this.pass(requestId)
+      .then((report) => {
+        this.last = { endedAt: this.deps.clock.now().toISOString(), report };
+        return report;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
     return this.running;
+  }
+
+  /**
+   * The last pass of this process, undefined before the first. Kept in memory: the drift items
+   * themselves survive a restart (drift_items), the pass's counts and read-back errors need not.
+   */
+  lastPass(): ReconcilePass | undefined {
+    return this.last;
   }
 
   private async pass(requestId: string): Promise<ReconcileReport> {

@@ -135,8 +135,13 @@ describe("the admin API conforms to openapi.yaml", () => {
 
     await admin("GET", "/jobs");
     await admin("GET", "/jobs?state=queued");
+    const before = await admin("GET", "/status"); // before any reconcile pass: drift and reconcile null
+    expect(before.body.reconcile).toBeNull();
+    expect(before.body.apps.find((a: { name: string }) => a.name === "halopsa").check.state).toBe("ok");
     await admin("POST", `/jobs/${dead.id}/retry`);
     await admin("POST", "/reconcile");
+    // After a pass, with the dead letter retried; the app check comes from the 60 s cache.
+    expect((await admin("GET", "/status")).body.reconcile).toMatchObject({ usersQueued: 4 });
     await admin("GET", "/drift");
     await admin("GET", "/drift?app=halopsa");
     await admin("GET", "/apps/halopsa/seats");

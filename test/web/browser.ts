@@ -145,13 +145,18 @@ export async function newContext(browser: Browser, problems: string[]): Promise<
  * page per test, and no CSP violation, script error or missing asset on any page a test visited.
  */
 export function usePages(env: Record<string, string> = {}): { readonly w: WebBridge; readonly page: Page } {
+  return usePagesWith(env, CONFIG);
+}
+
+/** usePages on a bridge with its own configuration. */
+export function usePagesWith(env: Record<string, string>, config: string): { readonly w: WebBridge; readonly page: Page } {
   let browser: Browser | undefined;
   let w: WebBridge | undefined;
   let context: BrowserContext | undefined;
   let page: Page | undefined;
   let problems: string[] = [];
   beforeAll(async () => {
-    [browser, w] = await Promise.all([launchChromium(), startWebBridge(env)]);
+    [browser, w] = await Promise.all([launchChromium(), startWebBridge(env, config)]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -16,7 +16,7 @@ export interface Viewer {
   readonly csrfToken: string;
 }
 
-export type Section = "queue" | "approvals" | "drift" | "audit";
+export type Section = "queue" | "approvals" | "drift" | "audit" | "status" | "jobs";
 
 export interface Notice {
   readonly kind: "success" | "error";
@@ -41,9 +41,15 @@ export function notice(n: Notice | undefined): SafeHtml {
   return html`<div class="notice ${n.kind}" id="outcome" role="${n.kind === "error" ? "alert" : "status"}">${n.body}</div>`;
 }
 
+/** The bridge's own machinery, last in the navigation: it matters less often than the work. */
+const OPERATIONS: [Section, string, string][] = [
+  ["jobs", "/admin/jobs", "Jobs"],
+  ["status", "/admin/status", "Status"],
+];
+
 function navigation(viewer: Viewer, section: Section | undefined): SafeHtml {
   const items: [Section, string, string][] = [["queue", "/admin", "Task queue"]];
-  if (isAdmin(viewer)) items.push(["approvals", "/admin/approvals", "Approvals"], ["drift", "/admin/drift", "Drift"], ["audit", "/admin/audit", "Audit log"]);
+  if (isAdmin(viewer)) items.push(["approvals", "/admin/approvals", "Approvals"], ["drift", "/admin/drift", "Drift"], ["audit", "/admin/audit", "Audit log"], ...OPERATIONS);
   return html`<nav class="site-nav" aria-label="Main">
       <ul>
         ${items.map(([key, href, label]) => html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ""}>${label}</a></li>`)}

@@ -5,6 +5,7 @@
 import type { ApprovalStore } from "../../db/approvals.js";
 import type { AuditLog } from "../../db/audit.js";
 import type { DriftStore } from "../../db/drift.js";
+import type { JobQueue } from "../../db/jobs.js";
 import type { TaskStore } from "../../db/tasks.js";
 import type { Task } from "../../domain/task.js";
 import { describeAction } from "../../provisioning/plan.js";
@@ -29,6 +30,8 @@ export interface PageSources {
   readonly audit: AuditLog;
   /** Destructive actions held for an admin's decision, shown on the user page. */
   readonly approvals: Pick<ApprovalStore, "activeHoldsOf">;
+  /** The user's job, to say plainly on the user page when it has stopped (dead letter). */
+  readonly jobs: Pick<JobQueue, "forUser">;
   /** Rules checked against the directory, for the warning on the home page. */
   readonly ruleWatch: { check(): RuleCheck };
 }
@@ -85,8 +88,14 @@ export function userData(s: PageSources, viewer: Viewer, now: Date, userId: stri
       };
     }),
     tasks: tasks.slice(0, USER_TASKS),
+    deadJob: deadJobOf(s, userId),
     notice,
   };
+}
+
+function deadJobOf(s: PageSources, userId: string): { readonly id: number; readonly error: string } | undefined {
+  const job = s.jobs.forUser(userId);
+  return job?.dead ? { id: job.id, error: job.lastError ?? "no error recorded" } : undefined;
 }
 
 export function driftData(s: PageSources, viewer: Viewer, now: Date): DriftData {

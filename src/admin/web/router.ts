@@ -1,7 +1,7 @@
 /**
  * The review page at /admin: server-rendered HTML for people working the manual-task queue.
  * Sign in with an admin or reviewer token (sign-in.ts); every POST is CSRF-checked (csrf.ts);
- * reviewers get the queue and its actions, admins also the user, drift and audit pages.
+ * reviewers get the queue and its actions, admins also the user, drift, audit, status and jobs pages.
  * Task actions go through TaskReview, the same code as the admin API and the CLI.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
@@ -12,7 +12,8 @@ import type { TokenVerifier } from "../../auth/tokens.js";
 import type { Clock } from "../../clock.js";
 import type { ApprovalStore } from "../../db/approvals.js";
 import type { AuditLog } from "../../db/audit.js";
-import type { ProvisioningQueue } from "../../domain/readers.js";
+import type { JobQueue } from "../../db/jobs.js";
+import type { StatusSources } from "../status/status-report.js";
 import { decide } from "../../provisioning/approvals.js";
 import type { DriftStore } from "../../db/drift.js";
 import type { SessionStore } from "../../db/sessions.js";
@@ -34,6 +35,7 @@ import { queuePage } from "./pages/queue.js";
 import { NOTE_MAX } from "./pages/task-card.js";
 import { userPage } from "./pages/user.js";
 import { sendPage } from "./send-page.js";
+import { operationsPages } from "./operations-pages.js";
 import { loadSession, viewerOf } from "./session.js";
 import { safeNext, signInHandlers } from "./sign-in.js";
 import { serveAsset } from "./static-assets.js";
@@ -46,7 +48,9 @@ export interface AdminWebOptions {
   readonly drift: DriftStore;
   readonly audit: AuditLog;
   readonly approvals: ApprovalStore;
-  readonly jobs: ProvisioningQueue;
+  readonly jobs: JobQueue;
+  /** What the status page reports (shared with GET /admin/api/status). */
+  readonly status: StatusSources;
   readonly ruleWatch: PageSources["ruleWatch"];
   readonly sessions: SessionStore;
   readonly verifier: TokenVerifier;
@@ -76,7 +80,7 @@ const isVerb = (v: unknown): v is Verb => typeof v === "string" && (VERBS as rea
 
 export function adminWeb(o: AdminWebOptions): Router {
   const router = express.Router();
-  const sources: PageSources = { provisioning: o.provisioning, groups: o.groups, tasks: o.tasks, drift: o.drift, audit: o.audit, ruleWatch: o.ruleWatch, approvals: o.approvals };
+  const sources: PageSources = { provisioning: o.provisioning, groups: o.groups, tasks: o.tasks, drift: o.drift, audit: o.audit, ruleWatch: o.ruleWatch, approvals: o.approvals, jobs: o.jobs };
   const now = () => o.clock.now();
   const send = sendPage;
   const signIn = signInHandlers({ sessions: o.sessions, verifier: o.verifier, log: o.log, send, authFailures: o.authFailures });
@@ -217,6 +221,8 @@ export function adminWeb(o: AdminWebOptions): Router {
   router.get("/audit", adminOnly("the audit log"), (req, res) => {
     send(res, 200, () => auditPage(auditData(sources, viewerOf(req), now())));
   });
+
+  operationsPages(router, { provisioning: o.provisioning, jobs: o.jobs, status: o.status, clock: o.clock, adminOnly, send });
 
   router.use((req, res) => send(res, 404, () => errorPage("Not found", `There is no page at ${req.originalUrl.split("?")[0]}.`, viewerOf(req))));
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -34,6 +34,8 @@ export interface UserPageData {
   readonly rows: readonly UserAppRow[];
   /** Newest first. */
   readonly tasks: readonly Task[];
+  /** The user's pass stopped (a dead letter): nothing planned runs until an admin retries it. */
+  readonly deadJob?: { readonly id: number; readonly error: string } | undefined;
   readonly notice?: Notice | undefined;
 }
 
@@ -93,7 +95,9 @@ ${notice(d.notice)}
         ? html`Cancelling <a href="/admin#task-${r.withdrawing.task.id}">task #${r.withdrawing.task.id}</a> (${r.withdrawing.task.title}): ${r.withdrawing.reason}`
         : r.openTask
           ? html`${r.openTask.state === "blocked" ? "Blocked: " : "Waiting for "}<a href="/admin#task-${r.openTask.id}">task #${r.openTask.id}</a>: ${r.openTask.title}`
-          : (r.nextAction ?? html`<span class="muted">nothing: in sync</span>`)
+          : r.nextAction !== undefined && d.deadJob
+            ? html`<strong>Stopped:</strong> ${d.deadJob.error}; retry from <a href="/admin/jobs">/admin/jobs</a>`
+            : (r.nextAction ?? html`<span class="muted">nothing: in sync</span>`)
     }</td>
   </tr>`,
   )}

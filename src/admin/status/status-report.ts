@@ -1,0 +1,89 @@
+/**
+ * The bridge seen whole, for GET /admin/api/status and the /admin/status page: where the IdP
+ * connects, whether it has called lately, whether each app answers, the last drift pass, the job
+ * queue and what waits for an admin. One value, built from the stores; the page renders it.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { ApprovalStore } from "../../db/approvals.js";
+import type { JobQueue } from "../../db/jobs.js";
+import { tokenState, TokenStore, type TokenState } from "../../db/tokens.js";
+import type { Reconciler } from "../../provisioning/reconcile.js";
+import type { ProvisioningDeps } from "../../provisioning/sync-user.js";
+import type { AppCheck, AppChecks } from "./app-checks.js";
+
+export interface StatusReport {
+  readonly version: string;
+  readonly scimBaseUrl: string;
+  /** SCIM tokens that still work, with the last request each made (to the minute: auth/tokens.ts). */
+  readonly scimTokens: readonly { readonly id: number; readonly name: string; readonly state: TokenState; readonly lastUsedAt: string | null }[];
+  readonly apps: readonly {
+    readonly name: string;
+    readonly type: string;
+    readonly instance: string;
+    readonly check: AppCheck;
+    /** This app's part of the last reconcile pass; null before the first pass or for an app it does not read. */
+    readonly drift: { readonly items: number; readonly enforced: number; readonly error: string | null } | null;
+  }[];
+  /** The last reconcile pass of this process; null before the first. */
+  readonly reconcile: { readonly endedAt: string; readonly usersQueued: number } | null;
+  readonly worker: { readonly running: boolean };
+  readonly queue: { readonly queued: number; readonly running: number; readonly dead: number; readonly oldestAgeMs: number | null };
+  readonly approvals: { readonly pending: number; readonly waiting: number };
+}
+
+export interface StatusSources {
+  readonly provisioning: ProvisioningDeps;
+  readonly jobs: Pick<JobQueue, "depth">;
+  readonly approvals: Pick<ApprovalStore, "list">;
+  readonly reconciler: Pick<Reconciler, "lastPass">;
+  readonly checks: AppChecks;
+  /** Whether the provisioning worker runs (readiness); true where no readiness is wired. */
+  readonly workerRunning: () => boolean;
+  readonly publicUrl: string | undefined;
+  readonly version: string;
+}
+
+/** The version in package.json, found by walking up from this module (src/ or dist/src/). */
+export function packageVersion(from: string = import.meta.dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const file = join(dir, "package.json");
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: unknown; version?: unknown };
+      if (pkg.name === "scim-bridge" && typeof pkg.version === "string") return pkg.version;
+    }
+    if (dirname(dir) === dir) return "unknown";
+  }
+}
+
+/** `requestOrigin` (scheme and host of the request) stands in when no public URL is configured, as SCIM's own URLs do. */
+export async function statusReport(s: StatusSources, requestOrigin: string): Promise<StatusReport> {
+  const deps = s.provisioning;
+  const now = deps.clock.now();
+  const last = s.reconciler.lastPass();
+  const checks = await Promise.all(deps.apps.map((a) => s.checks.check(a.name)));
+  const pending = s.approvals.list();
+  return {
+    version: s.version,
+    scimBaseUrl: `${s.publicUrl ?? requestOrigin}/scim/v2`,
+    scimTokens: new TokenStore(deps.db, deps.clock)
+      .list()
+      .filter((t) => t.scope === "scim")
+      .map((t) => ({ id: t.id, name: t.name, state: tokenState(t, now), lastUsedAt: t.lastUsedAt }))
+      .filter((t) => t.state === "active" || t.state === "expiring"),
+    apps: deps.apps.map((a, i) => {
+      const drift = last?.report.drift[a.name];
+      return {
+        name: a.name,
+        type: a.type,
+        instance: deps.connectors.get(a.name)?.instance ?? a.name,
+        check: checks[i]!,
+        drift: drift ? { items: drift.items, enforced: drift.enforced, error: drift.error ?? null } : null,
+      };
+    }),
+    reconcile: last ? { endedAt: last.endedAt, usersQueued: last.report.usersQueued } : null,
+    worker: { running: s.workerRunning() },
+    queue: s.jobs.depth(),
+    approvals: { pending: pending.length, waiting: pending.reduce((n, set) => n + set.waiting, 0) },
+  };
+}
