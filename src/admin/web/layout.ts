@@ -16,7 +16,7 @@ export interface Viewer {
   readonly csrfToken: string;
 }
 
-export type Section = "queue" | "approvals" | "drift" | "audit";
+export type Section = "queue" | "users" | "approvals" | "drift" | "audit";
 
 export interface Notice {
   readonly kind: "success" | "error";
@@ -43,7 +43,7 @@ export function notice(n: Notice | undefined): SafeHtml {
 
 function navigation(viewer: Viewer, section: Section | undefined): SafeHtml {
   const items: [Section, string, string][] = [["queue", "/admin", "Task queue"]];
-  if (isAdmin(viewer)) items.push(["approvals", "/admin/approvals", "Approvals"], ["drift", "/admin/drift", "Drift"], ["audit", "/admin/audit", "Audit log"]);
+  if (isAdmin(viewer)) items.push(["users", "/admin/users", "Users"], ["approvals", "/admin/approvals", "Approvals"], ["drift", "/admin/drift", "Drift"], ["audit", "/admin/audit", "Audit log"]);
   return html`<nav class="site-nav" aria-label="Main">
       <ul>
         ${items.map(([key, href, label]) => html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ""}>${label}</a></li>`)}
