@@ -1,22 +1,22 @@
 /**
  * Directory users and their access: per app, the wanted role with the rule that grants it, what
  * exists in the app (the identity map), what provisioning would do next, and the manual task owed.
- * A page of users (`GET /users`, SCIM filter syntax) or one (`GET /users/{id}/access`).
+ * A page of users (`GET /users`, SCIM filter syntax), all of them as CSV (`GET /users.csv` or
+ * `GET /users?format=csv`), or one (`GET /users/{id}/access`).
  */
+import type { Response } from "express";
 import { z } from "zod";
 import type { Clock } from "../clock.js";
 import type { ApprovalStore } from "../db/approvals.js";
 import { Directory } from "../db/directory.js";
 import { type TaskStore } from "../db/tasks.js";
-import { isOverdue } from "../domain/task.js";
 import { BridgeError } from "../errors.js";
-import { describeAction } from "../provisioning/plan.js";
-import { explain } from "../provisioning/rules.js";
-import { planUser, type ProvisioningDeps } from "../provisioning/sync-user.js";
-import { parseListQuery, runPage } from "../scim/list-query.js";
-import { userResource } from "../scim/schema.js";
+import type { ProvisioningDeps } from "../provisioning/sync-user.js";
 import { integerParam, noQuery, parseQuery } from "./input.js";
 import { ADMIN_ONLY, type Routes } from "./routes.js";
+import { userAccess } from "./user-access.js";
+import { listUsers } from "./user-list.js";
+import { exportUsersCsv } from "./users-csv.js";
 
 export interface UsersApiOptions {
   readonly provisioning: ProvisioningDeps;
@@ -32,61 +32,38 @@ const listQuery = z.strictObject({
   filter: z.string().max(10_000).optional(),
   startIndex: integerParam(1, Number.MAX_SAFE_INTEGER).default(1),
   count: integerParam(0, MAX_USERS_PER_PAGE).default(50),
+  /** csv: every matching user (startIndex and count ignored), as /users.csv answers. */
+  format: z.enum(["json", "csv"]).default("json"),
 });
 
-export function usersRoutes(routes: Routes, o: UsersApiOptions): void {
-  const deps = o.provisioning;
-  const directory = new Directory(deps.db, o.clock);
+const csvQuery = z.strictObject({ filter: z.string().max(10_000).optional() });
 
-  /** A user's access per app; undefined when neither the directory nor the identity map knows the user. */
-  function accessOf(userId: string, active: boolean | undefined) {
-    const p = planUser(deps, userId);
-    if (p.userName === null && p.accounts.length === 0) return undefined;
-    const apps = [...new Set([...deps.apps.map((a) => a.name), ...p.accounts.map((a) => a.app)])];
-    const owed = o.tasks.list({ userId }).filter((t) => t.state === "open" || t.state === "blocked");
-    const holds = o.approvals.activeHoldsOf(userId);
-    const now = o.clock.now();
-    return {
-      userId,
-      userName: p.userName,
-      active: active ?? (p.userName === null ? false : deps.directory.snapshot(userId).user?.active === true),
-      apps: apps.map((app) => {
-        const w = p.wanted.find((x) => x.app === app);
-        const account = p.accounts.find((a) => a.app === app);
-        const action = p.actions.find((a) => a.app === app);
-        const task = owed.find((t) => t.app === app);
-        const hold = holds.find((h) => h.app === app);
-        return {
-          app,
-          wanted: w ? { role: w.role, because: explain(w), reasons: w.reasons } : null,
-          account: account ?? null,
-          pendingAction: action ? describeAction(action) : null,
-          // Present only while a manual task is owed in this app.
-          ...(task ? { openTask: { id: task.id, title: task.title, state: task.state, dueAt: task.dueAt, overdue: isOverdue(task, now) } } : {}),
-          // Present only while the pending action is destructive and waits for (or was refused) approval.
-          ...(hold ? { held: { changeSet: hold.changeId, state: hold.changeState, action: hold.action, detail: hold.detail } } : {}),
-        };
-      }),
-    };
+export function usersRoutes(routes: Routes, o: UsersApiOptions): void {
+  const directory = new Directory(o.provisioning.db, o.clock);
+  const sources = { provisioning: o.provisioning, tasks: o.tasks, approvals: o.approvals, clock: o.clock };
+
+  function sendCsv(res: Response, filter: string | undefined): void {
+    const csv = exportUsersCsv(sources, directory, { filter });
+    // RFC 4180 §3 registers text/csv with the optional header parameter.
+    res.type("text/csv; charset=utf-8; header=present").attachment("users.csv").send(csv);
   }
 
   routes.get("/users", ADMIN_ONLY, (req, res) => {
     const q = parseQuery(listQuery, req);
-    // The same filter language, parser and SQL as SCIM's GET /Users (RFC 7644 §3.4.2.2).
-    const page = parseListQuery(userResource, { filter: q.filter, startIndex: q.startIndex, count: q.count });
-    const { total, rows } = runPage(
-      page,
-      (limit, offset) => directory.users.list({ where: page.where, params: page.params, orderBy: page.orderBy, limit, offset }),
-      () => directory.users.count(page.where, page.params),
-    );
-    const users = rows.map((u) => accessOf(u.id, u.active)).filter((u) => u !== undefined);
-    res.json({ totalResults: total, startIndex: page.startIndex, itemsPerPage: users.length, users });
+    if (q.format === "csv") return sendCsv(res, q.filter);
+    const page = listUsers(directory, q);
+    const users = page.rows.map((u) => userAccess(sources, u.id, u.active)).filter((u) => u !== undefined);
+    res.json({ totalResults: page.total, startIndex: page.startIndex, itemsPerPage: users.length, users });
+  });
+
+  routes.get("/users.csv", ADMIN_ONLY, (req, res) => {
+    sendCsv(res, parseQuery(csvQuery, req).filter);
   });
 
   routes.get("/users/:id/access", ADMIN_ONLY, (req, res) => {
     const userId = String(req.params["id"]);
     parseQuery(noQuery, req);
-    const access = accessOf(userId, undefined);
+    const access = userAccess(sources, userId, undefined);
     if (!access) throw new BridgeError("notFound", `user ${userId} not found`);
     res.json(access);
   });

@@ -3,6 +3,7 @@
  * always shows the world as last read, and survives restarts.
  */
 import type { Clock } from "../clock.js";
+import { BridgeState } from "./bridge-state.js";
 import type { Db } from "./database.js";
 
 export type DriftKind =
@@ -33,11 +34,27 @@ export interface DriftItem {
   readonly detectedAt: string;
 }
 
+/** The last drift pass over an app: when it ran, and why it could not read the app if it failed. */
+export interface DriftPass {
+  readonly at: string;
+  readonly error: string | null;
+}
+
+/**
+ * A pass that finds nothing leaves no drift row, so the time of the last pass is kept apart, in
+ * bridge_state (one key per app), to tell "checked, nothing found" from "never checked".
+ */
+const passKey = (app: string) => `drift.lastPass.${app}`;
+
 export class DriftStore {
+  private readonly state: BridgeState;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.state = new BridgeState(db, clock);
+  }
 
   replace(app: string, items: readonly Omit<DriftItem, "detectedAt" | "app">[]): void {
     const now = this.clock.now().toISOString();
@@ -47,7 +64,19 @@ export class DriftStore {
     this.db.transaction(() => {
       this.db.prepare("DELETE FROM drift_items WHERE app = ?").run(app);
       for (const i of items) insert.run(app, i.kind, i.externalId, i.userId, i.email, JSON.stringify(i.detail), now);
+      this.state.set(passKey(app), JSON.stringify({ at: now, error: null } satisfies DriftPass));
     }).immediate();
+  }
+
+  /** A pass that could not read the app: the drift found before stays, the failure is what the last pass says. */
+  recordFailure(app: string, error: string): void {
+    this.state.set(passKey(app), JSON.stringify({ at: this.clock.now().toISOString(), error } satisfies DriftPass));
+  }
+
+  /** The last pass over the app; undefined when none has run since the bridge began keeping it. */
+  lastPass(app: string): DriftPass | undefined {
+    const raw = this.state.get(passKey(app));
+    return raw === undefined ? undefined : (JSON.parse(raw) as DriftPass);
   }
 
   list(app?: string): DriftItem[] {

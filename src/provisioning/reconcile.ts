@@ -106,6 +106,7 @@ export class Reconciler {
       } catch (e: unknown) {
         const message = errorText(e, deps.scrub);
         drift[app.name] = { items: 0, enforced: 0, error: message };
+        this.drift.recordFailure(app.name, message);
         deps.log.error("drift read-back failed", { requestId, app: app.name, error: message });
       }
     }

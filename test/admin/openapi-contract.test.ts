@@ -124,6 +124,11 @@ describe("the admin API conforms to openapi.yaml", () => {
     const users = await admin("GET", "/users");
     expect(users.body.totalResults).toBe(4);
     await admin("GET", `/users?filter=${encodeURIComponent('userName sw "ada"')}&startIndex=1&count=1`);
+    const csv = await admin("GET", "/users.csv");
+    expect(csv.text.split("\r\n").filter((l) => l !== "")).toHaveLength(5);
+    expect(csv.headers.get("content-disposition")).toContain("users.csv");
+    await admin("GET", `/users?format=csv&filter=${encodeURIComponent('groups.display eq "HaloPSA Agents"')}`);
+    expect((await admin("GET", `/users.csv?filter=${encodeURIComponent("userName eq")}`)).status).toBe(400);
     await admin("GET", `/users/${ada}/access`); // invited, with the confirm task owed
     await admin("GET", `/users/${cy}/access`); // active HaloPSA agent
     await admin("GET", `/users/${dee}/access`); // error

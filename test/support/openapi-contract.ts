@@ -76,6 +76,8 @@ export function checkResponse(doc: OpenApiDocument, r: ObservedResponse): string
     const lines = r.text === "" ? [] : r.text.slice(0, -1).split("\n");
     return lines.flatMap((line, i) => bodyErrors(doc, media["x-itemSchema"], line, `${where} line ${i + 1}`));
   }
+  // A text body (text/csv) is validated as one string: its schema says what the text must look like.
+  if (mediaType.startsWith("text/")) return validate(media.schema ?? true, r.text, doc).map((e) => `${where}: ${e.path || "(body)"}: ${e.message}`);
   return bodyErrors(doc, media.schema ?? true, r.text, where);
 }
 

@@ -16,7 +16,7 @@ export interface Viewer {
   readonly csrfToken: string;
 }
 
-export type Section = "queue" | "approvals" | "drift" | "audit" | "status" | "jobs";
+export type Section = "queue" | "users" | "approvals" | "drift" | "audit" | "status" | "jobs";
 
 export interface Notice {
   readonly kind: "success" | "error";
@@ -49,7 +49,7 @@ const OPERATIONS: [Section, string, string][] = [
 
 function navigation(viewer: Viewer, section: Section | undefined): SafeHtml {
   const items: [Section, string, string][] = [["queue", "/admin", "Task queue"]];
-  if (isAdmin(viewer)) items.push(["approvals", "/admin/approvals", "Approvals"], ["drift", "/admin/drift", "Drift"], ["audit", "/admin/audit", "Audit log"], ...OPERATIONS);
+  if (isAdmin(viewer)) items.push(["users", "/admin/users", "Users"], ["approvals", "/admin/approvals", "Approvals"], ["drift", "/admin/drift", "Drift"], ["audit", "/admin/audit", "Audit log"], ...OPERATIONS);
   return html`<nav class="site-nav" aria-label="Main">
       <ul>
         ${items.map(([key, href, label]) => html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ""}>${label}</a></li>`)}

@@ -16,7 +16,7 @@ import { unwantedReason } from "../../provisioning/unwanted-tasks.js";
 import { raisesTasks } from "../../apps/app-types.js";
 import { isAdmin, type Notice, type Viewer } from "./layout.js";
 import type { AuditData, AuditResource } from "./pages/audit.js";
-import type { DriftData } from "./pages/drift.js";
+import type { DriftData, DriftPerson } from "./pages/drift.js";
 import type { Outcome, Verb } from "./pages/outcome.js";
 import type { QueueData } from "./pages/queue.js";
 import type { UserPageData } from "./pages/user.js";
@@ -102,11 +102,24 @@ export function driftData(s: PageSources, viewer: Viewer, now: Date): DriftData 
   const items = s.drift.list();
   const deps = s.provisioning;
   const names = [...new Set([...deps.apps.map((a) => a.name), ...items.map((i) => i.app)])];
+  // One directory read per user named by drift, however many items name them.
+  const people = new Map<string, DriftPerson>();
+  for (const userId of new Set(items.flatMap((i) => (i.userId === null ? [] : [i.userId])))) {
+    const { user } = deps.directory.snapshot(userId);
+    const profile = user && profileOf(user);
+    people.set(userId, { userName: profile?.userName ?? null, displayName: profile?.displayName ?? null });
+  }
   return {
     viewer,
     now,
     apps: deps.apps,
-    report: names.map((app) => ({ app, checked: deps.connectors.get(app)?.readBack !== undefined, items: items.filter((i) => i.app === app) })),
+    people,
+    report: names.map((app) => ({
+      app,
+      readable: deps.connectors.get(app)?.readBack !== undefined,
+      lastPass: s.drift.lastPass(app),
+      items: items.filter((i) => i.app === app),
+    })),
   };
 }
 

@@ -39,6 +39,7 @@ import { operationsPages } from "./operations-pages.js";
 import { loadSession, viewerOf } from "./session.js";
 import { safeNext, signInHandlers } from "./sign-in.js";
 import { serveAsset } from "./static-assets.js";
+import { usersWebRoutes } from "./users-routes.js";
 
 export interface AdminWebOptions {
   readonly provisioning: ProvisioningDeps;
@@ -166,6 +167,8 @@ export function adminWeb(o: AdminWebOptions): Router {
     const query = `?did=${verb}&task=${id}#outcome`;
     res.redirect(303, back === "user" ? `${path("users", task.userId)}${query}` : `/admin${query}`);
   });
+
+  usersWebRoutes(router, adminOnly, { provisioning: o.provisioning, tasks: o.tasks, approvals: o.approvals, clock: o.clock });
 
   router.get("/users/:id", adminOnly("the user page"), (req, res) => {
     const viewer = viewerOf(req);

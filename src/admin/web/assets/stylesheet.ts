@@ -116,6 +116,20 @@ td form { margin: 0; }
 .audit details { margin-top: .25rem; }
 details summary { cursor: pointer; color: var(--accent); white-space: nowrap; }
 
+.user-filter { display: flex; flex-wrap: wrap; gap: .75rem 1.25rem; align-items: flex-end; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .9rem 1rem; margin: 0 0 1rem; }
+.user-filter .search-field { flex: 1 1 16rem; min-width: 0; }
+.user-filter select { display: block; height: 2.5rem; font: inherit; padding: .3rem .5rem; border: 1px solid #767c85; border-radius: 6px; background: #fff; color: var(--ink); }
+.user-filter fieldset { border: 0; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem 1rem; }
+.user-filter legend { font-weight: 600; padding: 0; margin-bottom: .2rem; }
+.user-filter .check { display: flex; gap: .35rem; align-items: center; }
+.user-filter .check label { font-weight: 400; margin: 0; }
+.matrix { font-size: .9rem; }
+.matrix th[scope="row"] { font-weight: 400; min-width: 10rem; }
+.wrap { overflow-wrap: anywhere; }
+.paging { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; align-items: baseline; margin: 1rem 0; }
+.paging p { margin: 0; }
+.change-summary { margin: 0; padding-left: 1.1rem; }
+
 .sign-in { max-width: 30rem; margin: 3rem auto; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 1.5rem 1.75rem; }
 .sign-in form { display: grid; gap: .75rem; margin-top: 1rem; }
 .sign-in button { justify-self: start; }

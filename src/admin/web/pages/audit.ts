@@ -1,8 +1,9 @@
 /**
  * Recent audit events, newest first: when, who, what, on whom (by name, linked to the user page),
- * with the request id and the before and after of each change on demand.
+ * what changed in words (audit-summary.ts), and the raw before and after one click away.
  */
 import type { AuditRow } from "../../../db/audit.js";
+import { changeSummary } from "../audit-summary.js";
 import { html, path, type SafeHtml } from "../html.js";
 import { layout, type Viewer } from "../layout.js";
 import { ago, utc } from "../time-format.js";
@@ -28,8 +29,14 @@ function resource(e: AuditRow, r: AuditResource | undefined): SafeHtml {
   return html`${type}<br>${r.userId === null ? r.text : html`<a href="${path("users", r.userId)}">${r.text}</a>`}`;
 }
 
+function summary(e: AuditRow): SafeHtml {
+  const lines = changeSummary(e.before, e.after);
+  if (lines.length === 0) return html``;
+  return html`<ul class="change-summary">${lines.map((l) => html`<li>${l}</li>`)}</ul>`;
+}
+
 function details(e: AuditRow): SafeHtml {
-  return html`<details><summary>Details</summary>
+  return html`<details><summary>Raw JSON of event ${e.seq}</summary>
     <p class="muted">Resource <code>${e.resourceType}/${e.resourceId ?? "-"}</code>${e.requestId !== null && html`, request <code>${e.requestId}</code>`}</p>
     ${e.before !== undefined && html`<p class="muted">Before</p><pre>${JSON.stringify(e.before, null, 2)}</pre>`}
     ${e.after !== undefined && html`<p class="muted">After</p><pre>${JSON.stringify(e.after, null, 2)}</pre>`}
@@ -51,7 +58,7 @@ ${
     <td class="nowrap"><time datetime="${e.at}">${ago(e.at, d.now)}</time><br><span class="muted">${utc(e.at)}</span></td>
     <td class="wrap">${e.actor}</td>
     <td class="nowrap"><code>${e.action}</code></td>
-    <td>${resource(e, d.resources.get(e.seq))}${details(e)}</td>
+    <td>${resource(e, d.resources.get(e.seq))}${summary(e)}${details(e)}</td>
   </tr>`,
   )}
   </tbody>
