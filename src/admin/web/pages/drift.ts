@@ -7,6 +7,7 @@ import { appLabel } from "../app-labels.js";
 import { html, path, type SafeHtml } from "../html.js";
 import { layout, type Viewer } from "../layout.js";
 import { ago, utc } from "../time-format.js";
+import { email } from "../line-breaks.js";
 
 const KIND: Record<DriftKind, string> = {
   orphan: "Enabled in the app; no rule grants it to anyone in the directory",
@@ -57,7 +58,7 @@ function section(r: DriftApp, d: DriftData): SafeHtml {
   ${r.items.map(
     (i) => html`<tr>
     <td><strong>${i.kind}</strong><br><span class="muted">${KIND[i.kind] ?? ""}</span></td>
-    <td>${i.email ?? ""}</td>
+    <td>${i.email === null || i.email === undefined ? "" : email(i.email)}</td>
     <td>${i.externalId === null ? "" : html`<code>${i.externalId}</code>`}</td>
     <td>${i.userId === null ? html`<span class="muted">none</span>` : html`<a href="${path("users", i.userId)}">${i.userId}</a>`}</td>
     <td>${detail(i.detail)}</td>
