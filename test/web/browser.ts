@@ -3,7 +3,8 @@
  * downloaded), a real bridge on loopback with HaloPSA and a manual Huntress app, SCIM helpers
  * that act like the IdP, sign-in, and screenshots saved under test-artifacts/web/.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -114,6 +115,47 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
     for (const id of new Set(ids.filter((id, i) => ids.indexOf(id) !== i))) out.push("duplicate id " + id);
     return out;
   })()`)) as string[];
+}
+
+/** axe-core's browser bundle, from the devDependency. */
+const AXE_SCRIPT = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** What axe-core reports for one rule the page breaks: the rule, its impact and the offending elements. */
+export interface AxeViolation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly help: string;
+  readonly targets: readonly string[];
+}
+
+/**
+ * WCAG 2.1 A and AA violations on the page as it stands, found by axe-core (a well-kept WCAG
+ * checker; our own structural checks above stay for what they name in words). The bundle comes
+ * from node_modules, so nothing is fetched. It is evaluated through the DevTools protocol rather
+ * than added as a <script> tag: the console's CSP (script-src 'self') rightly refuses an inline
+ * script, and turning the CSP off (bypassCSP) would hide the violations newContext records.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(AXE_SCRIPT);
+  return (await page.evaluate(`(async () => {
+    const result = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(" ")) }));
+  })()`)) as AxeViolation[];
+}
+
+/** How far the page scrolls sideways (0 when it reflows: WCAG 1.4.10), and the widest elements that stick out. */
+export async function horizontalOverflow(page: Page): Promise<{ overflow: number; culprits: string[] }> {
+  return (await page.evaluate(`(() => {
+    const root = document.documentElement;
+    const overflow = root.scrollWidth - root.clientWidth;
+    const culprits = overflow <= 0 ? [] : [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > root.clientWidth + 0.5)
+      // What overflows inside a scrolling box (a wide table in .table-wrap) does not move the page.
+      .filter((e) => !e.parentElement.closest(".table-wrap, pre"))
+      .slice(0, 8)
+      .map((e) => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).trim().replace(/\\s+/g, ".") : "") + " right=" + Math.round(e.getBoundingClientRect().right));
+    return { overflow, culprits };
+  })()`)) as { overflow: number; culprits: string[] };
 }
 
 /**

@@ -25,7 +25,7 @@ a:hover { text-decoration-thickness: 2px; }
 .site-header .inner { max-width: 72rem; margin: 0 auto; padding: .6rem 1.25rem; display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: center; }
 .site-header :focus-visible { outline-color: #fff; }
 .brand { font-weight: 700; color: #fff; text-decoration: none; margin-right: auto; }
-.site-nav ul { list-style: none; display: flex; gap: .25rem; margin: 0; padding: 0; }
+.site-nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem; margin: 0; padding: 0; }
 .site-nav a { display: block; color: #fff; padding: .35rem .75rem; border-radius: 6px; text-decoration: none; }
 .site-nav a:hover { background: #3a3a42; }
 .site-nav a[aria-current="page"] { background: #fff; color: #1b1b1f; }
@@ -90,7 +90,10 @@ input[type="text"], input[type="password"], textarea {
 }
 textarea { min-height: 2.5rem; resize: vertical; }
 .field-row button { height: 2.5rem; }
-button { font: inherit; font-weight: 600; padding: .4rem .9rem; border-radius: 6px; border: 1px solid #5f6670; background: #fff; color: var(--ink); cursor: pointer; white-space: nowrap; }
+/* A long label ("Approve: carry out these 2 changes") wraps inside its button instead of running
+   past the screen or over its neighbour; short ones never wrap (they fit). */
+button { font: inherit; font-weight: 600; padding: .4rem .9rem; border-radius: 6px; border: 1px solid #5f6670; background: #fff; color: var(--ink); cursor: pointer; max-width: 100%; overflow-wrap: break-word; }
+button.copy { white-space: nowrap; }
 button:hover { background: #eef0f3; }
 button.primary { background: var(--ok); border-color: var(--ok); color: #fff; }
 button.primary:hover { background: #155228; }
@@ -99,7 +102,9 @@ button.danger:hover { background: #fbeaea; }
 button.copy { font-size: .85rem; font-weight: 600; padding: .05rem .55rem; }
 button[hidden] { display: none; }
 
-.table-wrap { overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: 8px; }
+/* position: relative keeps a visually hidden header (.sr-only, absolutely placed) inside the
+   scrolling wrapper; without it, it escaped the table and the whole page scrolled sideways. */
+.table-wrap { position: relative; overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: 8px; }
 table { border-collapse: collapse; width: 100%; }
 caption { text-align: left; font-weight: 600; padding: .5rem .6rem; }
 th, td { text-align: left; vertical-align: top; padding: .5rem .7rem; border-bottom: 1px solid var(--line); }
@@ -108,11 +113,16 @@ tbody tr:last-child > * { border-bottom: 0; }
 .nowrap, .nowrap code { white-space: nowrap; overflow-wrap: normal; }
 code.block { display: block; margin-top: .25rem; padding: .35rem .5rem; }
 td form { margin: 0; }
-.audit { table-layout: fixed; font-size: .9rem; }
-.audit .col-when { width: 12rem; }
-.audit .col-who { width: 16rem; }
-.audit .col-what { width: 13rem; }
+/* Fixed columns that leave "Concerning" at least a third of the table: with 41rem of fixed widths
+   it shrank to 0 px (one letter per line) at 640 px. Below its min-width the table scrolls inside
+   .table-wrap, never the page (WCAG 1.4.10 allows it for a data table). */
+.audit { table-layout: fixed; font-size: .9rem; min-width: 36rem; }
+.audit .col-when { width: 22%; }
+.audit .col-who { width: 22%; }
+.audit .col-what { width: 22%; }
 .audit td { overflow-wrap: anywhere; }
+/* Long action names break after their dots (<wbr>) instead of running into the next column. */
+.audit td.action code { overflow-wrap: normal; }
 .audit details { margin-top: .25rem; }
 details summary { cursor: pointer; color: var(--accent); white-space: nowrap; }
 
@@ -134,5 +144,7 @@ details summary { cursor: pointer; color: var(--accent); white-space: nowrap; }
 .sign-in form { display: grid; gap: .75rem; margin-top: 1rem; }
 .sign-in button { justify-self: start; }
 .empty { background: #fff; border: 1px dashed var(--line); border-radius: 8px; padding: 1rem 1.25rem; color: var(--muted); }
+/* Emails break after "@" and dots (<wbr>), and anywhere as a last resort, never past their box. */
+.email { overflow-wrap: anywhere; }
 .sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 `;

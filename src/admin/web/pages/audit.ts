@@ -5,6 +5,7 @@
 import type { AuditRow } from "../../../db/audit.js";
 import { changeSummary } from "../audit-summary.js";
 import { html, path, type SafeHtml } from "../html.js";
+import { breakAfterDots } from "../line-breaks.js";
 import { layout, type Viewer } from "../layout.js";
 import { ago, utc } from "../time-format.js";
 
@@ -57,7 +58,7 @@ ${
     (e) => html`<tr>
     <td class="nowrap"><time datetime="${e.at}">${ago(e.at, d.now)}</time><br><span class="muted">${utc(e.at)}</span></td>
     <td class="wrap">${e.actor}</td>
-    <td class="nowrap"><code>${e.action}</code></td>
+    <td class="action"><code>${breakAfterDots(e.action)}</code></td>
     <td>${resource(e, d.resources.get(e.seq))}${summary(e)}${details(e)}</td>
   </tr>`,
   )}

@@ -8,6 +8,7 @@ import { appLabel } from "../app-labels.js";
 import { html, path, type SafeHtml } from "../html.js";
 import { layout, type Viewer } from "../layout.js";
 import { ago, utc } from "../time-format.js";
+import { email } from "../line-breaks.js";
 
 const KIND: Record<DriftKind, string> = {
   orphan: "Enabled in the app; no rule grants it to anyone in the directory",
@@ -103,7 +104,7 @@ function section(r: DriftApp, d: DriftData): SafeHtml {
     <td><strong>${i.kind}</strong><br><span class="muted">${KIND[i.kind] ?? ""}</span></td>
     <td>${FIX[i.kind] ?? ""}</td>
     <td>${person(i.userId, d)}</td>
-    <td class="wrap">${i.email ?? ""}</td>
+    <td>${i.email === null || i.email === undefined ? "" : email(i.email)}</td>
     <td>${i.externalId === null ? "" : html`<code>${i.externalId}</code>`}</td>
     <td>${detail(i.detail)}</td>
   </tr>`,

@@ -8,6 +8,7 @@ import type { AppConfig } from "../../../provisioning/config-schema.js";
 import { roleLabel } from "../app-labels.js";
 import { html, path, type SafeHtml } from "../html.js";
 import { csrfField, isAdmin, type Viewer } from "../layout.js";
+import { email } from "../line-breaks.js";
 import { ago, due, utc } from "../time-format.js";
 
 /** Longest note or reason accepted from a form (the router checks the same limit). */
@@ -15,6 +16,26 @@ export const NOTE_MAX = 2000;
 
 function copyButton(value: string, what: string): SafeHtml {
   return html`<button type="button" class="copy" data-copy="${value}" aria-label="Copy ${what} ${value}" hidden>Copy</button>`;
+}
+
+/** An http(s) URL in a step's text, up to a space, a quote, "›" or closing punctuation. */
+const STEP_URL = /https?:\/\/[^\s<>"'›]+?(?=[.,;:!?)\]]*(?:[\s<>"'›]|$))/g;
+
+/**
+ * A step with its portal URLs as links, so a person opens the portal in one click. Only http and
+ * https URLs (parsed, never javascript: or data:); rel keeps the console's address from the portal.
+ */
+function step(text: string): SafeHtml {
+  const parts: (SafeHtml | string)[] = [];
+  let at = 0;
+  for (const m of text.matchAll(STEP_URL)) {
+    const url = URL.parse(m[0]);
+    if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) continue;
+    parts.push(text.slice(at, m.index), html`<a href="${m[0]}" rel="noopener noreferrer">${m[0]}</a>`);
+    at = m.index + m[0].length;
+  }
+  parts.push(text.slice(at));
+  return html`${parts}`;
 }
 
 function actions(task: Task, viewer: Viewer): SafeHtml {
@@ -71,7 +92,7 @@ export function taskCard(task: Task, apps: readonly AppConfig[], viewer: Viewer,
     <dt>User</dt>
     <dd>${isAdmin(viewer) ? html`<a href="${path("users", task.userId)}">${name}</a>` : name}</dd>
     <dt>Email</dt>
-    <dd><code>${task.profile.email}</code>${copyButton(task.profile.email, "email")}</dd>
+    <dd><code>${email(task.profile.email)}</code>${copyButton(task.profile.email, "email")}</dd>
     ${task.role !== null && html`<dt>Role</dt><dd><code>${role}</code>${copyButton(role, "role")}</dd>`}
     <dt>Due</dt>
     <dd><time datetime="${task.dueAt}">${task.state === "blocked" ? utc(task.dueAt) : html`${d.text} <span class="muted">(${utc(task.dueAt)})</span>`}</time></dd>
@@ -81,7 +102,7 @@ export function taskCard(task: Task, apps: readonly AppConfig[], viewer: Viewer,
   ${task.state === "blocked" && html`<p class="blocked-reason"><strong>Blocked:</strong> ${task.reason ?? "no reason recorded"}</p>`}
   <h4 id="task-${task.id}-steps">Steps</h4>
   <ol class="steps" aria-labelledby="task-${task.id}-steps">
-    ${task.steps.map((s) => html`<li>${s}</li>`)}
+    ${task.steps.map((s) => html`<li>${step(s)}</li>`)}
   </ol>
   ${actions(task, viewer)}
 </article>`;

@@ -10,6 +10,7 @@ import { html, path, type SafeHtml } from "../html.js";
 import type { ActiveHold } from "../../../db/approvals.js";
 import { csrfField, layout, notice, type Notice, type Viewer } from "../layout.js";
 import { ago, due, utc } from "../time-format.js";
+import { email } from "../line-breaks.js";
 
 export interface UserAppRow {
   readonly app: string;
@@ -73,7 +74,7 @@ export function userPage(d: UserPageData): SafeHtml {
   const body = html`<h1>${title}</h1>
 ${
   u
-    ? html`<p class="lede"><code>${u.userName}</code>${u.email !== u.userName && html` · ${u.email}`} · ${u.active ? "active in the directory" : html`<strong>inactive</strong> in the directory`}</p>
+    ? html`<p class="lede"><code>${email(u.userName)}</code>${u.email !== u.userName && html` · ${email(u.email)}`} · ${u.active ? "active in the directory" : html`<strong>inactive</strong> in the directory`}</p>
 <p>Groups: ${u.groups.length === 0 ? html`<span class="muted">none</span>` : u.groups.map((g, i) => html`${i > 0 ? ", " : ""}<strong>${g}</strong>`)}</p>`
     : html`<p class="lede">This user is no longer in the directory (SCIM id <code>${d.userId}</code>).</p>`
 }
@@ -87,7 +88,7 @@ ${notice(d.notice)}
     (r) => html`<tr>
     <th scope="row">${appLabel(d.apps, r.app)}</th>
     <td>${stateCell(d.apps, r.account)}</td>
-    <td>${r.wanted ? html`<strong>${roleLabel(d.apps, r.app, r.wanted.role)}</strong><br><span class="muted">${r.wanted.because}</span>` : html`<span class="muted">no access (no rule grants it)</span>`}</td>
+    <td>${r.wanted ? html`<strong>${roleLabel(d.apps, r.app, r.wanted.role)}</strong><br><span class="muted">${r.wanted.because}</span>` : html`<span class="muted">${d.user !== undefined && !d.user.active ? "no access (the user is inactive)" : "no access (no rule grants it)"}</span>`}</td>
     <td>${
       r.held
         ? html`${r.nextAction ?? r.held.action}: <strong>${r.held.changeState === "pending" ? "held for approval" : "rejected by an admin, not carried out"}</strong> (<a href="/admin/approvals">change set ${r.held.changeId}</a>)`
