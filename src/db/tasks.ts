@@ -58,6 +58,8 @@ const toTask = (r: RawTask): Task => ({
 /** A task as it is first written: open or blocked, not yet claimed or closed. */
 export type NewTask = Pick<Task, "app" | "userId" | "action" | "role" | "title" | "steps" | "profile" | "reason" | "dueAt" | "requestId"> & {
   readonly state: "open" | "blocked";
+  /** When it was raised (the time its due time counts from); now when not given. */
+  readonly raisedAt?: string;
 };
 
 export interface TaskFilter {
@@ -98,7 +100,7 @@ export class TaskStore {
 
   /** Inserts a task; the caller has cancelled (superseded) any open one first, in the same transaction. */
   insert(t: NewTask): Task {
-    const now = this.now();
+    const now = t.raisedAt ?? this.now();
     const r = this.db
       .prepare(
         `INSERT INTO tasks (app, user_id, action, role, title, steps, profile, state, reason, due_at, request_id, created_at, updated_at)

@@ -111,6 +111,8 @@ export class TaskWriter {
     const title = fill(step.title, values);
     const why = this.why(app, r, open);
     if (open) this.d.tasks.cancel(open.id, `superseded by a newer plan: ${title}`);
+    // One reading of the clock: due exactly one SLA after it was raised.
+    const raisedAt = this.d.clock.now();
     const task = this.d.tasks.insert({
       app: app.name,
       userId: r.userId,
@@ -121,7 +123,8 @@ export class TaskWriter {
       profile: r.profile,
       state: r.blockedReason ? "blocked" : "open",
       reason: r.blockedReason ?? null,
-      dueAt: new Date(this.d.clock.now().getTime() + app.slaHours * 3_600_000).toISOString(),
+      dueAt: new Date(raisedAt.getTime() + app.slaHours * 3_600_000).toISOString(),
+      raisedAt: raisedAt.toISOString(),
       requestId: r.requestId,
     });
     if (open) this.d.tasks.setSupersededBy(open.id, task.id);
