@@ -72,6 +72,9 @@ describe("every page reflows and passes axe-core", () => {
     ["drift", "/admin/drift"],
     ["audit", "/admin/audit"],
     ["approvals", "/admin/approvals"],
+    ["users", "/admin/users"],
+    ["jobs", "/admin/jobs"],
+    ["status", "/admin/status"],
   ];
 
   for (const width of WIDTHS) {
