@@ -135,7 +135,15 @@ function operationsRoutes(routes: Routes, o: AdminApiOptions): void {
     if (!app || !("staleLoginDays" in app) || !connector?.readBack) throw new BridgeError("notFound", `app ${appName} has no seats report`);
     const remote = await connector.readBack();
     const cutoff = o.clock.now().getTime() - app.staleLoginDays * 86_400_000;
-    const byBridge = new Set(deps.accounts.list({ app: appName, state: "active" }).filter((a) => a.createdByBridge).map((a) => a.externalId));
+    const madeByBridge = deps.accounts.list({ app: appName, state: "active" }).filter((a) => a.createdByBridge);
+    const byBridge = new Set(madeByBridge.map((a) => a.externalId));
+    // An agent the bridge made within the window has had no chance to log in yet: not a stale seat.
+    const since = new Date(cutoff).toISOString();
+    const fresh = new Set(
+      madeByBridge
+        .filter((a) => deps.audit.find({ resourceId: `${a.userId}/${appName}`, action: "provision.create", since, order: "newest", limit: 1 }).length > 0)
+        .map((a) => a.externalId),
+    );
     const active = remote.filter((r) => r.enabled);
     res.json({
       app: appName,
@@ -143,7 +151,7 @@ function operationsRoutes(routes: Routes, o: AdminApiOptions): void {
       activeCreatedByBridge: active.filter((r) => byBridge.has(r.externalId)).length,
       staleLoginDays: app.staleLoginDays,
       stale: active
-        .filter((r) => r.lastLoginAt === null || Date.parse(r.lastLoginAt) < cutoff)
+        .filter((r) => (r.lastLoginAt === null ? !fresh.has(r.externalId) : Date.parse(r.lastLoginAt) < cutoff))
         .map((r) => ({ externalId: r.externalId, email: r.email, name: r.name, lastLoginAt: r.lastLoginAt, createdByBridge: byBridge.has(r.externalId) })),
     });
   });

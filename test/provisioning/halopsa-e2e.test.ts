@@ -374,7 +374,12 @@ describe("admin API", () => {
     const res = await rig.admin("GET", "/apps/halopsa/seats");
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ app: "halopsa", activeAgents: 3, activeCreatedByBridge: 2, staleLoginDays: 30 });
-    const stale = [...(res.body.stale as { email: string }[])].sort((a, b) => a.email.localeCompare(b.email));
+    // A fresh agent with no login yet is not a stale seat...
+    expect(res.body.stale).toEqual([{ externalId: String(byHand.id), email: "by.hand@example.com", name: "By Hand", lastLoginAt: "2020-01-01T00:00:00.000Z", createdByBridge: false }]);
+    // ...one the bridge made longer ago than staleLoginDays, never logged in, is.
+    rig.bridge.running.db.prepare("UPDATE audit_events SET at = '2020-01-01T00:00:00.000Z' WHERE action = 'provision.create' AND resource_id = ?").run(`${unseen.user.id}/halopsa`);
+    const later = await rig.admin("GET", "/apps/halopsa/seats");
+    const stale = [...(later.body.stale as { email: string }[])].sort((a, b) => a.email.localeCompare(b.email));
     expect(stale).toEqual([
       { externalId: String(byHand.id), email: "by.hand@example.com", name: "By Hand", lastLoginAt: "2020-01-01T00:00:00.000Z", createdByBridge: false },
       { externalId: String(unseen.agent.id), email: "unseen@example.com", name: "Given Family", lastLoginAt: null, createdByBridge: true },
