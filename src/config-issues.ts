@@ -17,9 +17,9 @@ export function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-/** Keys whose values are never repeated in an error (tokens, client secrets, API keys). */
+/** Keys whose values are never repeated in an error (tokens, client secrets, API keys, a webhook URL whose path is its secret). */
 function isSecretPath(path: readonly PropertyKey[]): boolean {
-  return path.some((k) => typeof k === "string" && /token|secret|key|password/i.test(k));
+  return path.some((k) => typeof k === "string" && /token|secret|key|password|webhook/i.test(k));
 }
 
 /** Stands in for a secret's value: `shown` renders it as the words below. */

@@ -7,13 +7,14 @@ import { createServer, type Server } from "node:http";
 import { hostname } from "node:os";
 import { AuthFailures } from "./auth/failures.js";
 import { TokenVerifier } from "./auth/tokens.js";
-import { ensureInitialTokens, staticTokensOf, type FirstStartTokens } from "./bootstrap.js";
+import { ensureInitialTokens, staticTokensOf, writeInitialTokensFile, type FirstStartTokens } from "./bootstrap.js";
 import { systemClock } from "./clock.js";
 import { connect, openStores, provisioningOf, scrubberOf } from "./compose.js";
 import { appsAndRules, ConfigError, loadConfig, type Config } from "./config.js";
 import { BridgeState } from "./db/bridge-state.js";
 import { openDatabase, type Db } from "./db/database.js";
 import { DatabaseHealth } from "./db/database-health.js";
+import { InstanceLock } from "./db/instance-lock.js";
 import { Directory } from "./db/directory.js";
 import type { IdentityMap } from "./db/identity-map.js";
 import type { JobQueue } from "./db/jobs.js";
@@ -43,6 +44,7 @@ import type { ChangeSet } from "./db/approvals.js";
 import type { TaskReview } from "./provisioning/task-review.js";
 import { Worker } from "./provisioning/worker.js";
 import { SCIM_BASE } from "./scim/router.js";
+import { databaseOpenFailure, listenFailure, StartupError } from "./startup-error.js";
 
 export interface Running {
   readonly server: Server;
@@ -76,6 +78,19 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/** The database's holder writes a heartbeat this often; one silent for the stale time is taken to have crashed (instance-lock.ts). */
+const INSTANCE_HEARTBEAT_MS = 10_000;
+const INSTANCE_STALE_MS = 30_000;
+
+/** Opens the database, or says in one line why it cannot be. */
+function openOrExplain(file: string): Db {
+  try {
+    return openDatabase(file);
+  } catch (e: unknown) {
+    throw databaseOpenFailure(e, file) ?? e;
+  }
+}
+
 /** How long the IdP must stop changing groups before rules are checked and logged again (rule-watch.ts). */
 const RULE_CHECK_SETTLE_MS = 2000;
 
@@ -87,8 +102,20 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
   const scrubber = scrubberOf(config, givenScrubber);
   const log = givenLog ?? createLogger(config.logLevel, undefined, scrubber);
   for (const deprecation of config.deprecations) log.warn(deprecation);
-  const db = openDatabase(config.database);
+  const db = openOrExplain(config.database);
   const clock = systemClock;
+  let lock: InstanceLock;
+  try {
+    lock = InstanceLock.acquire(db, config.database, {
+      clock,
+      heartbeatMs: INSTANCE_HEARTBEAT_MS,
+      staleMs: INSTANCE_STALE_MS,
+      onHeartbeatError: (e) => log.warn("could not record this bridge's heartbeat in the database", { error: e }),
+    });
+  } catch (e: unknown) {
+    db.close();
+    throw databaseOpenFailure(e, config.database) ?? e;
+  }
   const tokens = new TokenStore(db, clock);
   const statics = staticTokensOf(config);
   const firstStartTokens = ensureInitialTokens(tokens, statics);
@@ -163,10 +190,18 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
     },
     app,
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (e: unknown) {
+    ruleWatch.stop();
+    await haloPsaSimulator?.close();
+    lock.release();
+    db.close();
+    throw listenFailure(e, config.host, config.port) ?? e;
+  }
   const replanned = replanOnRulesChange(provisioning, jobs, new BridgeState(db, clock));
   if (replanned.queued > 0) log.info("apps or rules changed since the last start: re-planning every user", { users: replanned.queued, heldForApproval: replanned.held?.waiting ?? 0 });
   const pendingApprovals = stores.approvals.list();
@@ -209,13 +244,17 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
       ruleWatch.stop();
       await notifier?.stop();
       await haloPsaSimulator?.close();
+      lock.release();
       db.close();
     },
   };
 }
 
-/** What the bridge prints to stdout at start (exported for tests). */
-export function banner(r: Running): string {
+/**
+ * What the bridge prints to stdout at start (exported for tests). With `tokensFile`, the first-start
+ * tokens were written there (stdout is not a terminal) and the banner says only where they are.
+ */
+export function banner(r: Running, tokensFile?: string): string {
   const lines = [
     "",
     "  scim-bridge is running",
@@ -233,7 +272,9 @@ export function banner(r: Running): string {
     lines.push(`  Rule: members of group ${group} → ${rule.app} ${rule.role}`);
   }
   lines.push(...ruleCheckLines(r.ruleWatch.check()));
-  if (r.firstStartTokens) {
+  if (r.firstStartTokens && tokensFile !== undefined) {
+    lines.push("", `  First start: the new SCIM and admin tokens are in ${tokensFile} (readable only by this user): copy them, then delete the file.`);
+  } else if (r.firstStartTokens) {
     lines.push(
       "",
       "  First start: these tokens are shown once and stored only as hashes.",
@@ -263,9 +304,21 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const running = await start(config);
-  // Printed to stdout, not through the logger: the first-start secrets must never reach a log sink.
-  process.stdout.write(banner(running));
+  let running: Running;
+  try {
+    running = await start(config);
+  } catch (e: unknown) {
+    if (e instanceof StartupError) {
+      process.stderr.write(`scim-bridge failed to start: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  // On a terminal the first-start secrets are printed, never logged; otherwise stdout is a log
+  // stream (docker logs keeps it), so they go to a file of mode 0600 and only its path is said.
+  const tokensFile = running.firstStartTokens && !process.stdout.isTTY ? writeInitialTokensFile(config.database, running.firstStartTokens) : undefined;
+  if (tokensFile) running.log.info("first start: the new SCIM and admin tokens were written to a file only this user can read", { file: tokensFile });
+  process.stdout.write(banner(running, tokensFile));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
