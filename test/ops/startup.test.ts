@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { ADMIN_TOKEN, SCIM_TOKEN } from "../support/bridge.js";
 import { freePort, kill9, MAIN, startBridgeProcess } from "../support/child-bridge.js";
-import { exitOf } from "./bridge-process.js";
+import { exitOf, runCliProcess } from "./bridge-process.js";
 
 const TOKENS = { SCIM_BRIDGE_SCIM_TOKEN: SCIM_TOKEN, SCIM_BRIDGE_ADMIN_TOKEN: ADMIN_TOKEN };
 
@@ -100,5 +100,14 @@ describe("start-up that explains", () => {
     // The token in the file works.
     const res = await fetch(`${p.url}/scim/v2/Users`, { headers: { Authorization: `Bearer ${tokens[0] ?? ""}` } });
     expect(res.status).toBe(200);
+  });
+
+  it("prints the CLI usage on --help, -h or help and exits 0; an unknown command still exits 2", async () => {
+    for (const args of [["--help"], ["-h"], ["help"], ["tasks", "--help"]]) {
+      const r = await runCliProcess(args, {});
+      expect(r.code, args.join(" ")).toBe(0);
+      expect(r.out).toMatch(/^Usage:\n/);
+    }
+    expect((await runCliProcess(["sideways"], {})).code).toBe(2);
   });
 });
