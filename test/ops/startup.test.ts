@@ -97,6 +97,7 @@ describe("start-up that explains", () => {
     const output = p.output.join("");
     for (const token of tokens) expect(output).not.toContain(token);
     expect(output).toContain(`the new SCIM and admin tokens are in ${file}`);
+    expect(output).toContain("  App halopsa: reachable, credentials accepted\n");
     // The token in the file works.
     const res = await fetch(`${p.url}/scim/v2/Users`, { headers: { Authorization: `Bearer ${tokens[0] ?? ""}` } });
     expect(res.status).toBe(200);
@@ -109,5 +110,19 @@ describe("start-up that explains", () => {
       expect(r.out).toMatch(/^Usage:\n/);
     }
     expect((await runCliProcess(["sideways"], {})).code).toBe(2);
+  });
+
+  it("names host, port and cause when HaloPSA is unreachable, in the banner and the metric, without the client secret; /readyz stays ready", async () => {
+    const dir = tempDir();
+    const closed = await freePort();
+    const secret = "halo-client-secret-that-must-not-show";
+    const p = await startBridgeProcess({ cwd: dir, env: { ...TOKENS, SCIM_BRIDGE_DB: join(dir, "b.db"), HALOPSA_URL: `http://127.0.0.1:${closed}`, HALOPSA_CLIENT_ID: "bridge", HALOPSA_CLIENT_SECRET: secret } });
+    await expect.poll(() => p.output.join(""), { timeout: 15_000 }).toContain("WARNING app halopsa is not reachable");
+    const output = p.output.join("");
+    expect(output).toContain(`WARNING app halopsa is not reachable: HaloPSA POST /auth/token failed (network): cannot reach 127.0.0.1:${closed}: connection refused`);
+    expect(output).not.toContain(secret);
+    const metrics = await fetch(`${p.url}/metrics`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(await metrics.text()).toContain('scim_bridge_app_reachable{app="halopsa"} 0');
+    expect((await fetch(`${p.url}/readyz`)).status).toBe(200);
   });
 });
