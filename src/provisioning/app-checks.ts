@@ -70,7 +70,7 @@ export class AppChecks {
     if (!connector?.check) return;
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      deadline = setTimeout(() => reject(new Error(`no answer within ${Math.round(this.o.timeoutMs / 1000)} s`)), this.o.timeoutMs);
+      deadline = setTimeout(() => reject(new Error(`timed out after ${this.o.timeoutMs / 1000} s`)), this.o.timeoutMs);
     });
     let result: AppCheck;
     try {
