@@ -44,6 +44,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Removes whatever bridge claims `db` (a backup copy, which no bridge runs on). */
+export function releaseInstanceClaim(db: Db): void {
+  db.prepare("DELETE FROM bridge_state WHERE key = ?").run(KEY);
+}
+
 export class InstanceLock {
   private timer: NodeJS.Timeout | undefined;
 
@@ -58,7 +63,7 @@ export class InstanceLock {
     const now = opts.clock.now();
     const me: Holder = { id: randomUUID(), host: hostname(), pid: process.pid, startedAt: now.toISOString() };
     const isAlive = opts.isAlive ?? processAlive;
-    db.transaction(() => {
+    const claim = db.transaction(() => {
       const row = db.prepare("SELECT value, updated_at AS heartbeatAt FROM bridge_state WHERE key = ?").get(KEY) as { value: string; heartbeatAt: string } | undefined;
       if (row) {
         const holder = JSON.parse(row.value) as Holder;
@@ -77,7 +82,15 @@ export class InstanceLock {
         JSON.stringify(me),
         now.toISOString(),
       );
-    }).immediate();
+    });
+    try {
+      claim.immediate();
+    } catch (e: unknown) {
+      // A full disk must not stop the bridge (it serves reads and catches up once space is freed):
+      // the check above has passed, and the claim is written by the next heartbeat that gets through.
+      if ((e as { code?: unknown }).code !== "SQLITE_FULL") throw e;
+      opts.onHeartbeatError?.(e);
+    }
     const lock = new InstanceLock(db, me, opts);
     lock.timer = setInterval(() => lock.beat(), opts.heartbeatMs);
     lock.timer.unref();
@@ -86,7 +99,12 @@ export class InstanceLock {
 
   private beat(): void {
     try {
-      this.db.prepare("UPDATE bridge_state SET updated_at = ? WHERE key = ? AND json_extract(value, '$.id') = ?").run(this.opts.clock.now().toISOString(), KEY, this.me.id);
+      // Refreshes this bridge's claim, or writes it when start-up could not; never overwrites another's.
+      this.db
+        .prepare(
+          "INSERT INTO bridge_state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at WHERE json_extract(bridge_state.value, '$.id') = ?",
+        )
+        .run(KEY, JSON.stringify(this.me), this.opts.clock.now().toISOString(), this.me.id);
     } catch (e: unknown) {
       this.opts.onHeartbeatError?.(e);
     }
