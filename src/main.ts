@@ -331,7 +331,8 @@ async function main(): Promise<void> {
   try {
     running = await start(config);
   } catch (e: unknown) {
-    if (e instanceof StartupError) {
+    // A setting the connectors refuse (src/compose.ts) is a config error too: one line, no stack.
+    if (e instanceof StartupError || e instanceof ConfigError) {
       process.stderr.write(`scim-bridge failed to start: ${e.message}\n`);
       process.exit(1);
     }
