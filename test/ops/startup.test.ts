@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
+import { openDatabase } from "../../src/db/database.js";
 import { ADMIN_TOKEN, SCIM_TOKEN } from "../support/bridge.js";
 import { freePort, kill9, MAIN, startBridgeProcess } from "../support/child-bridge.js";
 import { exitOf, runCliProcess } from "./bridge-process.js";
@@ -82,6 +83,20 @@ describe("start-up that explains", () => {
     await kill9(first.child);
     const third = await startBridgeProcess({ cwd: dir, env: { ...TOKENS, SCIM_BRIDGE_DB: db } });
     expect((await third.scim("GET", "/Users")).status).toBe(200);
+  });
+
+  it("says the database is locked by another process when a tool holds its write lock past the busy timeout", async () => {
+    const dir = tempDir();
+    const file = join(dir, "b.db");
+    const holder = openDatabase(file);
+    holder.prepare("BEGIN IMMEDIATE").run();
+    onTestFinished(() => {
+      holder.prepare("ROLLBACK").run();
+      holder.close();
+    });
+    const r = await runToExit({ ...TOKENS, PORT: String(await freePort()), SCIM_BRIDGE_DB: file }, dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`scim-bridge failed to start: database ${file} is locked by another process (another scim-bridge, or a tool holding a write lock): stop it, or set SCIM_BRIDGE_DB to another file\n`);
   });
 
   it("writes first-start tokens to initial-tokens.txt (mode 0600) beside the database when stdout is not a terminal, and never prints them", async () => {
