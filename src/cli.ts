@@ -62,6 +62,12 @@ export function runCli(argv: readonly string[], out: Out, env = process.env): nu
   return code ?? usage(out);
 }
 
+/** `--help`, `-h` or `help` anywhere before a `--`: the usage, and success. */
+function asksForHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).some((a) => a === "--help" || a === "-h") || argv[0] === "help";
+}
+
 function usage(out: Out): number {
   out(USAGE);
   return EXIT_USAGE;
@@ -73,6 +79,10 @@ function usage(out: Out): number {
  * Every other command goes through runCli.
  */
 export async function runCliAsync(argv: readonly string[], out: Out, env = process.env): Promise<number> {
+  if (asksForHelp(argv)) {
+    out(USAGE);
+    return EXIT_OK;
+  }
   if (argv[0] === "backup") return backupCommand(argv.slice(1), out, env);
   if (argv[0] === "apps") return (await appsCommand(argv[1], argv.slice(2), out, env)) ?? usage(out);
   return runCli(argv, out, env);

@@ -168,7 +168,7 @@ export async function connect(
       target = { baseUrl: simulator.url, clientId: simulator.clientId, clientSecret: simulator.clientSecret };
       log.warn("HaloPSA: no HALOPSA_URL configured, using the built-in HaloPSA simulator (agents live in memory only)", { simulatorUrl: simulator.url });
     }
-    const client = new HaloPsaClient({
+    const tenant = {
       baseUrl: target.baseUrl!,
       ...(h.authUrl === undefined ? {} : { authUrl: h.authUrl }),
       ...(h.tenant === undefined ? {} : { tenant: h.tenant }),
@@ -177,16 +177,25 @@ export async function connect(
       scope: h.scope,
       scrubber,
       log,
+    };
+    const client = new HaloPsaClient({
+      ...tenant,
       observer,
       timeoutMs: h.timeoutSeconds * 1000,
       rateLimit: h.rateLimit === null ? null : { requests: h.rateLimit.requests, windowMs: h.rateLimit.windowSeconds * 1000 },
     });
-    return { client, licenceTypes: h.licenceTypes, createSettleMs: h.createSettleSeconds * 1000 };
+    // Two requests every few minutes: outside the rate budget, which leaves room for other tools anyway.
+    const checkClient = new HaloPsaClient({ ...tenant, ...CHECK_TRANSPORT });
+    return { client, checkClient, licenceTypes: h.licenceTypes, createSettleMs: h.createSettleSeconds * 1000 };
   });
   const huntress = once((): Promise<HuntressConnection> => Promise.resolve(huntressConnection(config, log, observer, scrubber)));
   const connectors = await createConnectors(apps, appInstances(config, apps), { log, haloPsa, huntress });
   return { connectors, haloPsaSimulator: simulator };
 }
+
+/** The app checks' transport (src/provisioning/app-checks.ts): one attempt, a short timeout, so the first cause is the one reported. */
+export const APP_CHECK_TIMEOUT_MS = 5000;
+const CHECK_TRANSPORT = { timeoutMs: APP_CHECK_TIMEOUT_MS, maxRetries: 0, rateLimit: null } as const;
 
 /** A function that runs `f` on its first call and hands every call that first call's promise. */
 function once<T>(f: () => Promise<T>): () => Promise<T> {
@@ -199,17 +208,14 @@ function huntressConnection(config: Config, log: Logger, observer: TransportObse
   const h = config.huntress;
   // config.ts refuses to load a huntress app without these; this guards a config built another way.
   if (h.apiKey === undefined || h.apiSecret === undefined) throw new ConfigError("HUNTRESS_API_KEY and HUNTRESS_API_SECRET are required for a huntress app");
+  const account = { baseUrl: h.url, apiKey: h.apiKey, apiSecret: h.apiSecret, accountId: h.accountId, scrubber, log };
+  const checkClient = new HuntressClient({ ...account, ...CHECK_TRANSPORT });
   const client = new HuntressClient({
-    baseUrl: h.url,
-    apiKey: h.apiKey,
-    apiSecret: h.apiSecret,
-    accountId: h.accountId,
-    scrubber,
-    log,
+    ...account,
     observer,
     timeoutMs: h.timeoutSeconds * 1000,
     maxRetries: h.maxRetries,
     rateLimit: h.rateLimit === null ? null : { requests: h.rateLimit.requests, windowMs: h.rateLimit.windowSeconds * 1000 },
   });
-  return { client, accountId: h.accountId };
+  return { client, checkClient, accountId: h.accountId };
 }

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { checkShared, respellApps } from "./apps/app-types.js";
+import { describeIssue } from "./config-issues.js";
 import { LOG_LEVELS } from "./log.js";
 import { appSchema, checkRules, defaultApps, defaultRules, provisioningSchema, ruleSchema } from "./provisioning/config-schema.js";
 
@@ -199,7 +200,9 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, "utf8");
   } catch (e: unknown) {
-    throw new ConfigError(`SCIM_BRIDGE_CONFIG: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    const code = (e as { code?: unknown } | null)?.code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied (make it readable by the user the bridge runs as)" : code === "EISDIR" ? "it is a directory" : e instanceof Error ? e.message : String(e);
+    throw new ConfigError(`SCIM_BRIDGE_CONFIG: cannot read ${file}: ${why}`);
   }
   let data: unknown;
   try {
@@ -236,7 +239,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   // read as today's spelling; the app keeps its name, so its instance and links do not move.
   const respelt = respellApps(Array.isArray(raw["apps"]) ? raw["apps"] : []);
   if (respelt.warnings.length > 0) raw["apps"] = respelt.entries;
-  const parsed = configSchema.safeParse(raw);
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const lines = parsed.error.issues.flatMap((issue) => {
       const keys = issue.code === "unrecognized_keys" ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
@@ -245,7 +248,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
         // rules[1].role, halopsa.url: as the key is written in the file
         const written = path.map((p, n) => (typeof p === "number" ? `[${p}]` : `${n > 0 ? "." : ""}${String(p)}`)).join("") || "config";
         const name = fromEnv.get(dotted) ?? (file ? `${written} (in ${file})` : written);
-        return `  ${name}: ${issue.code === "unrecognized_keys" ? "unknown key" : issue.message}`;
+        return `  ${name}: ${describeIssue(issue, raw)}`;
       });
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);

@@ -7,13 +7,14 @@ import { createServer, type Server } from "node:http";
 import { hostname } from "node:os";
 import { AuthFailures } from "./auth/failures.js";
 import { TokenVerifier } from "./auth/tokens.js";
-import { ensureInitialTokens, staticTokensOf, type FirstStartTokens } from "./bootstrap.js";
+import { ensureInitialTokens, staticTokensOf, writeInitialTokensFile, type FirstStartTokens } from "./bootstrap.js";
 import { systemClock } from "./clock.js";
-import { connect, openStores, provisioningOf, scrubberOf } from "./compose.js";
+import { APP_CHECK_TIMEOUT_MS, connect, openStores, provisioningOf, scrubberOf } from "./compose.js";
 import { appsAndRules, ConfigError, loadConfig, type Config } from "./config.js";
 import { BridgeState } from "./db/bridge-state.js";
 import { openDatabase, type Db } from "./db/database.js";
 import { DatabaseHealth } from "./db/database-health.js";
+import { InstanceLock } from "./db/instance-lock.js";
 import { Directory } from "./db/directory.js";
 import type { IdentityMap } from "./db/identity-map.js";
 import type { JobQueue } from "./db/jobs.js";
@@ -34,6 +35,7 @@ import { registerStateMetrics } from "./metrics/state.js";
 import { queueUrlOf, WebhookNotifier } from "./notify/webhook.js";
 import type { Rule } from "./provisioning/config-schema.js";
 import { checkInstances, describeForeignLinks, type ForeignLinks } from "./provisioning/instances.js";
+import { AppChecks } from "./provisioning/app-checks.js";
 import { Reconciler } from "./provisioning/reconcile.js";
 import { NO_GROUPS_YET, type RuleCheck } from "./provisioning/rule-check.js";
 import { RuleWatch } from "./provisioning/rule-watch.js";
@@ -43,6 +45,7 @@ import type { ChangeSet } from "./db/approvals.js";
 import type { TaskReview } from "./provisioning/task-review.js";
 import { Worker } from "./provisioning/worker.js";
 import { SCIM_BASE } from "./scim/router.js";
+import { databaseOpenFailure, listenFailure, StartupError } from "./startup-error.js";
 
 export interface Running {
   readonly server: Server;
@@ -73,7 +76,24 @@ export interface Running {
   readonly authFailures: AuthFailures;
   /** Inbound rate limits, with their refusal counts. */
   readonly limits: RequestLimits;
+  /** Whether each app with an API answers with the configured credentials: at start, then every few minutes. */
+  readonly appChecks: AppChecks;
   close(): Promise<void>;
+}
+
+/** The database's holder writes a heartbeat this often; one silent for the stale time is taken to have crashed (instance-lock.ts). */
+const INSTANCE_HEARTBEAT_MS = 10_000;
+const INSTANCE_STALE_MS = 30_000;
+/** How often each app is checked after start. */
+const APP_CHECK_INTERVAL_MS = 5 * 60_000;
+
+/** Opens the database, or says in one line why it cannot be. */
+function openOrExplain(file: string): Db {
+  try {
+    return openDatabase(file);
+  } catch (e: unknown) {
+    throw databaseOpenFailure(e, file) ?? e;
+  }
 }
 
 /** How long the IdP must stop changing groups before rules are checked and logged again (rule-watch.ts). */
@@ -87,8 +107,20 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
   const scrubber = scrubberOf(config, givenScrubber);
   const log = givenLog ?? createLogger(config.logLevel, undefined, scrubber);
   for (const deprecation of config.deprecations) log.warn(deprecation);
-  const db = openDatabase(config.database);
+  const db = openOrExplain(config.database);
   const clock = systemClock;
+  let lock: InstanceLock;
+  try {
+    lock = InstanceLock.acquire(db, config.database, {
+      clock,
+      heartbeatMs: INSTANCE_HEARTBEAT_MS,
+      staleMs: INSTANCE_STALE_MS,
+      onHeartbeatError: (e) => log.warn("could not record this bridge's heartbeat in the database", { error: e }),
+    });
+  } catch (e: unknown) {
+    db.close();
+    throw databaseOpenFailure(e, config.database) ?? e;
+  }
   const tokens = new TokenStore(db, clock);
   const statics = staticTokensOf(config);
   const firstStartTokens = ensureInitialTokens(tokens, statics);
@@ -99,6 +131,8 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
   const metrics = new BridgeMetrics();
   const { connectors, haloPsaSimulator } = await connect(config, log, metrics, { simulator: true, scrubber });
   const foreignLinks = checkInstances(accounts, connectors, log);
+  // A HaloPSA check is two requests (token, then a read), each bounded by the check transport's timeout.
+  const appChecks = new AppChecks({ connectors, clock, log, timeoutMs: 2 * APP_CHECK_TIMEOUT_MS });
   const notifier = config.notifications.webhookUrl
     ? new WebhookNotifier({
         url: config.notifications.webhookUrl,
@@ -139,7 +173,7 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
   // Checked before anything is planned, so a rule that grants nobody is in the log ahead of what follows from it.
   const ruleWatch = new RuleWatch({ rules, groups: stores.directory, log, settleMs: RULE_CHECK_SETTLE_MS });
   ruleWatch.recheck();
-  registerStateMetrics(metrics.registry, { jobs, tasks, drift, approvals: stores.approvals, apps: apps.map((a) => a.name), authFailures, requestLimits: limits });
+  registerStateMetrics(metrics.registry, { jobs, tasks, drift, approvals: stores.approvals, apps: apps.map((a) => a.name), authFailures, requestLimits: limits, appChecks });
   const app = createApp({
     deps: { directory: new Directory(db, clock), audit, jobs, access: accounts, groupsChanged: () => ruleWatch.groupsChanged() },
     verifier: new TokenVerifier(tokens, statics, Date.now, (token) => scrubber.registerRotating(token)),
@@ -163,13 +197,24 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
     },
     app,
   );
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (e: unknown) {
+    ruleWatch.stop();
+    await haloPsaSimulator?.close();
+    lock.release();
+    db.close();
+    throw listenFailure(e, config.host, config.port) ?? e;
+  }
   const replanned = replanOnRulesChange(provisioning, jobs, new BridgeState(db, clock));
   if (replanned.queued > 0) log.info("apps or rules changed since the last start: re-planning every user", { users: replanned.queued, heldForApproval: replanned.held?.waiting ?? 0 });
   const pendingApprovals = stores.approvals.list();
+  // Checked while the server already answers, so /healthz is up even when an app is not; the banner reports the result.
+  await appChecks.runOnce();
+  appChecks.start(APP_CHECK_INTERVAL_MS);
   // Jobs left by a previous run (even one killed mid-job) start now.
   worker.start();
   reconciler.start(p.reconcileIntervalMinutes * 60_000);
@@ -199,8 +244,10 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
     pendingApprovals,
     authFailures,
     limits,
+    appChecks,
     close: async () => {
       reconciler.stop();
+      await appChecks.stop();
       // Requests and jobs finish side by side under one deadline; a job still running at the
       // deadline has its lease given back, so the next start retakes it at once.
       const graceMs = config.shutdownTimeoutSeconds * 1000;
@@ -209,13 +256,17 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
       ruleWatch.stop();
       await notifier?.stop();
       await haloPsaSimulator?.close();
+      lock.release();
       db.close();
     },
   };
 }
 
-/** What the bridge prints to stdout at start (exported for tests). */
-export function banner(r: Running): string {
+/**
+ * What the bridge prints to stdout at start (exported for tests). With `tokensFile`, the first-start
+ * tokens were written there (stdout is not a terminal) and the banner says only where they are.
+ */
+export function banner(r: Running, tokensFile?: string): string {
   const lines = [
     "",
     "  scim-bridge is running",
@@ -225,6 +276,7 @@ export function banner(r: Running): string {
   if (r.haloPsaSimulator) {
     lines.push(`  HaloPSA: SIMULATED at ${r.haloPsaSimulator.url} (set HALOPSA_URL, HALOPSA_CLIENT_ID, HALOPSA_CLIENT_SECRET for a real tenant)`);
   }
+  lines.push(...appCheckLines(r));
   for (const d of r.deprecations) lines.push(`  WARNING ${d}`);
   for (const f of r.foreignLinks) lines.push(`  WARNING ${describeForeignLinks(f)}`);
   for (const set of r.pendingApprovals) lines.push(`  WARNING ${describeChangeSet(set)}: approve or reject at ${r.url}/admin or with "scim-bridge approvals show ${set.id}"`);
@@ -233,7 +285,9 @@ export function banner(r: Running): string {
     lines.push(`  Rule: members of group ${group} → ${rule.app} ${rule.role}`);
   }
   lines.push(...ruleCheckLines(r.ruleWatch.check()));
-  if (r.firstStartTokens) {
+  if (r.firstStartTokens && tokensFile !== undefined) {
+    lines.push("", `  First start: the new SCIM and admin tokens are in ${tokensFile} (readable only by this user): copy them, then delete the file.`);
+  } else if (r.firstStartTokens) {
     lines.push(
       "",
       "  First start: these tokens are shown once and stored only as hashes.",
@@ -244,6 +298,16 @@ export function banner(r: Running): string {
     lines.push("  Create a token with: npm run -s cli -- token create --scope scim --name okta");
   }
   return `${lines.join("\n")}\n\n`;
+}
+
+/** One banner line per app with an API: reachable with its credentials, or what is wrong. */
+function appCheckLines(r: Running): string[] {
+  const latest = r.appChecks.latest();
+  return r.appChecks.apps().map((app) => {
+    const c = latest.get(app);
+    if (!c) return `  App ${app}: not checked yet`;
+    return c.ok ? `  App ${app}: reachable, credentials accepted` : `  WARNING app ${app} is not reachable: ${c.error ?? "unknown error"} (checked again every ${APP_CHECK_INTERVAL_MS / 60_000} minutes)`;
+  });
 }
 
 /** The banner's report of rules that match no group (docs/provisioning.md, "Rules checked against the directory"). */
@@ -263,9 +327,22 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const running = await start(config);
-  // Printed to stdout, not through the logger: the first-start secrets must never reach a log sink.
-  process.stdout.write(banner(running));
+  let running: Running;
+  try {
+    running = await start(config);
+  } catch (e: unknown) {
+    // A setting the connectors refuse (src/compose.ts) is a config error too: one line, no stack.
+    if (e instanceof StartupError || e instanceof ConfigError) {
+      process.stderr.write(`scim-bridge failed to start: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  // On a terminal the first-start secrets are printed, never logged; otherwise stdout is a log
+  // stream (docker logs keeps it), so they go to a file of mode 0600 and only its path is said.
+  const tokensFile = running.firstStartTokens && !process.stdout.isTTY ? writeInitialTokensFile(config.database, running.firstStartTokens) : undefined;
+  if (tokensFile) running.log.info("first start: the new SCIM and admin tokens were written to a file only this user can read", { file: tokensFile });
+  process.stdout.write(banner(running, tokensFile));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

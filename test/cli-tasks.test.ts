@@ -25,14 +25,15 @@ describe("tasks list", () => {
     const { code, out } = t.cli("tasks", "list");
     expect(code).toBe(0);
     const lines = out.split("\n");
+    expect(lines.shift()).toBe("TASK\tAPP\tSTATE\tDUE\tWHAT <EMAIL>");
     expect(lines[0]).toMatch(/^#\d+\tportal\topen OVERDUE\tdue \d{4}-\d{2}-\d{2} \d{2}:\d{2}Z\tAdd Bob Byte to the portal as Portal User <bob\.byte@example\.com>$/);
     expect(lines[1]).toMatch(/^#\d+\thuntress\topen\tdue .*\tInvite Ada Lovelace to Huntress as Account Admin <ada\.lovelace@example\.com>$/);
     expect(lines[2]).toBe("2 task(s). huntress: 1 open (0 overdue), 0 blocked; portal: 1 open (1 overdue), 0 blocked.");
   });
 
   it("filters by app, state and overdue, and speaks the API's JSON on request", async () => {
-    expect(t.cli("tasks", "list", "--app", "huntress").out.split("\n")).toHaveLength(2);
-    expect(t.cli("tasks", "list", "--overdue").out).toMatch(/^#\d+\tportal\topen OVERDUE/);
+    expect(t.cli("tasks", "list", "--app", "huntress").out.split("\n")).toHaveLength(3);
+    expect(t.cli("tasks", "list", "--overdue").out).toMatch(/^TASK\t.*\n#\d+\tportal\topen OVERDUE/);
     expect(t.cli("tasks", "list", "--overdue").out).not.toContain("huntress\t");
     expect(t.cli("tasks", "list", "--state", "done").out.split("\n")[0]).toMatch(/^0 task\(s\)\./);
     const json = JSON.parse(t.cli("tasks", "list", "--app", "portal", "--json").out);
@@ -76,7 +77,8 @@ describe("tasks done and fail", () => {
     const task = await openTask(ada, "huntress");
     const { code, out } = t.cli("tasks", "done", String(task.id), "--note", "sent from the portal");
     expect(code).toBe(0);
-    expect(out).toMatch(new RegExp(`^Task #${task.id} done: Invite Ada Lovelace to Huntress as Account Admin\nNext for this user: #\\d+ Confirm Ada Lovelace accepted the Huntress invitation$`));
+    expect(out).toMatch(new RegExp(`^Task #${task.id} done: Invite Ada Lovelace to Huntress as Account Admin\nNext for this user: #\\d+ Confirm Ada Lovelace accepted the Huntress invitation is in the queue\\.\n  app: {5}huntress\n`));
+    expect(out).toMatch(/\n {2}steps:\n {4}1\. /);
     const after = await t.admin("GET", `/tasks/${task.id}`);
     expect(after.body).toMatchObject({ state: "done", completedBy: "cli", note: "sent from the portal" });
     await t.settle();

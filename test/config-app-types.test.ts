@@ -76,11 +76,11 @@ describe("app types in the config", () => {
 
   it("names the known types when an app's type is misspelt", () => {
     const file = configFile({ apps: [{ name: "edr", type: "huntres" }] });
-    expect(() => loadConfig({ SCIM_BRIDGE_CONFIG: file })).toThrow(`apps[0].type (in ${file}): unknown app type "huntres" (known types: halopsa, huntress, manual)`);
+    expect(() => loadConfig({ SCIM_BRIDGE_CONFIG: file })).toThrow(`apps[0].type (in ${file}): "huntres" is not one of halopsa, huntress, manual`);
   });
 
   it("refuses mode api on any other spelling, and a role the huntress template does not have", () => {
-    expect(() => load([{ name: "edr", type: "manual", template: "invite-portal", mode: "api" }])).toThrow(/apps\[0\]\.mode .*: Invalid option: expected one of "live"\|"dry-run"/);
+    expect(() => load([{ name: "edr", type: "manual", template: "invite-portal", mode: "api" }])).toThrow(/apps\[0\]\.mode .*: "api" is not one of live, dry-run/);
     expect(() => load([{ name: "edr", type: "huntress", mode: "api" }])).toThrow(/apps\[0\]\.mode /);
     expect(() => load([{ name: "edr", type: "huntress", roles: [{ name: "owner" }] }])).toThrow(/apps\[0\]\.roles\[0\]\.name .*"owner" is not a role of the template \(roles: admin, standard\)/);
   });

@@ -31,6 +31,33 @@ describe("configuration", () => {
     expect(() => loadConfig({ SCIM_BRIDGE_SCIM_TOKEN: "short" })).toThrow(/SCIM_BRIDGE_SCIM_TOKEN: must be at least 20/);
   });
 
+  it("names the value as written and what is allowed, never zod's view of it after coercion", () => {
+    expect(() => loadConfig({ PORT: "eighty" })).toThrow('PORT: "eighty" is not a number');
+    expect(() => loadConfig({ PORT: "70000" })).toThrow('PORT: "70000" is out of range: must be at most 65535');
+    expect(() => loadConfig({ LOG_LEVEL: "loud" })).toThrow('LOG_LEVEL: "loud" is not one of error, warn, info, http, verbose, debug, silly');
+    expect(() => loadConfig({ HALOPSA_URL: "halo.example.com", HALOPSA_CLIENT_ID: "i", HALOPSA_CLIENT_SECRET: "s" })).toThrow('HALOPSA_URL: "halo.example.com" is not a URL');
+    const file = join(mkdtempSync(join(tmpdir(), "cfg-")), "c.yaml");
+    writeFileSync(file, "apps:\n  - { name: a, type: manul }\n  - { name: b, type: manual, template: nonesuch }\ntrustProxy: [1]\nprovisioning: { workerConcurrency: lots }\nhalopsa: { clientSecret: 12345 }\n");
+    const message = (() => {
+      try {
+        loadConfig({ SCIM_BRIDGE_CONFIG: file });
+      } catch (e: unknown) {
+        return e instanceof Error ? e.message : "";
+      }
+      return "";
+    })();
+    expect(message).toContain(`apps[0].type (in ${file}): "manul" is not one of halopsa, huntress, manual`);
+    expect(message).toContain(`apps[1].template (in ${file}): "nonesuch" is not one of`);
+    expect(message).toContain(`trustProxy (in ${file}): [1] is not true or false or a number or a text`);
+    expect(message).toContain(`provisioning.workerConcurrency (in ${file}): "lots" is not a number`);
+    expect(message).toContain(`halopsa.clientSecret (in ${file}): the value given is not a text`);
+    expect(message).not.toContain("12345");
+  });
+
+  it("says why a config file cannot be read", () => {
+    expect(() => loadConfig({ SCIM_BRIDGE_CONFIG: "/nonexistent/scim-bridge.yaml" })).toThrow("SCIM_BRIDGE_CONFIG: cannot read /nonexistent/scim-bridge.yaml: no such file");
+  });
+
   it("never echoes a rejected token value in the error", () => {
     const secret = "tiny-secret";
     try {

@@ -146,15 +146,16 @@ describe("tokens", () => {
     expect((await get(bridge, old)).status).toBe(200);
     expect((await get(bridge, successor)).status).toBe(200);
     const listed = cli(bridge, "token", "list").lines;
-    expect(listed[0]).toMatch(/^1\tscim\tokta\t.*\tlast used 20.*\texpires 20/);
-    expect(listed[1]).toMatch(/^2\tscim\tokta\t.*\tlast used 20[^\t]*$/);
+    expect(listed[0]).toBe("ID\tSCOPE\tNAME\tCREATED\tLAST USED\tEXPIRY OR REVOCATION\tREPLACED BY");
+    expect(listed[1]).toMatch(/^1\tscim\tokta\t.*\tlast used 20.*\texpires 20/);
+    expect(listed[2]).toMatch(/^2\tscim\tokta\t.*\tlast used 20[^\t]*$/);
 
     // The overlap ends (moved into the past rather than waiting two hours).
     const db = openDatabase(bridge.dbFile);
     new TokenStore(db, systemClock).expire(1, new Date(Date.now() - 1000));
     expectScimError(await get(bridge, old), 401);
     expect((await get(bridge, successor)).status).toBe(200);
-    expect(cli(bridge, "token", "list").lines[0]).toMatch(/^1\tscim\tokta\t.*\tEXPIRED 20/);
+    expect(cli(bridge, "token", "list").lines[1]).toMatch(/^1\tscim\tokta\t.*\tEXPIRED 20/);
     expect(bridge.logLines.map((l) => JSON.parse(l)).filter((l) => l.message === "authentication failed")).toEqual([
       expect.objectContaining({ reason: "expired", tokenName: "okta", path: "/scim/v2/Users" }),
     ]);
@@ -185,7 +186,7 @@ describe("tokens", () => {
     const jobs = (token: string) => fetch(`${bridge!.running.url}/admin/api/jobs`, { headers: { Authorization: `Bearer ${token}` } });
     expect((await jobs(old)).status).toBe(401);
     expect((await jobs(rotated.lines[1]!)).status).toBe(200);
-    expect(cli(bridge, "token", "list").lines[0]).toMatch(/^1\tadmin\tops\t.*\tREVOKED 20[^\t]*\treplaced by 2$/);
+    expect(cli(bridge, "token", "list").lines[1]).toMatch(/^1\tadmin\tops\t.*\tREVOKED 20[^\t]*\treplaced by 2$/);
   });
 
   it("keeps a session open with an overlap while the rotated-out token works, and ends it when that token expires", async () => {
@@ -247,9 +248,9 @@ describe("tokens", () => {
     }
     expect(cli(bridge, "token", "rotate", "1", "--overlap", "31d").lines).toEqual(["--overlap must be at most 30d"]);
     // Nothing was rotated or revoked by any of it; by id, the rotated-out token goes and its successor stays.
-    expect(cli(bridge, "token", "list").lines).toHaveLength(2);
+    expect(cli(bridge, "token", "list").lines).toHaveLength(3);
     expect(cli(bridge, "token", "revoke", "1")).toEqual({ code: 0, lines: ['Revoked token 1 ("twin").'] });
-    expect(cli(bridge, "token", "list").lines[1]).toMatch(/^2\tscim\ttwin\t[^R]*$/);
+    expect(cli(bridge, "token", "list").lines[2]).toMatch(/^2\tscim\ttwin\t[^R]*$/);
   });
 
   it("counts failed authentications by reason and logs each with its reason, never the presented token", async () => {

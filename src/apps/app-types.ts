@@ -30,7 +30,7 @@ export const appSchema = z.discriminatedUnion(
   {
     error: (issue) =>
       issue.code === "invalid_union" && issue.note === "No matching discriminator"
-        ? `unknown app type ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)} (known types: ${knownTypes})`
+        ? `${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)} is not one of ${knownTypes}`
         : undefined,
   },
 );

@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import Database from "better-sqlite3";
 import { loadConfig } from "../config.js";
+import { releaseInstanceClaim } from "../db/instance-lock.js";
 import { migrations } from "../db/migrations.js";
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, type Out } from "./output.js";
 
@@ -96,6 +97,8 @@ async function copyOnline(source: string, temp: string): Promise<void> {
   const copy = new Database(temp, { fileMustExist: true });
   try {
     copy.pragma("journal_mode = DELETE");
+    // The copy is nobody's: the running bridge's claim on its database (src/db/instance-lock.ts) stays behind.
+    releaseInstanceClaim(copy);
   } finally {
     copy.close();
   }

@@ -8,6 +8,9 @@ import { raisesTasks, type AppConfig } from "../apps/app-types.js";
 /** "2026-11-23 19:46Z": minutes are enough to plan work by. */
 const shortTime = (iso: string): string => `${iso.slice(0, 16).replace("T", " ")}Z`;
 
+/** The columns of `tasks list`. */
+export const TASK_LINE_HEADER = "TASK\tAPP\tSTATE\tDUE\tWHAT <EMAIL>";
+
 export function formatTaskLine(t: Task, now: Date): string {
   const flags = [t.state, ...(isOverdue(t, now) ? ["OVERDUE"] : [])].join(" ");
   const who = t.assignee ? `  claimed by ${t.assignee}` : "";

@@ -20,7 +20,7 @@ import { queueTaskNotice, queueUrlOf } from "../notify/webhook.js";
 import { isBridgeError } from "../errors.js";
 import type { AppConfig } from "../provisioning/config-schema.js";
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, type Out } from "./output.js";
-import { formatTask, formatTaskLine, formatCounts } from "./task-text.js";
+import { formatTask, formatTaskLine, formatCounts, TASK_LINE_HEADER } from "./task-text.js";
 
 export const TASKS_USAGE = `  scim-bridge tasks list [--app <app>] [--state <open|blocked|done|failed|cancelled>] [--overdue] [--json]
   scim-bridge tasks show <id> [--json]
@@ -114,6 +114,7 @@ function run(command: Command, values: Record<string, unknown>, q: Queue, out: O
         out(JSON.stringify(list.map((t) => taskView(t, now())), null, 2));
         return EXIT_OK;
       }
+      if (list.length > 0) out(TASK_LINE_HEADER);
       for (const t of list) out(formatTaskLine(t, now()));
       out(`${list.length} task(s).${formatCounts(q.tasks.counts(), q.apps)}`);
       return EXIT_OK;
@@ -135,8 +136,12 @@ function run(command: Command, values: Record<string, unknown>, q: Queue, out: O
       if (!a) return EXIT_USAGE;
       const task = q.review.complete(a.id, ACTOR, a.note ? a.note : null);
       out(`Task #${task.id} done: ${task.title}`);
+      // As the web page's notice does: the follow-up the completion raised (an invitation's confirm step), in full.
       const next = q.tasks.openFor(task.userId, task.app);
-      if (next) out(`Next for this user: #${next.id} ${next.title}`);
+      if (next && next.id !== task.id) {
+        out(`Next for this user: #${next.id} ${next.title} is in the queue.`);
+        formatTask(next, now()).slice(1).forEach((line) => out(line));
+      }
       return EXIT_OK;
     }
     case "fail": {

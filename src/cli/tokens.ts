@@ -37,6 +37,9 @@ const overlap = z
 
 const CLI: Caller = { actor: "cli", requestId: null };
 
+/** The columns of `token list`; the last two appear only on a token that has them. */
+const LIST_HEADER = "ID\tSCOPE\tNAME\tCREATED\tLAST USED\tEXPIRY OR REVOCATION\tREPLACED BY";
+
 function listLine(t: TokenRow, now: Date): string {
   const state = tokenState(t, now);
   const end = t.revokedAt ? `\tREVOKED ${t.revokedAt}` : state === "expiring" ? `\texpires ${t.expiresAt}` : state === "expired" ? `\tEXPIRED ${t.expiresAt}` : "";
@@ -80,7 +83,13 @@ export function tokenCommand(command: string | undefined, rest: readonly string[
       }
       case "list": {
         const now = systemClock.now();
-        for (const t of tokens.list()) out(listLine(t, now));
+        const list = tokens.list();
+        if (list.length === 0) {
+          out("No tokens yet. Create one with: scim-bridge token create --scope scim --name okta");
+          return EXIT_OK;
+        }
+        out(LIST_HEADER);
+        for (const t of list) out(listLine(t, now));
         return EXIT_OK;
       }
       case "rotate":

@@ -111,6 +111,11 @@ export interface Connector {
   readBack?(): Promise<RemoteAccount[]>;
   /** Reads the app and reports progress on these accounts; the reconciler records it. */
   refresh?(accounts: readonly AppAccount[]): Promise<AccountProgress[]>;
+  /**
+   * One cheap authenticated read, proving the app answers and takes these credentials (the
+   * start-up and periodic app checks). Throws a ConnectorError that says what is wrong.
+   */
+  check?(): Promise<void>;
 }
 
 export type Capability = "apply" | "readBack" | "refresh";

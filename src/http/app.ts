@@ -14,6 +14,7 @@ import { adminWeb } from "../admin/web/router.js";
 import { SessionStore } from "../db/sessions.js";
 import { denyProblem } from "../admin/problem.js";
 import type { ScimDeps } from "../scim/deps.js";
+import { landing, notFoundOutside } from "./landing.js";
 import { denyScim, nameScimRoute, SCIM_BASE, scimRouter } from "../scim/router.js";
 import { NO_LIMIT, refusePlainText, refuseProblem, refuseScim, RequestLimits } from "./rate-limit.js";
 import type { Readiness } from "./readiness.js";
@@ -104,6 +105,8 @@ export function createApp(o: AppOptions): Express {
       }),
     );
   }
+  app.get("/", landing(o.publicUrl));
+  app.use(notFoundOutside(o.publicUrl));
   return app;
 }
 

@@ -23,6 +23,8 @@ export interface StateSources {
   readonly authFailures?: { snapshot(): Readonly<Record<string, number>> };
   /** Requests refused by the request rate limits so far, by limit (src/http/rate-limit.ts). */
   readonly requestLimits?: { refusals(): readonly { readonly kind: string; readonly count: number }[] };
+  /** The latest app checks (src/provisioning/app-checks.ts): reachable with the configured credentials or not. */
+  readonly appChecks?: { latest(): ReadonlyMap<string, { readonly ok: boolean }> };
 }
 
 /** Registers the scrape-time metrics of `sources` on `registry`. */
@@ -88,6 +90,20 @@ export function registerStateMetrics(registry: Registry, sources: StateSources):
       }
     },
   });
+
+  const appChecks = sources.appChecks;
+  if (appChecks) {
+    new Gauge({
+      name: `${METRIC_PREFIX}app_reachable`,
+      help: "1 when the app's last check reached it and it accepted the configured credentials, 0 when it did not; apps without an API have no series",
+      labelNames: ["app"],
+      registers,
+      collect() {
+        this.reset();
+        for (const [app, c] of appChecks.latest()) this.set({ app }, c.ok ? 1 : 0);
+      },
+    });
+  }
 
   new Gauge({
     name: `${METRIC_PREFIX}held_deprovisions`,

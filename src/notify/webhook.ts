@@ -10,6 +10,7 @@ import type { Clock } from "../clock.js";
 import type { ChangeSet } from "../db/approvals.js";
 import type { Db } from "../db/database.js";
 import type { NotificationOutbox } from "../db/notifications.js";
+import { describeNetworkError, describeTimeout } from "../apps/http/network-error.js";
 import { errorText } from "../domain/secret-scrubber.js";
 import type { Task } from "../domain/task.js";
 import type { Logger } from "../log.js";
@@ -131,7 +132,7 @@ export class WebhookNotifier {
         delivered++;
       } catch (e: unknown) {
         const attempts = m.attempts + 1;
-        const error = errorText(e, this.o.scrub);
+        const error = errorText(deliveryFailure(this.o.url, e, this.o.timeoutMs ?? 10_000), this.o.scrub);
         const next = attempts >= maxAttempts ? null : new Date(this.o.clock.now().getTime() + Math.min(3_600_000, base * 2 ** (attempts - 1)));
         this.o.outbox.failed(m.id, error, next);
         this.o.log.warn(next ? "webhook delivery failed; will retry" : "webhook delivery failed; giving up", { notificationId: m.id, kind: m.kind, attempts, error });
@@ -153,4 +154,11 @@ export class WebhookNotifier {
     clearInterval(this.timer);
     await this.delivering;
   }
+}
+
+/** A failed delivery in words: an answer's status as thrown above, or the host, port and cause of a failed connection. */
+function deliveryFailure(url: string, e: unknown, timeoutMs: number): unknown {
+  if (e instanceof Error && e.name === "TimeoutError") return new Error(describeTimeout(url, timeoutMs));
+  if (e instanceof TypeError) return new Error(describeNetworkError(url, e).detail);
+  return e;
 }

@@ -107,7 +107,7 @@ function endpointOf(deps: ScimDeps, req: ScimRequest): Endpoint {
     case "/Me":
       throw new BridgeError("notImplemented", `${route} is not supported by this service provider`);
     case undefined:
-      throw new BridgeError("notFound", `No such endpoint /${req.segments.join("/")}`);
+      throw new BridgeError("notFound", `No such endpoint /${req.segments.join("/")}: the endpoints are /Users, /Groups, /ServiceProviderConfig, /ResourceTypes and /Schemas`);
   }
 }
 

@@ -14,6 +14,7 @@ import { chatFormatOf } from "../../src/notify/chat-markup.js";
 import { WebhookNotifier } from "../../src/notify/webhook.js";
 import { ADMIN_TOKEN, SCIM_TOKEN, startBridge } from "../support/bridge.js";
 import { capturingLogger } from "../support/io.js";
+import { freePort } from "../support/child-bridge.js";
 import { create, patch, userBody } from "../support/scim.js";
 
 interface Receiver {
@@ -144,6 +145,16 @@ describe("webhook notifications", () => {
         return outbox.stats().dead === 1;
       });
       expect(hook.bodies).toEqual([]);
+    });
+
+    it("records a refused connection with the receiver's host, port and the cause in words", async () => {
+      const port = await freePort();
+      const { log, lines } = capturingLogger("warn");
+      const n = notifier({ url: `http://127.0.0.1:${port}/hooks/secret-path`, log, maxAttempts: 1 });
+      n.taskRaised(task(new Date(Date.now() + 3_600_000).toISOString()));
+      await n.deliver();
+      expect(lines.join("\n")).toContain(`cannot reach 127.0.0.1:${port}: connection refused`);
+      expect(lines.join("\n")).not.toContain("secret-path");
     });
 
     describe("escapes chat markup in IdP-supplied values", () => {

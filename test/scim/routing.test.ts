@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { SCIM_TOKEN } from "../support/bridge.js";
+import { exchange } from "../support/io.js";
 import { CORE_USER, create, expectScimError, SEARCH_REQUEST, useBridge } from "../support/scim.js";
 
 describe("SCIM routing", () => {
@@ -18,6 +19,30 @@ describe("SCIM routing", () => {
     expectScimError(r, 405);
     expect(r.headers.get("allow")).toBe("GET, POST");
     expect((await bridge.scim("GET", "/Users/.search")).headers.get("allow")).toBe("POST");
+  });
+
+  it("answers an unknown path under the SCIM base with a SCIM 404 that lists the endpoints", async () => {
+    const r = await bridge.scim("GET", "/Userz");
+    expectScimError(r, 404);
+    expect(r.headers.get("content-type")).toMatch(/^application\/scim\+json/);
+    expect(r.body.detail).toBe("No such endpoint /Userz: the endpoints are /Users, /Groups, /ServiceProviderConfig, /ResourceTypes and /Schemas");
+  });
+
+  it("answers a SCIM path without /scim/v2 with a SCIM 404 that points at the base URL", async () => {
+    const r = await exchange(`${bridge.running.url}/Users?filter=x`, "GET", { Authorization: `Bearer ${SCIM_TOKEN}` }, undefined, "application/scim+json");
+    expectScimError(r, 404);
+    expect(r.headers.get("content-type")).toMatch(/^application\/scim\+json/);
+    expect(r.body.detail).toBe(`No such endpoint /Users: the SCIM endpoints are under /scim/v2 (SCIM base URL ${bridge.running.url}/scim/v2, so this would be ${bridge.running.url}/scim/v2/Users)`);
+  });
+
+  it("names the SCIM base URL and the review page at /, as JSON or as a page for a browser", async () => {
+    const json = await exchange(`${bridge.running.url}/`, "GET", {}, undefined, "application/json");
+    expect(json.status).toBe(200);
+    expect(json.body).toEqual({ name: "scim-bridge", scimBaseUrl: `${bridge.running.url}/scim/v2`, reviewPage: `${bridge.running.url}/admin`, health: `${bridge.running.url}/healthz` });
+    const page = await exchange(`${bridge.running.url}/`, "GET", { Accept: "text/html,application/xhtml+xml,*/*;q=0.8" }, undefined, "text/html");
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(page.text).toContain(`<code>${bridge.running.url}/scim/v2</code>`);
+    expect(page.text).toContain('<a href="/admin">');
   });
 
   it("accepts the token only in the Authorization header, never in the query string", async () => {

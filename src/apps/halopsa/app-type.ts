@@ -47,6 +47,8 @@ export const SIMULATOR_INSTANCE = "halopsa:built-in-simulator";
 /** The HaloPSA client every halopsa app shares (the configured tenant or the built-in simulator). */
 export interface HaloPsaConnection {
   readonly client: HaloPsaClient;
+  /** The same tenant for the app checks: no retries and a short timeout, so a check says at once what is wrong. */
+  readonly checkClient?: HaloPsaClient;
   readonly licenceTypes: Readonly<Record<string, number>>;
   readonly createSettleMs: number;
 }
@@ -67,6 +69,7 @@ export const haloPsaAppType = {
     return new HaloPsaConnector({
       app: app.name,
       client: halo.client,
+      ...(halo.checkClient === undefined ? {} : { checkClient: halo.checkClient }),
       instance: deps.instance,
       createSettleMs: halo.createSettleMs,
       roles: Object.fromEntries(app.roles.map((r) => [r.name, { haloRoles: r.haloRoles ?? [] }])),

@@ -36,6 +36,8 @@ import type { HaloAgent, HaloAgentWrite } from "./wire.js";
 export interface HaloPsaConnectorOptions {
   readonly app: string;
   readonly client: HaloPsaClient;
+  /** The client `check` uses (no retries, a short timeout); `client` when none is given. */
+  readonly checkClient?: HaloPsaClient;
   /** Bridge role → HaloPSA role names. */
   readonly roles: RoleMap;
   /** Where a leaver's open tickets go. */
@@ -63,6 +65,11 @@ export class HaloPsaConnector implements Connector {
     this.app = opts.app;
     this.instance = opts.instance;
     this.catalogue = new Catalogue(opts.client);
+  }
+
+  /** A token request and the roles list: the smallest read every HaloPSA API application may make. */
+  async check(): Promise<void> {
+    await (this.opts.checkClient ?? this.opts.client).listRoles();
   }
 
   async apply(action: ApplicableAction, ctx: ApplyContext): Promise<ApplyResult> {

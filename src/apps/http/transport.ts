@@ -8,6 +8,7 @@
 import { ConnectorError, type ConnectorErrorInit } from "../../domain/connector-error.js";
 import type { Logger } from "../../log.js";
 import { outcomeOfStatus, type ExchangeOutcome, type TransportObserver } from "./observer.js";
+import { describeNetworkError, describeTimeout } from "./network-error.js";
 import type { RollingWindowLimiter } from "./rate-limiter.js";
 import { backoffDelay, errorCode, NOT_SENT, parseRetryAfter, type Backoff } from "./retry.js";
 
@@ -93,14 +94,14 @@ export class RetryingTransport<O extends Outgoing = Outgoing> {
       const effectUnknown = o.method !== "GET";
       if (controller.signal.aborted) {
         outcome = "timeout";
-        throw this.error({ kind: "timeout", request: o.route, detail: `no answer within ${this.opts.timeoutMs} ms`, retryable: true, effectUnknown });
+        throw this.error({ kind: "timeout", request: o.route, detail: describeTimeout(o.url, this.opts.timeoutMs), retryable: true, effectUnknown });
       }
-      const code = errorCode(e);
-      const message = e instanceof Error ? e.message : String(e);
+      const described = describeNetworkError(o.url, e);
+      const code = described.code ?? errorCode(e);
       throw this.error({
         kind: "network",
         request: o.route,
-        detail: code ? `${message} (${code})` : message,
+        detail: described.detail,
         retryable: true,
         effectUnknown: effectUnknown && !(code !== undefined && NOT_SENT.has(code)),
         cause: e,

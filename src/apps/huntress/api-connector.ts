@@ -30,6 +30,8 @@ import type { HuntressMembership } from "./wire.js";
 export interface HuntressApiConnectorOptions {
   readonly app: ManualApp;
   readonly client: HuntressClient;
+  /** The client `check` uses (no retries, a short timeout); `client` when none is given. */
+  readonly checkClient?: HuntressClient | undefined;
   /** The API URL and account the identity map's links are bound to. */
   readonly instance: string;
   /** The managed account the client acts on (reseller keys), to tell its memberships from others. */
@@ -47,6 +49,11 @@ export class HuntressApiConnector implements Connector {
   constructor(private readonly o: HuntressApiConnectorOptions) {
     this.app = o.app.name;
     this.instance = o.instance;
+  }
+
+  /** The memberships list: the one read this connector relies on, with the key and secret. */
+  async check(): Promise<void> {
+    await (this.o.checkClient ?? this.o.client).listMemberships();
   }
 
   async apply(action: ApplicableAction, ctx: ApplyContext): Promise<ApplyResult> {

@@ -22,6 +22,8 @@ export type HuntressAppConfig = z.output<typeof huntressAppSchema>;
 /** The Huntress API client every huntress app shares. */
 export interface HuntressConnection {
   readonly client: HuntressClient;
+  /** The same account for the app checks: no retries and a short timeout. */
+  readonly checkClient?: HuntressClient;
   /** The managed account a reseller key acts on. */
   readonly accountId?: number | undefined;
 }
