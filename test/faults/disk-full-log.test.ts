@@ -57,7 +57,8 @@ describe("log on a full disk", () => {
 
     // The log works again: a start with a working stdout logs, and finds everything.
     const again = await startBridgeProcess({ cwd: dir, env });
-    expect(again.output.join("")).toContain('"message":"scim-bridge listening"');
+    // /healthz answers before the apps are checked; the "listening" line follows the check.
+    await waitFor(() => again.output.join("").includes('"message":"scim-bridge listening"'), 15_000, "the listening line");
     const list = await again.scim("GET", `/Users?filter=${encodeURIComponent('userName sw "full.disk."')}&count=100`);
     expect(list.body.totalResults).toBe(emails.length);
     const members = await again.scim("GET", `/Groups/${group.body.id}`);

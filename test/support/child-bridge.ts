@@ -48,8 +48,22 @@ export interface BridgeProcessOptions {
   readonly readyTimeoutMs?: number;
 }
 
-/** Starts `node dist/src/main.js` on a free loopback port and waits until /healthz answers. */
+/**
+ * Starts `node dist/src/main.js` on a free loopback port and waits until /healthz answers. The port
+ * is free when chosen but another process (the bridge's own simulator included) may take it before
+ * the bridge listens: a start refused for a port in use is tried again on another port.
+ */
 export async function startBridgeProcess(o: BridgeProcessOptions): Promise<BridgeProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(o);
+    } catch (e: unknown) {
+      if (attempt >= 3 || !(e instanceof Error && e.message.includes("is already in use"))) throw e;
+    }
+  }
+}
+
+async function startOnce(o: BridgeProcessOptions): Promise<BridgeProcess> {
   const port = await freePort();
   const stdio: StdioOptions = o.stdio === undefined || o.stdio === "pipe" ? ["ignore", "pipe", "pipe"] : ["ignore", o.stdio, o.stdio];
   const child = spawn(process.execPath, [MAIN], {
@@ -62,9 +76,14 @@ export async function startBridgeProcess(o: BridgeProcessOptions): Promise<Bridg
   child.stdout?.on("data", (d: Buffer) => output.push(d.toString("utf8")));
   child.stderr?.on("data", (d: Buffer) => output.push(d.toString("utf8")));
   const url = `http://127.0.0.1:${port}`;
+  const exitedEarly = () => child.exitCode !== null || child.signalCode !== null;
+  const logsListening = child.stdout !== null && ["info", "debug", undefined].includes(o.env["LOG_LEVEL"]);
   await waitFor(
     async () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the bridge exited early:\n${output.join("")}`);
+      if (exitedEarly()) throw new Error(`the bridge exited early:\n${output.join("")}`);
+      // With its output piped, the bridge's own "listening" line proves the port is this process's
+      // (another test's server may answer /healthz on a port taken meanwhile).
+      if (logsListening && !output.join("").includes('"message":"scim-bridge listening"')) return false;
       return (await fetch(`${url}/healthz`)).ok;
     },
     o.readyTimeoutMs ?? 15_000,
