@@ -185,7 +185,7 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
     trustProxy: config.trustProxy,
     limits,
     readiness: () => checkReadiness(db, () => worker.alive, health),
-    admin: { provisioning, jobs, drift, reconciler, clock, tasks, review, approvals: stores.approvals, ruleWatch },
+    admin: { provisioning, jobs, drift, reconciler, clock, tasks, review, approvals: stores.approvals, ruleWatch, appChecks },
   });
   const server = createServer(
     {

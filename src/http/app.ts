@@ -19,7 +19,7 @@ import { denyScim, nameScimRoute, SCIM_BASE, scimRouter } from "../scim/router.j
 import { NO_LIMIT, refusePlainText, refuseProblem, refuseScim, RequestLimits } from "./rate-limit.js";
 import type { Readiness } from "./readiness.js";
 import { requestLog } from "./request-log.js";
-import { AppChecks } from "../admin/status/app-checks.js";
+import type { AppChecks } from "../provisioning/app-checks.js";
 import { packageVersion, type StatusSources } from "../admin/status/status-report.js";
 
 export interface AppOptions {
@@ -38,7 +38,10 @@ export interface AppOptions {
   /** Per-address and per-token rate limits; omitted by the benchmark server, which measures the API itself. */
   readonly limits?: RequestLimits;
   /** The admin API's dependencies; omitted by the benchmark server, which serves SCIM only. */
-  readonly admin?: Omit<AdminApiOptions, "authenticate" | "log" | "status">;
+  readonly admin?: Omit<AdminApiOptions, "authenticate" | "log" | "status"> & {
+    /** The bridge's periodic app checks, which the status page and API show. */
+    readonly appChecks: Pick<AppChecks, "refresh" | "view">;
+  };
 }
 
 export function createApp(o: AppOptions): Express {
@@ -110,7 +113,7 @@ export function createApp(o: AppOptions): Express {
   return app;
 }
 
-/** The status page's sources: one app-check cache for the page and the API alike. */
+/** The status page's sources: the bridge's own app checks, for the page and the API alike. */
 function statusSourcesOf(o: AppOptions, admin: NonNullable<AppOptions["admin"]>): StatusSources {
   const { provisioning } = admin;
   return {
@@ -118,7 +121,7 @@ function statusSourcesOf(o: AppOptions, admin: NonNullable<AppOptions["admin"]>)
     jobs: admin.jobs,
     approvals: admin.approvals,
     reconciler: admin.reconciler,
-    checks: new AppChecks({ connectors: provisioning.connectors, clock: admin.clock, scrub: provisioning.scrub }),
+    checks: admin.appChecks,
     workerRunning: () => o.readiness?.().checks.worker ?? true,
     publicUrl: o.publicUrl,
     version: packageVersion(),

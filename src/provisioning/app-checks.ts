@@ -15,6 +15,17 @@ export interface AppCheck {
   readonly error?: string;
 }
 
+/** An app's check as the status page and `GET /admin/api/status` show it. */
+export interface AppCheckView {
+  readonly state: "ok" | "failed" | "not-checked";
+  /** When the result was taken; null when the app has nothing to call or was not checked yet. */
+  readonly checkedAt: string | null;
+  /** What failed, in words; or why the app is not checked. */
+  readonly message: string | null;
+  /** The last failure since the bridge started, even if the app has recovered since. */
+  readonly lastError: { readonly at: string; readonly message: string } | null;
+}
+
 export interface AppChecksOptions {
   /** The connectors by app; those without `check` (manual apps, dry-run) are not checked. */
   readonly connectors: ReadonlyMap<string, Pick<Connector, "check">>;
@@ -26,6 +37,7 @@ export interface AppChecksOptions {
 
 export class AppChecks {
   private readonly results = new Map<string, AppCheck>();
+  private readonly lastErrors = new Map<string, { at: string; message: string }>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
 
@@ -39,6 +51,30 @@ export class AppChecks {
   /** The last result per checked app; an app not checked yet is absent. A copy: callers may keep it. */
   latest(): Map<string, AppCheck> {
     return new Map(this.results);
+  }
+
+  /**
+   * Checks again first when a result is missing or older than `maxAgeMs` (a status page asks for
+   * a recent answer; the pass is bounded by the timeout, and concurrent callers share it).
+   */
+  async refresh(maxAgeMs: number): Promise<void> {
+    const now = this.o.clock.now().getTime();
+    const stale = this.apps().some((app) => {
+      const r = this.results.get(app);
+      return r === undefined || now - r.checkedAt.getTime() > maxAgeMs;
+    });
+    if (stale) await this.runOnce();
+  }
+
+  /** One app's result for people: checked or not, when, what failed and the last failure. */
+  view(app: string): AppCheckView {
+    if (this.o.connectors.get(app)?.check === undefined) {
+      return { state: "not-checked", checkedAt: null, message: "no API to call: the bridge raises manual tasks for this app", lastError: null };
+    }
+    const r = this.results.get(app);
+    const lastError = this.lastErrors.get(app) ?? null;
+    if (!r) return { state: "not-checked", checkedAt: null, message: "not checked yet", lastError };
+    return { state: r.ok ? "ok" : "failed", checkedAt: r.checkedAt.toISOString(), message: r.error ?? null, lastError };
   }
 
   /** Checks every app once, side by side; one pass at a time. */
@@ -86,6 +122,7 @@ export class AppChecks {
     }
     const before = this.results.get(app);
     this.results.set(app, result);
+    if (!result.ok) this.lastErrors.set(app, { at: result.checkedAt.toISOString(), message: result.error ?? "failed" });
     // Logged when the state changes (and on the first check), not on every pass.
     if (result.ok && before?.ok !== true) this.o.log.info("app check: reachable with the configured credentials", { app });
     if (!result.ok && (before === undefined || before.ok || before.error !== result.error)) this.o.log.warn("app check failed", { app, error: result.error });

@@ -30,3 +30,31 @@ describe("app checks", () => {
     await checks.stop();
   });
 });
+
+describe("app checks as people see them", () => {
+  it("say why an app is not checked, remember the last failure after recovery, and check again when a result is older than asked", async () => {
+    const { log } = capturingLogger("error");
+    let now = new Date("2026-12-07T10:00:00Z");
+    let failing = true;
+    let calls = 0;
+    const connectors = new Map<string, { check?: () => Promise<void> }>([
+      ["halopsa", { check: () => (calls++, failing ? Promise.reject(new Error("cannot reach halo.example.com:443: name not found")) : Promise.resolve()) }],
+      ["portal", {}],
+    ]);
+    const checks = new AppChecks({ connectors, clock: { now: () => now }, log, timeoutMs: 50 });
+    expect(checks.view("portal")).toMatchObject({ state: "not-checked", message: expect.stringContaining("no API to call") });
+    expect(checks.view("halopsa")).toMatchObject({ state: "not-checked", message: "not checked yet" });
+
+    await checks.refresh(60_000);
+    expect(checks.view("halopsa")).toEqual({ state: "failed", checkedAt: "2026-12-07T10:00:00.000Z", message: "cannot reach halo.example.com:443: name not found", lastError: { at: "2026-12-07T10:00:00.000Z", message: "cannot reach halo.example.com:443: name not found" } });
+    // Fresh enough: no second call.
+    await checks.refresh(60_000);
+    expect(calls).toBe(1);
+
+    failing = false;
+    now = new Date("2026-12-07T10:02:00Z");
+    await checks.refresh(60_000);
+    expect(calls).toBe(2);
+    expect(checks.view("halopsa")).toEqual({ state: "ok", checkedAt: "2026-12-07T10:02:00.000Z", message: null, lastError: { at: "2026-12-07T10:00:00.000Z", message: "cannot reach halo.example.com:443: name not found" } });
+  });
+});

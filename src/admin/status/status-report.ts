@@ -10,7 +10,7 @@ import type { JobQueue } from "../../db/jobs.js";
 import { tokenState, TokenStore, type TokenState } from "../../db/tokens.js";
 import type { Reconciler } from "../../provisioning/reconcile.js";
 import type { ProvisioningDeps } from "../../provisioning/sync-user.js";
-import type { AppCheck, AppChecks } from "./app-checks.js";
+import type { AppCheckView, AppChecks } from "../../provisioning/app-checks.js";
 
 export interface StatusReport {
   readonly version: string;
@@ -21,7 +21,7 @@ export interface StatusReport {
     readonly name: string;
     readonly type: string;
     readonly instance: string;
-    readonly check: AppCheck;
+    readonly check: AppCheckView;
     /** This app's part of the last reconcile pass; null before the first pass or for an app it does not read. */
     readonly drift: { readonly items: number; readonly enforced: number; readonly error: string | null } | null;
   }[];
@@ -37,7 +37,8 @@ export interface StatusSources {
   readonly jobs: Pick<JobQueue, "depth">;
   readonly approvals: Pick<ApprovalStore, "list">;
   readonly reconciler: Pick<Reconciler, "lastPass">;
-  readonly checks: AppChecks;
+  /** The bridge's periodic app checks (provisioning/app-checks.ts), refreshed when older than a minute. */
+  readonly checks: Pick<AppChecks, "refresh" | "view">;
   /** Whether the provisioning worker runs (readiness); true where no readiness is wired. */
   readonly workerRunning: () => boolean;
   readonly publicUrl: string | undefined;
@@ -61,7 +62,7 @@ export async function statusReport(s: StatusSources, requestOrigin: string): Pro
   const deps = s.provisioning;
   const now = deps.clock.now();
   const last = s.reconciler.lastPass();
-  const checks = await Promise.all(deps.apps.map((a) => s.checks.check(a.name)));
+  await s.checks.refresh(60_000);
   const pending = s.approvals.list();
   return {
     version: s.version,
@@ -71,13 +72,13 @@ export async function statusReport(s: StatusSources, requestOrigin: string): Pro
       .filter((t) => t.scope === "scim")
       .map((t) => ({ id: t.id, name: t.name, state: tokenState(t, now), lastUsedAt: t.lastUsedAt }))
       .filter((t) => t.state === "active" || t.state === "expiring"),
-    apps: deps.apps.map((a, i) => {
+    apps: deps.apps.map((a) => {
       const drift = last?.report.drift[a.name];
       return {
         name: a.name,
         type: a.type,
         instance: deps.connectors.get(a.name)?.instance ?? a.name,
-        check: checks[i]!,
+        check: s.checks.view(a.name),
         drift: drift ? { items: drift.items, enforced: drift.enforced, error: drift.error ?? null } : null,
       };
     }),

@@ -24,7 +24,7 @@ function checkCell(c: StatusReport["apps"][number]["check"], now: Date): SafeHtm
   const last = c.lastError && c.state !== "failed" ? html`<br><span class="muted">Last error ${ago(c.lastError.at, now)}: ${c.lastError.message}</span>` : "";
   if (c.state === "not-checked") return html`<span class="badge state">not checked</span><br><span class="muted">${c.message ?? ""}</span>`;
   if (c.state === "failed") return html`<span class="badge overdue">failed</span> ${c.checkedAt && ago(c.checkedAt, now)}<br>${c.message ?? ""}`;
-  return html`<span class="badge state">reachable</span> ${c.checkedAt && ago(c.checkedAt, now)}<br><span class="muted">signed in and read ${plural(c.accounts ?? 0, "account", "accounts")}</span>${last}`;
+  return html`<span class="badge state">reachable</span> ${c.checkedAt && ago(c.checkedAt, now)}<br><span class="muted">signed in with these credentials and read from the instance</span>${last}`;
 }
 
 function driftCell(a: StatusReport["apps"][number], r: StatusReport, now: Date): SafeHtml {
