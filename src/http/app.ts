@@ -20,6 +20,7 @@ import { NO_LIMIT, refusePlainText, refuseProblem, refuseScim, RequestLimits } f
 import type { Readiness } from "./readiness.js";
 import { requestLog } from "./request-log.js";
 import type { AppChecks } from "../provisioning/app-checks.js";
+import { ScimCallers } from "./scim-callers.js";
 import { packageVersion, type StatusSources } from "../admin/status/status-report.js";
 
 export interface AppOptions {
@@ -74,16 +75,17 @@ export function createApp(o: AppOptions): Express {
     o.log.warn("authentication failed", { requestId: req.requestId, path: req.originalUrl.split("?")[0], ip: req.ip, ...failure });
   });
   const limits = o.limits ?? new RequestLimits({ perToken: NO_LIMIT, perAddress: NO_LIMIT, log: o.log });
+  const callers = new ScimCallers();
   app.use(
     SCIM_BASE,
     nameScimRoute,
     limits.byAddress(refuseScim),
-    scimRouter({ deps: o.deps, log: o.log, maxBodyBytes: o.maxBodyBytes, publicUrl: o.publicUrl, authenticate: limits.byToken(auth("scim", denyScim), refuseScim) }),
+    scimRouter({ deps: o.deps, log: o.log, maxBodyBytes: o.maxBodyBytes, publicUrl: o.publicUrl, authenticate: callers.recording(limits.byToken(auth("scim", denyScim), refuseScim)) }),
   );
   // Prometheus gets a `metrics` token; limited like the admin API so the door is no place to guess tokens.
   app.get("/metrics", limits.byAddress(refuseProblem), limits.byToken(auth(METRICS_SCOPES, denyProblem), refuseProblem), scrape(o.metrics.registry, o.log));
   if (o.admin) {
-    const status = statusSourcesOf(o, o.admin);
+    const status = statusSourcesOf(o, o.admin, callers);
     app.use("/admin/api", limits.byAddress(refuseProblem), adminApi({ ...o.admin, status, log: o.log, authenticate: limits.byToken(auth(ADMIN_API_SCOPES, denyProblem), refuseProblem) }));
     const { provisioning, tasks, review, drift, clock, ruleWatch } = o.admin;
     app.use(
@@ -114,7 +116,7 @@ export function createApp(o: AppOptions): Express {
 }
 
 /** The status page's sources: the bridge's own app checks, for the page and the API alike. */
-function statusSourcesOf(o: AppOptions, admin: NonNullable<AppOptions["admin"]>): StatusSources {
+function statusSourcesOf(o: AppOptions, admin: NonNullable<AppOptions["admin"]>, callers: ScimCallers): StatusSources {
   const { provisioning } = admin;
   return {
     provisioning,
@@ -122,6 +124,7 @@ function statusSourcesOf(o: AppOptions, admin: NonNullable<AppOptions["admin"]>)
     approvals: admin.approvals,
     reconciler: admin.reconciler,
     checks: admin.appChecks,
+    callers,
     workerRunning: () => o.readiness?.().checks.worker ?? true,
     publicUrl: o.publicUrl,
     version: packageVersion(),

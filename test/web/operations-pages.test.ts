@@ -32,11 +32,16 @@ describe("status and jobs pages", () => {
 
   it("the status page shows the SCIM URL, each app's instance and live check, and the queue", async () => {
     const { w, page } = t;
+    // The IdP calls, naming itself: the page shows who called and when.
+    const call = await w.bridge.scim("GET", "/Users?count=1", undefined, { "User-Agent": "Okta SCIM Client 1.0.0" });
+    expect(call.status).toBe(200);
     await signIn(page, w.origin, ADMIN_TOKEN);
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Status" }).click();
     await page.waitForURL(`${w.origin}/admin/status`);
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Status");
     expect(await page.locator("#scim-base-url").textContent()).toBe(`${w.origin}/scim/v2`);
+    const caller = page.locator("tr", { has: page.getByRole("rowheader", { name: "env:SCIM_BRIDGE_SCIM_TOKEN" }) });
+    expect(await caller.textContent()).toMatch(/just now[\s\S]*Okta SCIM Client 1\.0\.0/);
     const halo = page.locator("tr", { has: page.getByRole("rowheader", { name: /HaloPSA/ }) });
     expect(await halo.textContent()).toContain("halopsa:built-in-simulator");
     expect(await halo.textContent()).toMatch(/reachable[\s\S]*signed in with these credentials and read from the instance/);

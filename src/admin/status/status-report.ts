@@ -10,6 +10,7 @@ import type { JobQueue } from "../../db/jobs.js";
 import { tokenState, TokenStore, type TokenState } from "../../db/tokens.js";
 import type { Reconciler } from "../../provisioning/reconcile.js";
 import type { ProvisioningDeps } from "../../provisioning/sync-user.js";
+import type { ScimCaller, ScimCallers } from "../../http/scim-callers.js";
 import type { AppCheckView, AppChecks } from "../../provisioning/app-checks.js";
 
 export interface StatusReport {
@@ -17,6 +18,8 @@ export interface StatusReport {
   readonly scimBaseUrl: string;
   /** SCIM tokens that still work, with the last request each made (to the minute: auth/tokens.ts). */
   readonly scimTokens: readonly { readonly id: number; readonly name: string; readonly state: TokenState; readonly lastUsedAt: string | null }[];
+  /** Every token that called SCIM since the bridge started (environment tokens too): the last request and the IdP's User-Agent. */
+  readonly scimCallers: readonly ScimCaller[];
   readonly apps: readonly {
     readonly name: string;
     readonly type: string;
@@ -39,6 +42,7 @@ export interface StatusSources {
   readonly reconciler: Pick<Reconciler, "lastPass">;
   /** The bridge's periodic app checks (provisioning/app-checks.ts), refreshed when older than a minute. */
   readonly checks: Pick<AppChecks, "refresh" | "view">;
+  readonly callers: Pick<ScimCallers, "latest">;
   /** Whether the provisioning worker runs (readiness); true where no readiness is wired. */
   readonly workerRunning: () => boolean;
   readonly publicUrl: string | undefined;
@@ -72,6 +76,7 @@ export async function statusReport(s: StatusSources, requestOrigin: string): Pro
       .filter((t) => t.scope === "scim")
       .map((t) => ({ id: t.id, name: t.name, state: tokenState(t, now), lastUsedAt: t.lastUsedAt }))
       .filter((t) => t.state === "active" || t.state === "expiring"),
+    scimCallers: s.callers.latest(),
     apps: deps.apps.map((a) => {
       const drift = last?.report.drift[a.name];
       return {

@@ -63,6 +63,19 @@ ${
 </table>
 </div>`
 }
+${
+  r.scimCallers.length === 0
+    ? html`<p class="empty">No SCIM request since the bridge started: the IdP has not called yet.</p>`
+    : html`<div class="table-wrap" role="region" aria-label="SCIM callers" tabindex="0">
+<table>
+  <caption>SCIM requests since the bridge started, by token</caption>
+  <thead><tr><th scope="col">Token</th><th scope="col">Last request</th><th scope="col">Client (User-Agent)</th></tr></thead>
+  <tbody>
+  ${r.scimCallers.map((c) => html`<tr><th scope="row">${c.token}</th><td>${when(c.at, d.now)}</td><td>${c.userAgent ?? html`<span class="muted">none sent</span>`}</td></tr>`)}
+  </tbody>
+</table>
+</div>`
+}
 </section>
 
 <section aria-labelledby="status-apps">
