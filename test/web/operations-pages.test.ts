@@ -45,7 +45,7 @@ describe("status and jobs pages", () => {
     const halo = page.locator("tr", { has: page.getByRole("rowheader", { name: /HaloPSA/ }) });
     expect(await halo.textContent()).toContain("halopsa:built-in-simulator");
     expect(await halo.textContent()).toMatch(/reachable[\s\S]*signed in with these credentials and read from the instance/);
-    expect(await halo.textContent()).toContain("no pass since the bridge started");
+    expect(await halo.textContent()).toContain("never checked");
     const huntress = page.locator("tr", { has: page.getByRole("rowheader", { name: /Huntress/ }) });
     expect(await huntress.textContent()).toContain("not checked");
     expect(await page.locator("dl").last().textContent()).toMatch(/Queued\s*0 jobs[\s\S]*Dead letters\s*none/);

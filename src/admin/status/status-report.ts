@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ApprovalStore } from "../../db/approvals.js";
+import type { DriftStore } from "../../db/drift.js";
 import type { JobQueue } from "../../db/jobs.js";
 import { tokenState, TokenStore, type TokenState } from "../../db/tokens.js";
 import type { Reconciler } from "../../provisioning/reconcile.js";
@@ -25,8 +26,8 @@ export interface StatusReport {
     readonly type: string;
     readonly instance: string;
     readonly check: AppCheckView;
-    /** This app's part of the last reconcile pass; null before the first pass or for an app it does not read. */
-    readonly drift: { readonly items: number; readonly enforced: number; readonly error: string | null } | null;
+    /** The last drift pass over the app (db/drift.ts, kept across restarts); null when it was never checked. */
+    readonly drift: { readonly checkedAt: string; readonly items: number; readonly error: string | null } | null;
   }[];
   /** The last reconcile pass of this process; null before the first. */
   readonly reconcile: { readonly endedAt: string; readonly usersQueued: number } | null;
@@ -40,6 +41,7 @@ export interface StatusSources {
   readonly jobs: Pick<JobQueue, "depth">;
   readonly approvals: Pick<ApprovalStore, "list">;
   readonly reconciler: Pick<Reconciler, "lastPass">;
+  readonly drift: Pick<DriftStore, "lastPass" | "counts">;
   /** The bridge's periodic app checks (provisioning/app-checks.ts), refreshed when older than a minute. */
   readonly checks: Pick<AppChecks, "refresh" | "view">;
   readonly callers: Pick<ScimCallers, "latest">;
@@ -78,13 +80,14 @@ export async function statusReport(s: StatusSources, requestOrigin: string): Pro
       .filter((t) => t.state === "active" || t.state === "expiring"),
     scimCallers: s.callers.latest(),
     apps: deps.apps.map((a) => {
-      const drift = last?.report.drift[a.name];
+      const pass = s.drift.lastPass(a.name);
+      const items = Object.values(s.drift.counts()[a.name] ?? {}).reduce((n, k) => n + k, 0);
       return {
         name: a.name,
         type: a.type,
         instance: deps.connectors.get(a.name)?.instance ?? a.name,
         check: s.checks.view(a.name),
-        drift: drift ? { items: drift.items, enforced: drift.enforced, error: drift.error ?? null } : null,
+        drift: pass ? { checkedAt: pass.at, items, error: pass.error } : null,
       };
     }),
     reconcile: last ? { endedAt: last.endedAt, usersQueued: last.report.usersQueued } : null,

@@ -27,13 +27,13 @@ function checkCell(c: StatusReport["apps"][number]["check"], now: Date): SafeHtm
   return html`<span class="badge state">reachable</span> ${c.checkedAt && ago(c.checkedAt, now)}<br><span class="muted">signed in with these credentials and read from the instance</span>${last}`;
 }
 
-function driftCell(a: StatusReport["apps"][number], r: StatusReport, now: Date): SafeHtml {
+function driftCell(a: StatusReport["apps"][number], now: Date): SafeHtml {
   if (a.drift === null) {
     if (a.check.state === "not-checked") return html`<span class="muted">not read back (no API)</span>`;
-    return html`<span class="muted">no pass since the bridge started</span>`;
+    return html`<span class="muted">never checked</span>`;
   }
-  if (a.drift.error !== null) return html`<span class="badge overdue">read-back failed</span>${r.reconcile && html` ${ago(r.reconcile.endedAt, now)}`}<br>${a.drift.error}`;
-  return html`<a href="/admin/drift">${plural(a.drift.items, "difference", "differences")}</a>${a.drift.enforced > 0 && `, ${a.drift.enforced} enforced`}${r.reconcile && html`<br><span class="muted">${ago(r.reconcile.endedAt, now)}</span>`}`;
+  if (a.drift.error !== null) return html`<span class="badge overdue">read-back failed</span> ${ago(a.drift.checkedAt, now)}<br>${a.drift.error}`;
+  return html`<a href="/admin/drift">${plural(a.drift.items, "difference", "differences")}</a><br><span class="muted">checked ${ago(a.drift.checkedAt, now)}</span>`;
 }
 
 export function statusPage(d: StatusPageData): SafeHtml {
@@ -91,7 +91,7 @@ ${
     <th scope="row">${appLabel(d.apps, a.name)}<br><span class="muted">${a.type}</span></th>
     <td><code>${a.instance}</code></td>
     <td>${checkCell(a.check, d.now)}</td>
-    <td>${driftCell(a, r, d.now)}</td>
+    <td>${driftCell(a, d.now)}</td>
   </tr>`,
   )}
   </tbody>
