@@ -4,6 +4,7 @@
  * "expected number, received NaN", which describes the value after coercion, not what was typed.
  */
 import type { z } from "zod";
+import { editDistance } from "./domain/string-distance.js";
 
 type Issue = z.core.$ZodIssue;
 
@@ -95,4 +96,61 @@ function describeUnion(issue: Extract<Issue, { code: "invalid_union" }>, value: 
   if (shaped) return shaped.map((i) => (i.path.length > 0 ? `${i.path.map(String).join(".")}: ` : "") + describeIssue({ ...i, path: [] } as Issue, valueAt(value, i.path), value === SECRET)).join("; ");
   const expected = branches.flatMap((b) => b.filter((i) => i.code === "invalid_type").map((i) => typeWords(i.expected)));
   return expected.length > 0 ? `${shown(value)} is not ${[...new Set(expected)].join(" or ")}` : issue.message;
+}
+
+interface SchemaDef {
+  readonly type: string;
+  readonly shape?: Record<string, { _zod: { def: SchemaDef } }>;
+  readonly innerType?: { _zod: { def: SchemaDef } };
+  readonly element?: { _zod: { def: SchemaDef } };
+  readonly in?: { _zod: { def: SchemaDef } };
+  readonly options?: readonly { _zod: { def: SchemaDef } }[];
+  readonly discriminator?: string;
+}
+
+/** Through wrappers (optional, default, pipe…) to the schema that decides the shape. */
+function unwrap(def: SchemaDef): SchemaDef {
+  if (def.innerType) return unwrap(def.innerType._zod.def);
+  if (def.type === "pipe" && def.in) return unwrap(def.in._zod.def);
+  return def;
+}
+
+/**
+ * The keys an object of the config may have at `path` (as written in `raw`), by walking the
+ * schema; a union of app types is narrowed by the entry's `type`. Empty when it cannot tell.
+ */
+export function allowedKeysAt(schema: { _zod: { def: SchemaDef } }, path: readonly PropertyKey[], raw: unknown): string[] {
+  let defs = [unwrap(schema._zod.def)];
+  let value = raw;
+  const narrow = (ds: SchemaDef[]): SchemaDef[] =>
+    ds.flatMap((d) => {
+      if (!d.options) return [d];
+      const options = d.options.map((o) => unwrap(o._zod.def));
+      const discriminator = d.discriminator;
+      const wanted = discriminator && value !== null && typeof value === "object" ? (value as Record<string, unknown>)[discriminator] : undefined;
+      const matching = options.filter((o) => {
+        const literal = o.shape?.[discriminator ?? ""]?._zod.def as unknown as { values?: unknown[] } | undefined;
+        return wanted === undefined || literal?.values?.includes(wanted) === true;
+      });
+      return narrow(matching.length > 0 ? matching : options);
+    });
+  for (const key of path) {
+    defs = narrow(defs).flatMap((d) => {
+      if (typeof key === "number" && d.element) return [unwrap(d.element._zod.def)];
+      const next = typeof key === "string" ? d.shape?.[key] : undefined;
+      return next ? [unwrap(next._zod.def)] : [];
+    });
+    value = valueAt(value, [key]);
+  }
+  return [...new Set(narrow(defs).flatMap((d) => Object.keys(d.shape ?? {})))];
+}
+
+/** "unknown key; did you mean port?" with the closest allowed key, or the list of them. */
+export function unknownKeyWords(key: string, allowed: readonly string[]): string {
+  if (allowed.length === 0) return "unknown key";
+  const [closest] = allowed
+    .map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) }))
+    .filter((c) => c.d <= Math.max(1, Math.floor(key.length / 4)))
+    .sort((a, b) => a.d - b.d);
+  return closest ? `unknown key; did you mean ${closest.k}?` : `unknown key (allowed: ${[...allowed].sort().join(", ")})`;
 }

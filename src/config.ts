@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { checkShared, respellApps } from "./apps/app-types.js";
-import { describeIssue } from "./config-issues.js";
+import { allowedKeysAt, describeIssue, unknownKeyWords } from "./config-issues.js";
 import { LOG_LEVELS } from "./log.js";
 import { appSchema, checkRules, defaultApps, defaultRules, provisioningSchema, ruleSchema } from "./provisioning/config-schema.js";
 
@@ -248,6 +248,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
         // rules[1].role, halopsa.url: as the key is written in the file
         const written = path.map((p, n) => (typeof p === "number" ? `[${p}]` : `${n > 0 ? "." : ""}${String(p)}`)).join("") || "config";
         const name = fromEnv.get(dotted) ?? (file ? `${written} (in ${file})` : written);
+        if (issue.code === "unrecognized_keys") return `  ${name}: ${unknownKeyWords(String(path.at(-1)), allowedKeysAt(configSchema, issue.path, raw))}`;
         return `  ${name}: ${describeIssue(issue, raw)}`;
       });
     });

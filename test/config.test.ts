@@ -78,6 +78,29 @@ describe("configuration", () => {
     expect(() => loadConfig({ SCIM_BRIDGE_CONFIG: file })).toThrow(new RegExp(`prot \\(in ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}\\): unknown key`));
   });
 
+  it("suggests the closest allowed key for an unknown one, at any depth and per app type, or lists the allowed keys", () => {
+    const dir = mkdtempSync(join(tmpdir(), "scim-bridge-config-"));
+    const file = join(dir, "bridge.yaml");
+    writeFileSync(
+      file,
+      ["porrt: 7000", "provisioning: { workerConcurency: 2 }", "halopsa: { urll: https://halo.example.com }", "apps:", "  - { name: hunt, type: manual, template: huntress, slaHourz: 3 }", "zzzz: 1"].join("\n"),
+    );
+    const message = (() => {
+      try {
+        loadConfig({ SCIM_BRIDGE_CONFIG: file });
+        return "";
+      } catch (e: unknown) {
+        return (e as Error).message;
+      }
+    })();
+    expect(message).toContain(`porrt (in ${file}): unknown key; did you mean port?`);
+    expect(message).toContain(`provisioning.workerConcurency (in ${file}): unknown key; did you mean workerConcurrency?`);
+    expect(message).toContain(`halopsa.urll (in ${file}): unknown key; did you mean url?`);
+    // The keys of the entry's own app type (a manual app), not of every type.
+    expect(message).toContain(`apps[0].slaHourz (in ${file}): unknown key; did you mean slaHours?`);
+    expect(message).toMatch(/zzzz \(in .*\): unknown key \(allowed: [a-zA-Z, ]*\bport\b/);
+  });
+
   it("reads a JSON config file and rejects one that is not valid JSON", () => {
     const dir = mkdtempSync(join(tmpdir(), "scim-bridge-config-"));
     const file = join(dir, "bridge.json");
