@@ -11,6 +11,7 @@ import { openStores, provisioningOf } from "../compose.js";
 import { appsAndRules, loadConfig } from "../config.js";
 import { openDatabase, type Db } from "../db/database.js";
 import { NotificationOutbox } from "../db/notifications.js";
+import type { IdentityMap } from "../db/identity-map.js";
 import type { TaskStore } from "../db/tasks.js";
 import type { Task } from "../domain/task.js";
 import { createLogger } from "../log.js";
@@ -60,6 +61,7 @@ interface Queue {
   readonly tasks: TaskStore;
   readonly review: TaskReview;
   readonly apps: readonly AppConfig[];
+  readonly accounts: Pick<IdentityMap, "get">;
 }
 
 /** Returns undefined for a command it does not know (the dispatcher prints the usage). */
@@ -86,7 +88,7 @@ export function tasksCommand(command: string | undefined, rest: readonly string[
     const onTask = outbox ? (task: Task) => queueTaskNotice(outbox, task, queueUrlOf(config), chatFormatOf(config.notifications.webhookUrl, config.notifications.webhookFormat)) : undefined;
     const { review } = provisioningOf(config, stores, new Map(), createLogger("error"), { onTask });
     const tasks = stores.tasks;
-    return run(command, values, { db, tasks, review, apps }, out);
+    return run(command, values, { db, tasks, review, apps, accounts: stores.accounts }, out);
   } catch (e: unknown) {
     // Not found, or a state that does not allow it ("only open tasks can be completed"): say so.
     if (!isBridgeError(e)) throw e;
@@ -136,6 +138,9 @@ function run(command: Command, values: Record<string, unknown>, q: Queue, out: O
       if (!a) return EXIT_USAGE;
       const task = q.review.complete(a.id, ACTOR, a.note ? a.note : null);
       out(`Task #${task.id} done: ${task.title}`);
+      // As the web page's notice does: where the identity map now stands for this person in the app.
+      const account = q.accounts.get(task.userId, task.app);
+      if (account) out(`${task.app} now shows ${account.profile?.email ?? "the user"} as ${account.state}.`);
       // As the web page's notice does: the follow-up the completion raised (an invitation's confirm step), in full.
       const next = q.tasks.openFor(task.userId, task.app);
       if (next && next.id !== task.id) {
