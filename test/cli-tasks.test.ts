@@ -77,7 +77,7 @@ describe("tasks done and fail", () => {
     const task = await openTask(ada, "huntress");
     const { code, out } = t.cli("tasks", "done", String(task.id), "--note", "sent from the portal");
     expect(code).toBe(0);
-    expect(out).toMatch(new RegExp(`^Task #${task.id} done: Invite Ada Lovelace to Huntress as Account Admin\nhuntress now shows ada\.lovelace@example\.com as invited\.\nNext for this user: #\\d+ Confirm Ada Lovelace accepted the Huntress invitation is in the queue\\.\n  app: {5}huntress\n`));
+    expect(out).toMatch(new RegExp(`^Task #${task.id} done: Invite Ada Lovelace to Huntress as Account Admin\nhuntress now shows ada\\.lovelace@example\\.com as invited\\.\nNext for this user: #\\d+ Confirm Ada Lovelace accepted the Huntress invitation is in the queue\\.\n  app: {5}huntress\n`));
     expect(out).toMatch(/\n {2}steps:\n {4}1\. /);
     const after = await t.admin("GET", `/tasks/${task.id}`);
     expect(after.body).toMatchObject({ state: "done", completedBy: "cli", note: "sent from the portal" });
