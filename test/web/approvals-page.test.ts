@@ -4,35 +4,16 @@
  * page lists the two people held with why, and rejecting keeps their agents, recorded with the
  * admin's name.
  */
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN } from "../support/bridge.js";
 import { waitFor } from "../support/provisioning.js";
-import { accessibilityProblems, CONFIG, createUser, joinGroup, launchChromium, leaveGroup, newContext, screenshot, signIn, startWebBridge, type WebBridge } from "./browser.js";
-
-const LIMITED = CONFIG.replace("provisioning: { reconcileIntervalMinutes: 0 }", "provisioning: { reconcileIntervalMinutes: 0, deprovisionLimit: { count: 1, windowMinutes: 60 } }");
+import { accessibilityProblems, createUser, joinGroup, leaveGroup, LIMITED_CONFIG, screenshot, signIn, usePagesWith } from "./browser.js";
 
 describe("approvals page", () => {
-  let browser: Browser;
-  let w: WebBridge;
-  let context: BrowserContext;
-  let page: Page;
-  let problems: string[];
-
-  beforeAll(async () => {
-    [browser, w] = await Promise.all([launchChromium(), startWebBridge({}, LIMITED)]);
-    problems = [];
-    context = await newContext(browser, problems);
-    page = await context.newPage();
-  });
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await w?.bridge.close();
-  });
-  afterEach(() => expect(problems).toEqual([]));
+  const t = usePagesWith({}, LIMITED_CONFIG);
 
   it("shows the held people with why, and rejecting keeps their access and names who decided", async () => {
+    const { w, page } = t;
     const ids: string[] = [];
     for (const [name, email] of [["Ada Lovelace", "ada@example.com"], ["Alan Turing", "alan@example.com"], ["Grace Hopper", "grace@example.com"]] as const) {
       const id = await createUser(w, name, email);

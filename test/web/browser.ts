@@ -42,6 +42,9 @@ rules:
 provisioning: { reconcileIntervalMinutes: 0 }
 `;
 
+/** CONFIG with a deprovision limit of 1, so two deactivations at once hold one for approval. */
+export const LIMITED_CONFIG = CONFIG.replace("provisioning: { reconcileIntervalMinutes: 0 }", "provisioning: { reconcileIntervalMinutes: 0, deprovisionLimit: { count: 1, windowMinutes: 60 } }");
+
 export const GROUPS = ["HaloPSA Admins", "HaloPSA Agents", "Huntress Admins", "Huntress Users", "Portal Users"] as const;
 export type GroupName = (typeof GROUPS)[number];
 

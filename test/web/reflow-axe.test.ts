@@ -8,9 +8,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN } from "../support/bridge.js";
 import { waitFor } from "../support/provisioning.js";
-import { axeViolations, CONFIG, createUser, horizontalOverflow, joinGroup, launchChromium, leaveGroup, newContext, screenshot, signIn, startWebBridge, type WebBridge } from "./browser.js";
+import { axeViolations, createUser, horizontalOverflow, joinGroup, launchChromium, leaveGroup, LIMITED_CONFIG, newContext, screenshot, signIn, startWebBridge, type WebBridge } from "./browser.js";
 
-const LIMITED = CONFIG.replace("provisioning: { reconcileIntervalMinutes: 0 }", "provisioning: { reconcileIntervalMinutes: 0, deprovisionLimit: { count: 1, windowMinutes: 60 } }");
 const WIDTHS = [1280, 640, 320] as const;
 
 describe("every page reflows and passes axe-core", () => {
@@ -23,7 +22,7 @@ describe("every page reflows and passes axe-core", () => {
   let inactiveUser = "";
 
   beforeAll(async () => {
-    [browser, w] = await Promise.all([launchChromium(), startWebBridge({}, LIMITED)]);
+    [browser, w] = await Promise.all([launchChromium(), startWebBridge({}, LIMITED_CONFIG)]);
     longUser = await createUser(w, "Maximiliana Alexandrova-Worthington", "maximiliana.alexandrova-worthington@subsidiary-holdings.example.com");
     const other = await createUser(w, "Bartholomew Featherstonehaugh", "bartholomew.featherstonehaugh@example.com");
     inactiveUser = other;
