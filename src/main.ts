@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { AuthFailures } from "./auth/failures.js";
 import { TokenVerifier } from "./auth/tokens.js";
 import { ensureInitialTokens, staticTokensOf, writeInitialTokensFile, type FirstStartTokens } from "./bootstrap.js";
-import { systemClock } from "./clock.js";
+import { systemClock, type Clock } from "./clock.js";
 import { APP_CHECK_TIMEOUT_MS, connect, openStores, provisioningOf, scrubberOf } from "./compose.js";
 import { appsAndRules, ConfigError, loadConfig, type Config } from "./config.js";
 import { BridgeState } from "./db/bridge-state.js";
@@ -102,13 +102,13 @@ const RULE_CHECK_SETTLE_MS = 2000;
 /**
  * Starts the bridge; used by the CLI entry below and by tests (which pass their own config). `scrubber`
  * is the one secret scrubber; a test that passes its own logger passes the scrubber that logger uses.
+ * A test may pass its own clock, to script a history with known times.
  */
-export async function start(config: Config, givenLog?: Logger, givenScrubber?: SecretScrubber): Promise<Running> {
+export async function start(config: Config, givenLog?: Logger, givenScrubber?: SecretScrubber, clock: Clock = systemClock): Promise<Running> {
   const scrubber = scrubberOf(config, givenScrubber);
   const log = givenLog ?? createLogger(config.logLevel, undefined, scrubber);
   for (const deprecation of config.deprecations) log.warn(deprecation);
   const db = openOrExplain(config.database);
-  const clock = systemClock;
   let lock: InstanceLock;
   try {
     lock = InstanceLock.acquire(db, config.database, {

@@ -28,6 +28,7 @@ import type { StatusSources } from "./status/status-report.js";
 import { tasksRoutes } from "./tasks-api.js";
 import { tokensRoutes } from "./tokens-api.js";
 import { usersRoutes } from "./users-api.js";
+import { evidenceRoutes } from "./evidence-api.js";
 
 export { ADMIN_API_SCOPES } from "./routes.js";
 
@@ -78,6 +79,7 @@ export function adminApi(o: AdminApiOptions): Router {
   operationsRoutes(routes, o);
   rulesRoutes(routes, { ruleWatch: o.ruleWatch });
   statusRoutes(routes, o.status);
+  evidenceRoutes(routes, { db: o.provisioning.db, directory: o.provisioning.directory, clock: o.clock });
 
   router.use((req, res) => sendProblem(res, 404, `No such endpoint ${req.method} /admin/api${req.path}`));
   router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

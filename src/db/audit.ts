@@ -40,7 +40,7 @@ export interface AuditQuery {
   readonly limit: number;
 }
 
-interface RawAudit {
+export interface RawAudit {
   seq: number;
   at: string;
   actor: string;
@@ -52,7 +52,7 @@ interface RawAudit {
   after: string | null;
 }
 
-const toRow = (r: RawAudit): AuditRow => ({
+export const toRow = (r: RawAudit): AuditRow => ({
   seq: r.seq,
   at: r.at,
   actor: r.actor,

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Clock } from "../../src/clock.js";
 import { loadConfig } from "../../src/config.js";
 import { SecretScrubber } from "../../src/domain/secret-scrubber.js";
 import { start, type Running } from "../../src/main.js";
@@ -33,8 +34,9 @@ export interface TestBridge {
  * `configFile`, when given, is written as config.json in the bridge's directory and named by
  * SCIM_BRIDGE_CONFIG, as an operator would (apps, rules, provisioning and halopsa keys). `dir`
  * starts the bridge in an existing directory, on the SQLite file a previous bridge left there.
+ * `clock` replaces the system clock (a scripted history with known times).
  */
-export async function startBridge(env: Record<string, string> = {}, options: { configFile?: unknown; dir?: string } = {}): Promise<TestBridge> {
+export async function startBridge(env: Record<string, string> = {}, options: { configFile?: unknown; dir?: string; clock?: Clock } = {}): Promise<TestBridge> {
   // A given `dir` is reused (a restart on the same SQLite file) and left in place on close: its owner removes it.
   const ownsDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "scim-bridge-test-"));
@@ -62,7 +64,7 @@ export async function startBridge(env: Record<string, string> = {}, options: { c
   // The bridge's own secret scrubber, shared with the test's logger as main() shares it with its own.
   const scrubber = new SecretScrubber();
   const { log, lines: logLines } = capturingLogger(config.logLevel, scrubber);
-  const running = await start(config, log, scrubber);
+  const running = await start(config, log, scrubber, options.clock);
   const baseUrl = `${running.url}/scim/v2`;
   return {
     running,
