@@ -10,7 +10,8 @@ import type { AuditRow } from "../db/audit.js";
 import type { EvidenceReader } from "../db/evidence.js";
 
 export interface TimelineEntry {
-  readonly seq: number;
+  /** The audit event's number; null for a task raised without an event of its own (read from the task). */
+  readonly seq: number | null;
   readonly at: string;
   /** idp: a SCIM write; app: an account or a task in an app; approval: a person deciding a held removal. */
   readonly source: "idp" | "app" | "approval";
@@ -141,6 +142,28 @@ export function userTimeline(reader: EvidenceReader, userId: string, directoryUs
       taskId,
     };
   });
+  // A follow-up task (confirm an accepted invitation) is raised with the completion it follows and
+  // has no event of its own: the task row says when and for which request.
+  const announced = new Set(entries.filter((x) => x.action === "task.raised" || x.action === "task.blocked").map((x) => x.taskId));
+  const followUps = reader
+    .userTasks(userId)
+    .filter((t) => !announced.has(t.id))
+    .map(
+      (t): TimelineEntry => ({
+        seq: null,
+        at: t.createdAt,
+        source: "app",
+        app: t.app,
+        action: "task.raised",
+        summary: `task #${t.id} raised: ${t.title}`,
+        actor: "bridge",
+        requestId: t.requestId,
+        verification: null,
+        taskId: t.id,
+      }),
+    );
+  // Stable: events keep their log order; a follow-up comes after the events of its moment.
+  const ordered = [...entries, ...followUps].sort((a, b) => a.at.localeCompare(b.at));
   const userName = directoryUserName ?? reader.userNames([userId]).get(userId) ?? null;
-  return { userId, userName, inDirectory: directoryUserName !== undefined, entries };
+  return { userId, userName, inDirectory: directoryUserName !== undefined, entries: ordered };
 }

@@ -44,6 +44,8 @@ interface RawTask {
   verified_at?: string | null;
 }
 
+const taskOf = (r: RawTask): EvidenceTask => ({ id: r.id, userId: r.user_id, app: r.app, action: r.action, title: r.title, state: r.state, verifiedAt: r.verified_at ?? null });
+
 export class EvidenceReader {
   constructor(private readonly db: Db) {}
 
@@ -83,12 +85,16 @@ export class EvidenceReader {
     return rows.map(toRow);
   }
 
+  /** Every task of the user, oldest first, with when it was raised and by which request. */
+  userTasks(userId: string): (EvidenceTask & { readonly createdAt: string; readonly requestId: string | null })[] {
+    const rows = this.db.prepare("SELECT * FROM tasks WHERE user_id = ? ORDER BY id").all(userId) as (RawTask & { created_at: string; request_id: string | null })[];
+    return rows.map((r) => ({ ...taskOf(r), createdAt: r.created_at, requestId: r.request_id }));
+  }
+
   /** The tasks with these ids. */
   tasks(ids: readonly number[]): Map<number, EvidenceTask> {
     const rows = this.db.prepare("SELECT * FROM tasks WHERE id IN (SELECT value FROM json_each(?))").all(JSON.stringify(ids)) as RawTask[];
-    return new Map(
-      rows.map((r) => [r.id, { id: r.id, userId: r.user_id, app: r.app, action: r.action, title: r.title, state: r.state, verifiedAt: r.verified_at ?? null }]),
-    );
+    return new Map(rows.map((r) => [r.id, taskOf(r)]));
   }
 
   /** When each request arrived: the time of its first audit event (for an IdP request, the SCIM write). */

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { AGENTS } from "../support/provisioning.js";
+import { checkResponse, loadOpenApi } from "../support/openapi-contract.js";
 import { patch } from "../support/scim.js";
 import { HUNTRESS_USERS, REVIEWER, startEvidenceBridge, type EvidenceBridge } from "../support/evidence.js";
 
@@ -78,6 +79,8 @@ describe("GET /admin/api/reports/deprovisioning", () => {
     const r = await e.admin("GET", `/reports/deprovisioning?since=${encodeURIComponent(at(-HOUR))}&until=${encodeURIComponent(at(24 * HOUR))}`);
     expect(r.status, r.text).toBe(200);
     expect(r.headers.get("content-type")).toMatch(/^application\/json/);
+    // Done, waiting and per-app figures all as openapi.yaml documents them.
+    expect(checkResponse(loadOpenApi(), { method: "GET", path: "/admin/api/reports/deprovisioning", status: 200, contentType: r.headers.get("content-type"), text: r.text })).toEqual([]);
     // Durations: ann 0, cy 0, ben 7200 (HaloPSA); hal 14400, ivy 86400 (Huntress). Nearest rank over 5: p50 is the 3rd, p90 the 5th.
     expect(r.body).toMatchObject({
       generatedAt: at(48 * HOUR),

@@ -132,6 +132,9 @@ describe("the admin API conforms to openapi.yaml", () => {
     await admin("GET", `/users/${ada}/access`); // invited, with the confirm task owed
     await admin("GET", `/users/${cy}/access`); // active HaloPSA agent
     await admin("GET", `/users/${dee}/access`); // error
+    await admin("GET", `/users/${ada}/timeline`);
+    await admin("GET", "/reports/deprovisioning");
+    await admin("GET", "/reports/deprovisioning?format=csv&since=2026-01-01");
 
     await admin("GET", "/audit");
     await admin("GET", "/audit?action=task.*&limit=3");
