@@ -4,7 +4,7 @@
  * survive restarts, so one cheap aggregate query per metric at scrape time is both exact and free
  * on the request path.
  */
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { ApprovalStore } from "../db/approvals.js";
 import type { DriftStore } from "../db/drift.js";
 import type { JobQueue } from "../db/jobs.js";
@@ -23,9 +23,17 @@ export interface StateSources {
   readonly authFailures?: { snapshot(): Readonly<Record<string, number>> };
   /** Requests refused by the request rate limits so far, by limit (src/http/rate-limit.ts). */
   readonly requestLimits?: { refusals(): readonly { readonly kind: string; readonly count: number }[] };
+  /** Completed removals of access and how long each took (src/provisioning/removals.ts). */
+  readonly deprovisions?: { durations(): readonly { readonly app: string; readonly seconds: number }[] };
   /** The latest app checks (src/provisioning/app-checks.ts): reachable with the configured credentials or not. */
   readonly appChecks?: { latest(): ReadonlyMap<string, { readonly ok: boolean }> };
 }
+
+/**
+ * An API deactivation takes seconds, a manual removal hours to days (a Huntress task's SLA is 24 h
+ * by default): 1 and 5 minutes, a quarter, half an hour, 1, 2, 4 and 8 hours, 1, 2 and 7 days.
+ */
+const DEPROVISION_BUCKETS = [60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800];
 
 /** Registers the scrape-time metrics of `sources` on `registry`. */
 export function registerStateMetrics(registry: Registry, sources: StateSources): void {
@@ -141,6 +149,22 @@ export function registerStateMetrics(registry: Registry, sources: StateSources):
       collect() {
         this.reset();
         for (const { kind, count } of requestLimits.refusals()) this.inc({ limit: kind }, count);
+      },
+    });
+  }
+
+  const { deprovisions } = sources;
+  if (deprovisions) {
+    new Histogram({
+      name: `${METRIC_PREFIX}deprovision_seconds`,
+      help: "Time from the IdP request that took access away to the access gone in the app, per app, over every removal the audit log holds (docs/offboarding-evidence.md)",
+      labelNames: ["app"],
+      buckets: DEPROVISION_BUCKETS,
+      registers,
+      collect() {
+        // Rebuilt from the audit log at each scrape: exact across restarts, and a removal counts once.
+        this.reset();
+        for (const { app, seconds } of deprovisions.durations()) this.observe({ app }, seconds);
       },
     });
   }

@@ -12,7 +12,8 @@
  * A removal still open is someone waiting.
  */
 import type { AuditRow } from "../db/audit.js";
-import type { EvidenceReader, EvidenceTask } from "../db/evidence.js";
+import type { Db } from "../db/database.js";
+import { EvidenceReader, type EvidenceTask } from "../db/evidence.js";
 
 /** Task actions that take access away (src/domain/task.ts). */
 const REMOVAL_TASKS: ReadonlySet<string> = new Set(["remove", "delete", "disable"]);
@@ -142,4 +143,10 @@ function taskOf(e: AuditRow, tasks: ReadonlyMap<number, EvidenceTask>): Evidence
 function splitKey(key: string): [string, string] {
   const cut = key.lastIndexOf("/");
   return [key.slice(0, cut), key.slice(cut + 1)];
+}
+
+/** How long each completed removal took, per app: what the Prometheus histogram observes. */
+export function removalDurations(db: Db): { durations(): { app: string; seconds: number }[] } {
+  const reader = new EvidenceReader(db);
+  return { durations: () => removals(reader).flatMap((r) => (r.seconds === null ? [] : [{ app: r.app, seconds: r.seconds }])) };
 }

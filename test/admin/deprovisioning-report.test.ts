@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { AGENTS } from "../support/provisioning.js";
+import { parseExposition, sample } from "../metrics/exposition.js";
+import { ADMIN_TOKEN } from "../support/bridge.js";
 import { checkResponse, loadOpenApi } from "../support/openapi-contract.js";
 import { patch } from "../support/scim.js";
 import { HUNTRESS_USERS, REVIEWER, startEvidenceBridge, type EvidenceBridge } from "../support/evidence.js";
@@ -141,6 +143,16 @@ describe("GET /admin/api/reports/deprovisioning", () => {
     expect(lines).toContain(`${ids["kim"]},kim.hunt@example.com,huntress,okta-remove-kim,${at(5 * HOUR)},,,,,task #${kimTask} (open): Remove kim hunt from Huntress`);
     const byFormat = await e.admin("GET", `/reports/deprovisioning?format=csv&since=${encodeURIComponent(at(-HOUR))}&until=${encodeURIComponent(at(24 * HOUR))}`);
     expect(byFormat.text).toBe(csv.text);
+
+    // The same removals as a Prometheus histogram per app (every removal the log holds, not a period).
+    const scrape = await fetch(`${e.bridge.running.url}/metrics`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const samples = parseExposition(await scrape.text());
+    const bucket = (app: string, le: string) => sample(samples, "scim_bridge_deprovision_seconds_bucket", { app, le });
+    expect(sample(samples, "scim_bridge_deprovision_seconds_count", { app: "halopsa" })).toBe(3);
+    expect(sample(samples, "scim_bridge_deprovision_seconds_sum", { app: "halopsa" })).toBe(7200);
+    expect([bucket("halopsa", "60"), bucket("halopsa", "3600"), bucket("halopsa", "7200")]).toEqual([2, 2, 3]);
+    expect(sample(samples, "scim_bridge_deprovision_seconds_count", { app: "huntress" })).toBe(2);
+    expect([bucket("huntress", "14400"), bucket("huntress", "28800"), bucket("huntress", "86400"), bucket("huntress", "+Inf")]).toEqual([1, 1, 2, 2]);
   });
 
   it("refuses a bad period with a 400 problem, and is for admins only", async () => {
