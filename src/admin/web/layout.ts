@@ -61,18 +61,23 @@ function navigation(viewer: Viewer, section: Section | undefined): SafeHtml {
     </div>`;
 }
 
-export function layout(o: PageOptions): SafeHtml {
-  return html`<!doctype html>
-<html lang="en">
-<head>
+/** The head every page shares: language settings, title, icon, stylesheet and script. */
+export function documentHead(title: string): SafeHtml {
+  return html`<head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>${o.title} · scim-bridge</title>
+<title>${title} · scim-bridge</title>
 <link rel="icon" href="${ICON_ASSET.path}" type="image/svg+xml">
 <link rel="stylesheet" href="${STYLESHEET_ASSET.path}">
 <script src="${SCRIPT_ASSET.path}" defer></script>
-</head>
+</head>`;
+}
+
+export function layout(o: PageOptions): SafeHtml {
+  return html`<!doctype html>
+<html lang="en">
+${documentHead(o.title)}
 <body>
 <a class="skip-link" href="#main">Skip to content</a>
 <header class="site-header">

@@ -10,6 +10,7 @@ import type { ProvisioningDeps } from "../../provisioning/sync-user.js";
 import type { Clock } from "../../clock.js";
 import { originOf } from "../status-api.js";
 import { statusReport, type StatusSources } from "../status/status-report.js";
+import { deprovisioningReport } from "../deprovisioning-report.js";
 import { html, type SafeHtml } from "./html.js";
 import type { Notice, Viewer } from "./layout.js";
 import { jobsPage, type JobRow, type JobsPageData } from "./pages/jobs.js";
@@ -51,7 +52,8 @@ export function operationsPages(router: Router, o: OperationsPagesOptions): void
 
   router.get("/status", o.adminOnly("the status page"), async (req, res) => {
     const report = await statusReport(o.status, originOf(req));
-    o.send(res, 200, () => statusPage({ viewer: viewerOf(req), now: now(), apps: o.provisioning.apps, report }));
+    const deprovisioning = deprovisioningReport(o.provisioning.db, o.clock, {});
+    o.send(res, 200, () => statusPage({ viewer: viewerOf(req), now: now(), apps: o.provisioning.apps, report, deprovisioning }));
   });
 
   router.get("/jobs", o.adminOnly("the job queue"), (req, res) => {

@@ -20,6 +20,8 @@ import type { DriftData, DriftPerson } from "./pages/drift.js";
 import type { Outcome, Verb } from "./pages/outcome.js";
 import type { QueueData } from "./pages/queue.js";
 import type { UserPageData } from "./pages/user.js";
+import { EvidenceReader } from "../../db/evidence.js";
+import { userTimeline } from "../user-timeline.js";
 
 export interface PageSources {
   readonly provisioning: ProvisioningDeps;
@@ -90,6 +92,7 @@ export function userData(s: PageSources, viewer: Viewer, now: Date, userId: stri
     tasks: tasks.slice(0, USER_TASKS),
     deadJob: deadJobOf(s, userId),
     notice,
+    timeline: userTimeline(new EvidenceReader(deps.db), userId, profile?.userName),
   };
 }
 

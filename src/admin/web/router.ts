@@ -40,6 +40,7 @@ import { loadSession, viewerOf } from "./session.js";
 import { safeNext, signInHandlers } from "./sign-in.js";
 import { serveAsset } from "./static-assets.js";
 import { usersWebRoutes } from "./users-routes.js";
+import { evidencePages } from "./evidence-pages.js";
 
 export interface AdminWebOptions {
   readonly provisioning: ProvisioningDeps;
@@ -169,6 +170,7 @@ export function adminWeb(o: AdminWebOptions): Router {
   });
 
   usersWebRoutes(router, adminOnly, { provisioning: o.provisioning, tasks: o.tasks, approvals: o.approvals, clock: o.clock });
+  evidencePages(router, { provisioning: o.provisioning, status: o.status, clock: o.clock, adminOnly, send });
 
   router.get("/users/:id", adminOnly("the user page"), (req, res) => {
     const viewer = viewerOf(req);

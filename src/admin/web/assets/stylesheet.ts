@@ -147,4 +147,14 @@ details summary { cursor: pointer; color: var(--accent); white-space: nowrap; }
 /* Emails break after "@" and dots (<wbr>), and anywhere as a last resort, never past their box. */
 .email { overflow-wrap: anywhere; }
 .sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.timeline td { overflow-wrap: anywhere; }
+/* The printable access timeline (docs/offboarding-evidence.md): no navigation, the whole width, and on paper no links to follow. */
+body.printable main { max-width: none; }
+@media print {
+  body { background: #fff; }
+  .site-header, .skip-link, .no-print { display: none; }
+  .table-wrap { overflow: visible; border: 0; }
+  .timeline { font-size: 9pt; min-width: 0; }
+  .timeline tr { break-inside: avoid; }
+}
 `;

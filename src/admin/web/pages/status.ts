@@ -9,12 +9,16 @@ import { appLabel } from "../app-labels.js";
 import { html, type SafeHtml } from "../html.js";
 import { layout, type Viewer } from "../layout.js";
 import { ago, span, utc } from "../time-format.js";
+import type { DeprovisioningReport } from "../../deprovisioning-report.js";
+import { deprovisioningSection } from "./deprovisioning.js";
 
 export interface StatusPageData {
   readonly viewer: Viewer;
   readonly now: Date;
   readonly apps: readonly AppConfig[];
   readonly report: StatusReport;
+  /** The last 30 days of removals (docs/offboarding-evidence.md). */
+  readonly deprovisioning?: DeprovisioningReport | undefined;
 }
 
 const when = (iso: string, now: Date): SafeHtml => html`${ago(iso, now)} <span class="muted nowrap">(${utc(iso)})</span>`;
@@ -109,6 +113,7 @@ ${
   <dt>Last reconcile pass</dt><dd>${r.reconcile ? html`${when(r.reconcile.endedAt, d.now)}: ${plural(r.reconcile.usersQueued, "user", "users")} re-planned` : "none since the bridge started"}</dd>
   <dt>Approvals</dt><dd>${r.approvals.pending === 0 ? "nothing waits" : html`<a href="/admin/approvals">${plural(r.approvals.pending, "change set waits", "change sets wait")}</a> (${plural(r.approvals.waiting, "person", "people")} held)`}</dd>
 </dl>
-</section>`;
+</section>
+${d.deprovisioning && deprovisioningSection(d.deprovisioning, d.apps, d.now)}`;
   return layout({ title: "Status", viewer: d.viewer, section: "status", body });
 }

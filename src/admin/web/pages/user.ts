@@ -11,6 +11,8 @@ import type { ActiveHold } from "../../../db/approvals.js";
 import { csrfField, layout, notice, type Notice, type Viewer } from "../layout.js";
 import { ago, due, utc } from "../time-format.js";
 import { email } from "../line-breaks.js";
+import type { UserTimeline } from "../../user-timeline.js";
+import { timelineSection } from "./timeline.js";
 
 export interface UserAppRow {
   readonly app: string;
@@ -38,6 +40,8 @@ export interface UserPageData {
   /** The user's pass stopped (a dead letter): nothing planned runs until an admin retries it. */
   readonly deadJob?: { readonly id: number; readonly error: string } | undefined;
   readonly notice?: Notice | undefined;
+  /** Every access change, oldest first (docs/offboarding-evidence.md). */
+  readonly timeline?: UserTimeline | undefined;
 }
 
 function stateCell(apps: readonly AppConfig[], a: AppAccount | undefined): SafeHtml {
@@ -80,7 +84,7 @@ ${
 }
 ${notice(d.notice)}
 <h2>Apps</h2>
-<div class="table-wrap">
+<div class="table-wrap" role="region" aria-label="Apps" tabindex="0">
 <table>
   <thead><tr><th scope="col">App</th><th scope="col">In the app now</th><th scope="col">Should have, and why</th><th scope="col">Next planned action</th></tr></thead>
   <tbody>
@@ -109,12 +113,13 @@ ${notice(d.notice)}
 ${
   d.tasks.length === 0
     ? html`<p class="empty">No manual tasks for this user.</p>`
-    : html`<div class="table-wrap">
+    : html`<div class="table-wrap" role="region" aria-label="Tasks" tabindex="0">
 <table>
   <thead><tr><th scope="col">Task</th><th scope="col">App</th><th scope="col">What</th><th scope="col">State</th><th scope="col">When</th><th scope="col">By</th><th scope="col">Note or reason</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
   <tbody>${d.tasks.map((t) => taskRow(t, d))}</tbody>
 </table>
 </div>`
-}`;
+}
+${d.timeline && timelineSection(d.timeline, d.apps)}`;
   return layout({ title, viewer: d.viewer, body });
 }
