@@ -74,12 +74,16 @@ export class EvidenceReader {
     return rows.map(toRow);
   }
 
-  /** Events of every app account and task that can open, close or withdraw a removal, oldest first. */
+  /**
+   * Events of every app account and task that can open, close or withdraw a removal, oldest first,
+   * and every `task.reopen…` (a task reopened by a person, or because reading the app back showed
+   * the work was not done).
+   */
   removalEvents(): AuditRow[] {
     const rows = this.db
       .prepare(
         `SELECT * FROM audit_events WHERE resource_type IN ('AppAccount', 'Task')
-           AND action IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+           AND (action IN (SELECT value FROM json_each(?)) OR substr(action, 1, 11) = 'task.reopen') ORDER BY seq`,
       )
       .all(JSON.stringify(REMOVAL_EVENT_ACTIONS)) as RawAudit[];
     return rows.map(toRow);

@@ -9,7 +9,8 @@
  * or the removal task done (its read-back verification time when the task has one). It is
  * withdrawn, and never counted, when the access is wanted again first: the removal task cancelled
  * or an invitation raised in its place, an account created or reactivated (the "mistake undone").
- * A removal still open is someone waiting.
+ * A removal task reopened after it was done (reading the app back found the account still there)
+ * opens its removal again. A removal still open is someone waiting.
  */
 import type { AuditRow } from "../db/audit.js";
 import type { Db } from "../db/database.js";
@@ -63,7 +64,9 @@ export function removals(reader: Pick<EvidenceReader, "removalEvents" | "tasks" 
   const taskIds = events.map((e) => (e.resourceType === "Task" ? Number(e.resourceId) : Number(field(e.after, "taskId")))).filter((id) => Number.isInteger(id));
   const tasks = reader.tasks(taskIds);
   const open = new Map<string, Open>();
-  const closed: (Omit<Removal, "requestedAt" | "seconds"> & { openedAt: string })[] = [];
+  const closed: ((Omit<Removal, "requestedAt" | "seconds"> & { openedAt: string }) | undefined)[] = [];
+  /** Where in `closed` each removal task's completion is, should a read-back reopen it. */
+  const closedBy = new Map<number, number>();
 
   const close = (key: string, e: AuditRow, how: NonNullable<Removal["how"]>, goneAt: string) => {
     const o = open.get(key);
@@ -110,14 +113,26 @@ export function removals(reader: Pick<EvidenceReader, "removalEvents" | "tasks" 
         if (task && REMOVAL_TASKS.has(task.action)) open.delete(key);
         break;
       case "task.done":
-        if (task && REMOVAL_TASKS.has(task.action)) close(key, e, task.verifiedAt ? "task-verified" : "task", task.verifiedAt ?? e.at);
+        if (task && REMOVAL_TASKS.has(task.action) && open.has(key)) {
+          closedBy.set(task.id, closed.length);
+          close(key, e, task.verifiedAt ? "task-verified" : "task", task.verifiedAt ?? e.at);
+        }
         break;
-      default: // provision.create, provision.reactivate: the account is wanted again
-        if (typeof state === "string" && !GONE.has(state)) open.delete(key);
+      default:
+        if (e.action.startsWith("task.reopen")) {
+          // Reading the app back found the account still there (or a person reopened the task): not gone after all.
+          const at = task ? closedBy.get(task.id) : undefined;
+          const undone = at === undefined ? undefined : closed[at];
+          if (task && undone) {
+            closed[at!] = undefined;
+            closedBy.delete(task.id);
+            open.set(key, { requestId: undone.requestId, openedAt: undone.openedAt, waitingOn: { kind: "task", taskId: task.id, title: task.title, state: task.state } });
+          }
+        } else if (typeof state === "string" && !GONE.has(state)) open.delete(key); // provision.create, provision.reactivate: wanted again
     }
   }
   const all = [
-    ...closed,
+    ...closed.filter((c) => c !== undefined),
     ...[...open].map(([key, o]) => {
       const [userId, app] = splitKey(key);
       return { userId, app, requestId: o.requestId, openedAt: o.openedAt, goneAt: null, goneBy: null, how: null, waitingOn: o.waitingOn ?? { kind: "retrying-job" as const, error: "queued" } };

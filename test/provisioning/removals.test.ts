@@ -65,6 +65,20 @@ describe("removals", () => {
     expect(undone).toEqual([]);
   });
 
+  it("opens a removal again when its task is reopened after reading the app back, and ends it at the next completion", () => {
+    const events = [
+      event("2026-03-02T09:00:00.000Z", "task.raised", "r1", { taskId: 1 }),
+      event("2026-03-02T10:00:00.000Z", "task.done", "r1", { state: "removed" }, { type: "Task", id: "1" }),
+      event("2026-03-02T10:01:00.000Z", "task.reopened-by-read-back", "r1", { verification: "still listed" }, { type: "Task", id: "1" }),
+    ];
+    const reopened = removals(reader(events, [task(1, "remove")], { r1: "2026-03-02T09:00:00.000Z" }));
+    expect(reopened).toMatchObject([{ requestId: "r1", requestedAt: "2026-03-02T09:00:00.000Z", goneAt: null, waitingOn: { kind: "task", taskId: 1 } }]);
+    const doneAgain = removals(
+      reader([...events, event("2026-03-02T12:00:00.000Z", "task.done", "r1", { state: "removed" }, { type: "Task", id: "1" })], [task(1, "remove")], { r1: "2026-03-02T09:00:00.000Z" }),
+    );
+    expect(doneAgain).toMatchObject([{ goneAt: "2026-03-02T12:00:00.000Z", seconds: 3 * 3600 }]);
+  });
+
   it("waits on an approval while a removal is held, and starts it at the held request", () => {
     const held = removals(
       reader([event("2026-03-02T09:00:00.000Z", "approval.held", "rules", { changeSet: 3 })], [], { rules: "2026-03-02T08:00:00.000Z" }),
