@@ -155,6 +155,34 @@ describe("GET /admin/api/reports/deprovisioning", () => {
     expect([bucket("huntress", "14400"), bucket("huntress", "28800"), bucket("huntress", "86400"), bucket("huntress", "+Inf")]).toEqual([1, 1, 2, 2]);
   });
 
+  it("counts a removal held for approval from the IdP request, not from the admin's approval, and lists it as waiting on the approval meanwhile", async () => {
+    const e = await startEvidenceBridge(at(-HOUR), { deprovisionLimit: { count: 1, windowMinutes: 60 } });
+    const ann = await e.newUser("ann.halo@example.com");
+    const ben = await e.newUser("ben.halo@example.com");
+    await e.join(ann, AGENTS);
+    await e.join(ben, AGENTS);
+    e.setTime(T0);
+    await e.leave(ann, AGENTS, "okta-remove-ann"); // the one deprovision the limit allows
+    await e.leave(ben, AGENTS, "okta-remove-ben"); // held
+    const held = await e.admin("GET", "/reports/deprovisioning");
+    expect(held.body.waiting).toMatchObject([{ userId: ben, app: "halopsa", requestId: "okta-remove-ben", requestedAt: T0, waitingOn: { kind: "approval" } }]);
+
+    e.setTime(at(2 * HOUR));
+    const sets = await e.admin("GET", "/approvals");
+    expect(sets.status, sets.text).toBe(200);
+    const approved = await e.admin("POST", `/approvals/${sets.body.changeSets[0].id}/approve`, { note: "the leaver is right" });
+    expect(approved.status, approved.text).toBe(200);
+    await e.settle();
+    expect([...e.sim.state.agents.values()].find((a) => a.email === "ben.halo@example.com")?.isdisabled).toBe(true);
+
+    const r = await e.admin("GET", "/reports/deprovisioning");
+    expect(r.body.waiting).toEqual([]);
+    expect(r.body.removals).toMatchObject([
+      { userId: ann, requestId: "okta-remove-ann", seconds: 0 },
+      { userId: ben, requestId: "okta-remove-ben", requestedAt: T0, goneAt: at(2 * HOUR), seconds: 7200 },
+    ]);
+  });
+
   it("refuses a bad period with a 400 problem, and is for admins only", async () => {
     const e = await startEvidenceBridge(T0);
     for (const query of ["since=yesterday", "until=2026-13-40", `since=${at(60)}&until=${at(0)}`, "since=2026-03-02&until=2026-03-02", "sinse=2026-03-01"]) {

@@ -39,12 +39,13 @@ export interface EvidenceBridge {
   settle(): Promise<void>;
 }
 
-export async function startEvidenceBridge(startAt: string): Promise<EvidenceBridge> {
+/** `provisioning` is merged into the config's provisioning section (a deprovision limit, say). */
+export async function startEvidenceBridge(startAt: string, provisioning: Record<string, unknown> = {}): Promise<EvidenceBridge> {
   let now = Date.parse(startAt);
   const clock: Clock = { now: () => new Date(now) };
   const sim = await startHaloPsaSimulator({ rateLimit: null });
   onTestFinished(() => sim.close());
-  const config = rigConfig(sim, { provisioning: { maxAttempts: 10 } }) as { apps: unknown[]; rules: unknown[] };
+  const config = rigConfig(sim, { provisioning: { maxAttempts: 10, ...provisioning } }) as { apps: unknown[]; rules: unknown[] };
   config.apps.push({ name: "huntress", type: "manual", template: "huntress", slaHours: 24 });
   config.rules.push({ group: HUNTRESS_USERS, app: "huntress", role: "standard" });
   const bridge = await startBridge({}, { configFile: config, clock });
