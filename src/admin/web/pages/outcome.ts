@@ -4,7 +4,7 @@
  * map now says, and the follow-up task if the action raised one.
  */
 import type { AppAccount } from "../../../domain/model.js";
-import type { Task } from "../../../domain/task.js";
+import { stateLabel, type Task } from "../../../domain/task.js";
 import type { AppConfig } from "../../../provisioning/config-schema.js";
 import { appLabel } from "../app-labels.js";
 import { html, path } from "../html.js";
@@ -31,7 +31,7 @@ export function outcomeNotice(o: Outcome, apps: readonly AppConfig[], viewer: Vi
     case "done":
       return {
         kind: "success",
-        body: html`<p><strong>Done:</strong> ${title}, recorded by ${task.completedBy ?? viewer.actor}${task.note === null ? "" : html` with the note “${task.note}”`}.</p>${state}${next}`,
+        body: html`<p><strong>Done:</strong> ${title}, recorded by ${task.completedBy ?? viewer.actor}${task.note === null ? "" : html` with the note “${task.note}”`}: <strong>${stateLabel(task)}</strong>.</p>${state}${next}`,
       };
     case "fail":
       return {
