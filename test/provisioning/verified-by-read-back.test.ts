@@ -20,7 +20,9 @@ import { startHuntressSimulator } from "../../src/dev/huntress-simulator.js";
 import { stateLabel, type Task } from "../../src/domain/task.js";
 import { formatTask } from "../../src/cli/task-text.js";
 import { createLogger } from "../../src/log.js";
+import { SESSION_COOKIE } from "../../src/admin/web/session.js";
 import { ADMIN_TOKEN } from "../support/bridge.js";
+import { signInOverHttp } from "../support/web-session.js";
 import { ADMINS, rig, USERS, type Rig } from "../support/huntress-rig.js";
 import { waitFor } from "../support/provisioning.js";
 
@@ -59,6 +61,15 @@ async function markDone(r: Rig, task: Task, note = "done in the portal"): Promis
 const settled = (r: Rig, id: number) => waitFor(() => r.bridge.running.tasks.get(id)!.verification !== "pending" || r.bridge.running.tasks.get(id)!.state !== "done", 10_000, `task ${id} read back`);
 
 const UNOBSERVED: TransportObserver = { exchanged: () => undefined, rateLimitWaited: () => undefined };
+
+/** The HTML of a review page, signed in as the admin, as a browser gets it. */
+async function reviewPage(r: Rig, path: string): Promise<string> {
+  const origin = r.bridge.running.url;
+  const session = await signInOverHttp(origin, ADMIN_TOKEN);
+  const res = await fetch(`${origin}${path}`, { headers: { Cookie: `${SESSION_COOKIE}=${session}` } });
+  expect(res.status).toBe(200);
+  return res.text();
+}
 
 const task = (r: Rig, id: number) => r.bridge.running.tasks.get(id)!;
 
@@ -129,8 +140,8 @@ describe("verified by read-back (Huntress with a read-only key: writes: false)",
     expect(reopened).toMatchObject({ actor: "read-back", resourceId: String(change.id), after: { state: "open", account: { state: "active", role: "standard", externalId: String(membershipId) } } });
     // The identity map says what Huntress shows, not what the reviewer claimed.
     expect(r.account(carol)).toMatchObject({ state: "active", role: "standard", externalId: String(membershipId) });
-    const queue = await fetch(`${r.bridge.running.url}/admin/api/tasks/${change.id}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
-    expect(((await queue.json()) as Task).reason).toMatch(/as Standard User, expected Account Admin/);
+    // The review queue shows why it is back.
+    expect(await reviewPage(r, "/admin")).toContain("<strong>Reopened:</strong> Huntress has carol@example.com as Standard User, expected Account Admin");
 
     // Done for real this time: verified by read-back.
     r.sim.state.update(r.sim.state.account, membershipId, "Admin");
@@ -139,6 +150,7 @@ describe("verified by read-back (Huntress with a read-only key: writes: false)",
     expect(task(r, change.id)).toMatchObject({ state: "done", verification: "verified", verifiedHow: "read-back" });
     expect(task(r, change.id).verifiedAt).not.toBeNull();
     expect(r.account(carol)).toMatchObject({ role: "admin" });
+    expect(await reviewPage(r, `/admin/users/${carol}`)).toContain(`<span class="badge state">verified</span>`);
     expect(formatTask(task(r, change.id), new Date()).join("\n")).toMatch(/state: {3}verified[\s\S]*verified: read-back at /);
   });
 
@@ -155,6 +167,13 @@ describe("verified by read-back (Huntress with a read-only key: writes: false)",
     await waitFor(() => r.bridge.logLines.some((l) => l.includes("read-back to verify tasks failed")), 10_000, "a failed read-back");
     expect(task(r, change.id)).toMatchObject({ state: "done", verification: "pending" });
     expect(r.audit("task.reopened-by-read-back")).toEqual([]);
+    // The user's job is given back to read again 30 s later, not failed (the plan did not fail).
+    const later = () => r.bridge.running.db.prepare("SELECT run_at, dead, locked_by FROM jobs WHERE user_id = ?").get(carol) as { run_at: string; dead: number; locked_by: string | null } | undefined;
+    const job = await waitFor(() => {
+      const j = later();
+      return j && j.locked_by === null && Date.parse(j.run_at) > Date.now() + 20_000 && j;
+    }, 5000, "the job given back for 30 s");
+    expect(job.dead).toBe(0);
     // The reconcile pass cannot read either: still pending, and the drift report says why.
     const failing = await r.bridge.running.reconciler.run("test-reconcile");
     expect(failing.drift["huntress"]?.error).toMatch(/503/);
@@ -224,6 +243,7 @@ describe("apps that cannot be read", () => {
     const done = await markDone(r, invite);
     expect(done).toMatchObject({ state: "done", verification: "unverifiable", verifiedHow: null });
     expect(stateLabel(done)).toBe("done (unverified)");
+    expect(await reviewPage(r, `/admin/users/${ada}`)).toContain(`<span class="badge state">done (unverified)</span>`);
     await r.reconcile();
     expect(task(r, invite.id)).toMatchObject({ state: "done", verification: "unverifiable" });
     expect(r.sim.requestCount("GET", "/v1/memberships")).toBe(0);
