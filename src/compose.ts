@@ -136,7 +136,7 @@ export function provisioningOf(
     onOpened: hooks.onApprovalNeeded,
   });
   const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, taskWriter, instances: appInstances(config, apps), readable: (name) => apps.some((a) => a.name === name && readsAccounts(a)) });
-  const verifier = new TaskVerifier({ tasks, accounts, review, connectors, apps, log, scrub: scrubber.scrub });
+  const verifier = new TaskVerifier({ tasks, accounts, review, connectors, apps, clock, log, scrub: scrubber.scrub });
   const deps: ProvisioningDeps = { db, directory, accounts, audit, taskWriter, keptRoleLock, connectors, apps, rules, clock, log, guard, scrub: scrubber.scrub, verifier };
   return { deps, taskWriter, review };
 }

@@ -12,6 +12,7 @@
  * It runs in the user's job right after a task is done (never in the HTTP request) and on every
  * reconcile pass with the read-back the drift report uses.
  */
+import type { Clock } from "../clock.js";
 import type { TaskStore } from "../db/tasks.js";
 import type { IdentityMap } from "../db/identity-map.js";
 import type { Connector, RemoteAccount } from "../domain/connector.js";
@@ -32,9 +33,17 @@ export interface TaskVerifierDeps {
   readonly review: Pick<TaskReview, "verified" | "reopenByReadBack" | "completeFoundByReadBack">;
   readonly connectors: ReadonlyMap<string, Connector>;
   readonly apps: readonly AppConfig[];
+  readonly clock: Clock;
   readonly log: Logger;
   readonly scrub: (text: string) => string;
 }
+
+/**
+ * How long after "done" the user's own job reads the app back. Later, only the reconcile pass does
+ * (one read per app): an invitation nobody accepts stays pending for days, and every pass re-plans
+ * every user, so reading per user then would spend the app's rate budget once per waiting task.
+ */
+const RECENTLY_DONE_MS = 15 * 60_000;
 
 /** What the app shows about a task's work. */
 export type Judgement =
@@ -71,12 +80,14 @@ export class TaskVerifier {
 
   /**
    * After a task of the user was done: reads each app holding one of their done tasks that waits
-   * for verification, once, and checks those tasks and the user's open task there.
+   * for verification (done in the last 15 minutes), once, and checks those tasks and the user's
+   * open task there.
    */
   async verifyUser(userId: string, requestId: string | null): Promise<ReadFailure[]> {
     const failures: ReadFailure[] = [];
     for (const { app, connector } of this.readableApps()) {
-      const pending = this.d.tasks.pendingVerification(app.name, userId);
+      const since = this.d.clock.now().getTime() - RECENTLY_DONE_MS;
+      const pending = this.d.tasks.pendingVerification(app.name, userId).filter((t) => t.completedAt !== null && Date.parse(t.completedAt) >= since);
       if (pending.length === 0) continue;
       let remote: RemoteAccount[];
       try {

@@ -8,7 +8,8 @@ import { appSchema, raisesTasks, type TaskAppConfig } from "../../src/apps/app-t
 import type { RemoteAccount } from "../../src/domain/connector.js";
 import type { AppAccount } from "../../src/domain/model.js";
 import type { Task, TaskAction } from "../../src/domain/task.js";
-import { judge } from "../../src/provisioning/task-verifier.js";
+import { createLogger } from "../../src/log.js";
+import { judge, TaskVerifier } from "../../src/provisioning/task-verifier.js";
 
 const parsed = appSchema.parse({ name: "huntress", type: "manual", template: "huntress" });
 if (!raisesTasks(parsed)) throw new Error("the huntress template raises tasks");
@@ -87,5 +88,28 @@ describe("judge", () => {
   it("shows an enable only for an enabled account", () => {
     expect(judge(app, taskOf("enable", "standard"), linked("41"), [member()])).toMatchObject({ kind: "shown" });
     expect(judge(app, taskOf("enable", "standard"), linked("41"), [member({ enabled: false })])).toMatchObject({ kind: "contradicted", reason: "Huntress has carol@example.com as Standard User (disabled), expected enabled" });
+  });
+});
+
+describe("TaskVerifier.verifyUser", () => {
+  it("reads the app in the user's job only for tasks done in the last 15 minutes, leaving older ones to the reconcile pass", async () => {
+    let reads = 0;
+    let now = Date.parse("2026-12-07T10:00:00.000Z");
+    const invite = { ...taskOf("invite", "admin"), completedAt: "2026-12-07T09:50:00.000Z" };
+    const verifier = new TaskVerifier({
+      tasks: { get: () => invite, openFor: () => undefined, list: () => [], pendingVerification: () => [invite] },
+      accounts: { get: () => undefined },
+      review: { verified: () => invite, reopenByReadBack: () => invite, completeFoundByReadBack: () => invite },
+      connectors: new Map([["huntress", { app: "huntress", instance: "i", apply: () => Promise.reject(new Error("not here")), readBack: () => (reads++, Promise.resolve([])) }]]),
+      apps: [app],
+      clock: { now: () => new Date(now) },
+      log: createLogger("error"),
+      scrub: (t) => t,
+    });
+    expect(await verifier.verifyUser("u1", null)).toEqual([]);
+    expect(reads).toBe(1);
+    now += 6 * 60_000; // done 16 minutes ago
+    await verifier.verifyUser("u1", null);
+    expect(reads).toBe(1);
   });
 });
