@@ -5,7 +5,7 @@
  */
 import { HaloPsaClient } from "./apps/halopsa/client.js";
 import { HuntressClient } from "./apps/huntress/client.js";
-import { instanceOf } from "./apps/app-types.js";
+import { instanceOf, readsAccounts } from "./apps/app-types.js";
 import type { HaloPsaConnection } from "./apps/halopsa/app-type.js";
 import type { HuntressConnection } from "./apps/huntress/app-type.js";
 import type { TransportObserver } from "./apps/http/observer.js";
@@ -30,6 +30,7 @@ import { DeprovisionGuard } from "./provisioning/approvals.js";
 import type { ProvisioningDeps } from "./provisioning/sync-user.js";
 import { KeptRoleLock } from "./provisioning/kept-role-lock.js";
 import { TaskReview } from "./provisioning/task-review.js";
+import { TaskVerifier } from "./provisioning/task-verifier.js";
 import { TaskWriter } from "./provisioning/task-writer.js";
 
 /**
@@ -134,8 +135,9 @@ export function provisioningOf(
     userVersion: (userId) => directory.versionOf(userId),
     onOpened: hooks.onApprovalNeeded,
   });
-  const deps: ProvisioningDeps = { db, directory, accounts, audit, taskWriter, keptRoleLock, connectors, apps, rules, clock, log, guard, scrub: scrubber.scrub };
-  const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, taskWriter, instances: appInstances(config, apps) });
+  const review = new TaskReview({ db, tasks, accounts, audit, jobs, apps, taskWriter, instances: appInstances(config, apps), readable: (name) => apps.some((a) => a.name === name && readsAccounts(a)) });
+  const verifier = new TaskVerifier({ tasks, accounts, review, connectors, apps, clock, log, scrub: scrubber.scrub });
+  const deps: ProvisioningDeps = { db, directory, accounts, audit, taskWriter, keptRoleLock, connectors, apps, rules, clock, log, guard, scrub: scrubber.scrub, verifier };
   return { deps, taskWriter, review };
 }
 

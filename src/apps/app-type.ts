@@ -73,6 +73,12 @@ export interface AppType<S extends z.ZodType<AppConfigBase, unknown> = z.ZodType
   /** How the app is named to people ("HaloPSA", a template's label). */
   label(app: z.output<S>): string;
   createConnector(app: z.output<S>, deps: BaseConnectorDeps & D): Promise<Connector>;
+  /**
+   * Whether the connector built for the app can read its accounts back (implements `readBack`),
+   * told from the config alone, for the places that hold no connector (the tasks CLI) and must know
+   * whether a done task waits for verification. A test holds it to the connector. Absent: false.
+   */
+  readsAccounts?(app: z.output<S>): boolean;
   /** Checks against the shared settings at load (credentials this type cannot work without). */
   checkShared?(app: z.output<S>, shared: SharedSettings): ConfigIssue[];
   /** Recognises an entry of another type's spelling that this type replaces, and rewrites it. */

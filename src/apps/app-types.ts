@@ -49,6 +49,11 @@ export function instanceOf(app: AppConfig, shared: SharedSettings): string {
   return appTypeOf(app).instanceOf(app, shared);
 }
 
+/** Whether the app's accounts can be read back (docs/manual-tasks.md, "Verified by read-back"). */
+export function readsAccounts(app: AppConfig): boolean {
+  return appTypeOf(app).readsAccounts?.(app) ?? false;
+}
+
 /** Problems of each app with the shared settings (missing credentials), at paths from the config root. */
 export function checkShared(apps: readonly AppConfig[], shared: SharedSettings): ConfigIssue[] {
   return apps.flatMap((app) => appTypeOf(app).checkShared?.(app, shared) ?? []);

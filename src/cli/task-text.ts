@@ -2,7 +2,7 @@
  * Tasks as terminal text: one line per task for `tasks list`, a block for `tasks show`.
  */
 import { type TaskStore } from "../db/tasks.js";
-import { isOverdue, type Task } from "../domain/task.js";
+import { isOverdue, stateLabel, type Task } from "../domain/task.js";
 import { raisesTasks, type AppConfig } from "../apps/app-types.js";
 
 /** "2026-11-23 19:46Z": minutes are enough to plan work by. */
@@ -12,7 +12,7 @@ const shortTime = (iso: string): string => `${iso.slice(0, 16).replace("T", " ")
 export const TASK_LINE_HEADER = "TASK\tAPP\tSTATE\tDUE\tWHAT <EMAIL>";
 
 export function formatTaskLine(t: Task, now: Date): string {
-  const flags = [t.state, ...(isOverdue(t, now) ? ["OVERDUE"] : [])].join(" ");
+  const flags = [stateLabel(t), ...(isOverdue(t, now) ? ["OVERDUE"] : [])].join(" ");
   const who = t.assignee ? `  claimed by ${t.assignee}` : "";
   return `#${t.id}\t${t.app}\t${flags}\tdue ${shortTime(t.dueAt)}\t${t.title} <${t.profile.email}>${who}`;
 }
@@ -21,7 +21,7 @@ export function formatTask(t: Task, now: Date): string[] {
   const lines = [
     `Task #${t.id}: ${t.title}`,
     `  app:     ${t.app}`,
-    `  state:   ${t.state}${isOverdue(t, now) ? " (OVERDUE)" : ""}`,
+    `  state:   ${stateLabel(t)}${isOverdue(t, now) ? " (OVERDUE)" : ""}`,
     `  user:    ${t.profile.displayName} <${t.profile.email}> (id ${t.userId})`,
     `  action:  ${t.action}${t.role ? ` as ${t.role}` : ""}`,
     `  due:     ${t.dueAt}`,
@@ -30,6 +30,7 @@ export function formatTask(t: Task, now: Date): string[] {
   if (t.reason) lines.push(`  reason:  ${t.reason}`);
   if (t.completedBy) lines.push(`  closed:  by ${t.completedBy} at ${t.completedAt ?? "?"}`);
   if (t.note) lines.push(`  note:    ${t.note}`);
+  if (t.verifiedHow !== null) lines.push(`  verified: ${t.verifiedHow} at ${t.verifiedAt ?? "?"}`);
   if (t.supersededBy !== null) lines.push(`  replaced by task #${t.supersededBy}`);
   lines.push("  steps:");
   t.steps.forEach((s, i) => lines.push(`    ${i + 1}. ${s}`));

@@ -392,4 +392,19 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX deprovisions_window ON deprovisions(app, at);
     `,
   },
+  {
+    version: 11,
+    name: "task verification by read-back",
+    sql: `
+      -- Verified by read-back (docs/manual-tasks.md): a done task of an app whose accounts can be
+      -- read is 'pending' until the app shows the work ('verified'); an app that cannot be read
+      -- leaves it 'unverifiable'. NULL while the task is not done (and for tasks done before v11).
+      -- verified_how: 'read-back' (a done task checked) or 'found by read-back' (the work was
+      -- found done in the app before anyone marked the task).
+      ALTER TABLE tasks ADD COLUMN verification TEXT CHECK (verification IN ('pending', 'verified', 'unverifiable'));
+      ALTER TABLE tasks ADD COLUMN verified_at TEXT;
+      ALTER TABLE tasks ADD COLUMN verified_how TEXT CHECK (verified_how IN ('read-back', 'found by read-back'));
+      CREATE INDEX tasks_verification ON tasks(app, verification) WHERE verification = 'pending';
+    `,
+  },
 ];

@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../clock.js";
 import type { Profile } from "../domain/model.js";
-import type { Task, TaskState } from "../domain/task.js";
+import type { Task, TaskState, TaskVerification, VerifiedHow } from "../domain/task.js";
 import type { Db } from "./database.js";
 
 
@@ -27,6 +27,9 @@ interface RawTask {
   completed_by: string | null;
   completed_at: string | null;
   note: string | null;
+  verification: TaskVerification | null;
+  verified_at: string | null;
+  verified_how: VerifiedHow | null;
   superseded_by: number | null;
   created_at: string;
   updated_at: string;
@@ -50,6 +53,9 @@ const toTask = (r: RawTask): Task => ({
   completedBy: r.completed_by,
   completedAt: r.completed_at,
   note: r.note,
+  verification: r.verification,
+  verifiedAt: r.verified_at,
+  verifiedHow: r.verified_how,
   supersededBy: r.superseded_by,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -126,25 +132,60 @@ export class TaskStore {
     return this.db.prepare("UPDATE tasks SET assignee = ?, claimed_at = ?, updated_at = ? WHERE id = ? AND state = 'open'").run(assignee, now, now, id).changes > 0;
   }
 
-  /** Closes an open task as done or failed. False when it was not open (already closed or blocked). */
-  close(id: number, state: "done" | "failed", by: string, note: string | null, reason: string | null = null): boolean {
+  /**
+   * Closes an open task as done or failed. False when it was not open (already closed or blocked).
+   * A done task carries its verification: `pending` where the app can be read, else `unverifiable`.
+   */
+  close(id: number, state: "done" | "failed", by: string, note: string | null, reason: string | null = null, verification: TaskVerification | null = null): boolean {
     const now = this.now();
     return (
       this.db
-        .prepare("UPDATE tasks SET state = ?, completed_by = ?, completed_at = ?, note = ?, reason = ?, updated_at = ? WHERE id = ? AND state = 'open'")
-        .run(state, by, now, note, reason, now, id).changes > 0
+        .prepare("UPDATE tasks SET state = ?, completed_by = ?, completed_at = ?, note = ?, reason = ?, verification = ?, updated_at = ? WHERE id = ? AND state = 'open'")
+        .run(state, by, now, note, reason, state === "done" ? verification : null, now, id).changes > 0
+    );
+  }
+
+  /** Marks a done task whose verification is pending as verified. False when it was not. */
+  verify(id: number, how: VerifiedHow): boolean {
+    const now = this.now();
+    return (
+      this.db
+        .prepare("UPDATE tasks SET verification = 'verified', verified_at = ?, verified_how = ?, updated_at = ? WHERE id = ? AND state = 'done' AND verification = 'pending'")
+        .run(now, how, now, id).changes > 0
+    );
+  }
+
+  /** Done tasks still waiting for the app to show their work, of one app (and one user, when given). */
+  pendingVerification(app: string, userId?: string): Task[] {
+    const sql = `SELECT * FROM tasks WHERE app = ? AND state = 'done' AND verification = 'pending' ${userId === undefined ? "" : "AND user_id = ?"} ORDER BY id`;
+    return (this.db.prepare(sql).all(...(userId === undefined ? [app] : [app, userId])) as RawTask[]).map(toTask);
+  }
+
+  /**
+   * Opens a done task that is not verified again, saying why (the app does not show the work, or
+   * its ticket was reopened). False when it is not such a task, or another task is open for the
+   * same user and app (the caller cancels that one first).
+   */
+  reopenDone(id: number, reason: string): boolean {
+    const now = this.now();
+    return this.openAgain(
+      `UPDATE tasks SET state = 'open', completed_by = NULL, completed_at = NULL, reason = ?, verification = NULL, verified_at = NULL, verified_how = NULL, updated_at = ?
+       WHERE id = ? AND state = 'done' AND (verification IS NULL OR verification != 'verified')`,
+      reason,
+      now,
+      id,
     );
   }
 
   /** Opens a failed task again (the person will retry it). False when another task is open for the same user and app. */
   reopen(id: number): boolean {
-    const now = this.now();
+    return this.openAgain("UPDATE tasks SET state = 'open', completed_by = NULL, completed_at = NULL, reason = NULL, updated_at = ? WHERE id = ? AND state = 'failed'", this.now(), id);
+  }
+
+  /** Runs a reopening UPDATE: false when it matched nothing or another task is open for the same user and app. */
+  private openAgain(sql: string, ...params: unknown[]): boolean {
     try {
-      return (
-        this.db
-          .prepare("UPDATE tasks SET state = 'open', completed_by = NULL, completed_at = NULL, reason = NULL, updated_at = ? WHERE id = ? AND state = 'failed'")
-          .run(now, id).changes > 0
-      );
+      return this.db.prepare(sql).run(...params).changes > 0;
     } catch (e: unknown) {
       if (e instanceof Error && "code" in e && e.code === "SQLITE_CONSTRAINT_UNIQUE") return false;
       throw e;

@@ -56,7 +56,7 @@ export interface RemoteAccount {
   readonly email: string;
   readonly name: string;
   readonly enabled: boolean;
-  /** Role and settings in the bridge's terms where the connector can tell, else null. */
+  /** The role in the bridge's terms where the connector can tell (else the app's own label, or null). */
   readonly role: string | null;
   readonly lastLoginAt: string | null;
 }

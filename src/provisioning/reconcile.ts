@@ -2,14 +2,20 @@
  * The reconciler: on a timer and on demand, re-plans every user (through the job queue, the same
  * path as SCIM changes) and reads each app back to report drift. Enforcing drift is opt-in per app:
  * then agents no rule grants are deactivated, and accounts changed outside are re-asserted.
+ * The same read-back first verifies the app's tasks (./task-verifier.ts): done tasks the app shows
+ * are verified, the others reopen, and open tasks whose work the app already shows complete.
  */
 import type { DriftStore } from "../db/drift.js";
 import { errorText } from "../domain/secret-scrubber.js";
 import { OwnershipConflict } from "../db/identity-map.js";
 import type { JobQueue } from "../db/jobs.js";
-import type { AccountProgress, Connector } from "../domain/connector.js";
+import type { AccountProgress, Connector, RemoteAccount } from "../domain/connector.js";
 import { matchingKey } from "../domain/folding.js";
 import { findDrift, type FoundDrift, type GrantedUser } from "./drift.js";
+import type { VerifyCounts } from "./task-verifier.js";
+
+/** An app's accounts as one read-back saw them, or why it could not read them. */
+type Read = { readonly ok: true; readonly accounts: RemoteAccount[] } | { readonly ok: false; readonly error: unknown };
 import { wantedAccess } from "./rules.js";
 import { applyContext, type ProvisioningDeps } from "./sync-user.js";
 
@@ -18,6 +24,8 @@ export interface ReconcileReport {
   readonly drift: Record<string, { readonly items: number; readonly enforced: number; readonly error?: string }>;
   /** Apps whose connector can refresh (a huntress app): identity-map rows it moved forward. */
   readonly refreshed?: Record<string, { readonly changed: number; readonly error?: string }>;
+  /** Apps with tasks whose accounts can be read: tasks verified, reopened, and found done by the read-back. */
+  readonly verified?: Record<string, VerifyCounts>;
 }
 
 /** When the last pass ended and what it found, for the status page. */
@@ -73,7 +81,11 @@ export class Reconciler {
 
   private async pass(requestId: string): Promise<ReconcileReport> {
     const { deps } = this;
-    // First what the apps can tell (an invitation accepted), so the plans queued below start from it.
+    // Each app is read back once: tasks are verified first (an open task found done there completes
+    // as such, before refresh() withdraws it as no longer needed), then the drift report uses it.
+    const readBack = await this.readBack();
+    const verified = this.verify(readBack, requestId);
+    // Then what the apps can tell (an invitation accepted), so the plans queued below start from it.
     const refreshed = await this.refresh(requestId);
     const directoryIds = deps.directory.userIds();
     const userIds = [...new Set([...directoryIds, ...deps.accounts.userIds()])];
@@ -93,9 +105,11 @@ export class Reconciler {
     const drift: Record<string, { items: number; enforced: number; error?: string }> = {};
     for (const app of deps.apps) {
       const connector = deps.connectors.get(app.name);
-      if (!connector?.readBack) continue;
+      const read = readBack.get(app.name);
+      if (!connector || !read) continue;
       try {
-        const remote = await connector.readBack();
+        if (!read.ok) throw read.error;
+        const remote = read.accounts;
         const links = deps.accounts.list({ app: app.name }).filter((a) => a.instance === connector.instance);
         const items = findDrift(remote, links, grantedByApp.get(app.name) ?? new Map(), (userId) => deps.directory.snapshot(userId).user?.userName ?? null);
         this.drift.replace(app.name, items);
@@ -110,7 +124,40 @@ export class Reconciler {
         deps.log.error("drift read-back failed", { requestId, app: app.name, error: message });
       }
     }
-    return { usersQueued: userIds.length, drift, ...(Object.keys(refreshed).length > 0 ? { refreshed } : {}) };
+    return {
+      usersQueued: userIds.length,
+      drift,
+      ...(Object.keys(refreshed).length > 0 ? { refreshed } : {}),
+      ...(Object.keys(verified).length > 0 ? { verified } : {}),
+    };
+  }
+
+  /** Every app that can be read, read once; a failure is kept for the drift report. */
+  private async readBack(): Promise<Map<string, Read>> {
+    const out = new Map<string, Read>();
+    for (const app of this.deps.apps) {
+      const connector = this.deps.connectors.get(app.name);
+      if (!connector?.readBack) continue;
+      try {
+        out.set(app.name, { ok: true, accounts: await connector.readBack() });
+      } catch (e: unknown) {
+        out.set(app.name, { ok: false, error: e });
+      }
+    }
+    return out;
+  }
+
+  /** Verifies each readable app's tasks against its read-back; an app that could not be read keeps its tasks as they are. */
+  private verify(readBack: ReadonlyMap<string, Read>, requestId: string): Record<string, VerifyCounts> {
+    const out: Record<string, VerifyCounts> = {};
+    const { verifier } = this.deps;
+    if (!verifier) return out;
+    for (const [app, read] of readBack) {
+      if (!read.ok) continue;
+      const counts = verifier.verifyApp(app, read.accounts, requestId);
+      if (counts.verified + counts.reopened + counts.found > 0) out[app] = counts;
+    }
+    return out;
   }
 
   /** Lets each connector that can read progress back record it; one app failing does not stop the others. */

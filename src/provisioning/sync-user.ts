@@ -28,6 +28,7 @@ import { describeAction, plan, sameProfile, sameSettings } from "./plan.js";
 import { wantedAccess } from "./rules.js";
 import type { KeptRoleLock } from "./kept-role-lock.js";
 import type { TaskWriter } from "./task-writer.js";
+import type { TaskVerifier } from "./task-verifier.js";
 import { withdrawUnwantedTasks } from "./unwanted-tasks.js";
 
 export interface ProvisioningDeps {
@@ -47,7 +48,12 @@ export interface ProvisioningDeps {
   readonly guard?: DeprovisionGuard | undefined;
   /** The bridge's one secret scrubber: every error text goes through it before it is stored or logged. */
   readonly scrub: (text: string) => string;
+  /** Reads apps back to verify the user's done tasks (./task-verifier.ts); none: tasks are not verified here. */
+  readonly verifier?: Pick<TaskVerifier, "verifyUser" | "verifyApp"> | undefined;
 }
+
+/** How long a job waits before reading an app back again after a transient read failure. */
+const VERIFY_RETRY_MS = 30_000;
 
 export interface UserPlan {
   readonly userId: string;
@@ -101,9 +107,10 @@ export interface SyncOutcome {
  * not repeated.
  */
 export async function syncUser(deps: ProvisioningDeps, userId: string, requestId: string | null): Promise<SyncOutcome> {
+  // First what the apps show of tasks just done: a task reopened by it moves the map the plan starts from.
+  const failures: SyncFailure[] = await verifyDoneTasks(deps, userId, requestId);
   const userPlan = planUser(deps, userId);
   const { actions } = userPlan;
-  const failures: SyncFailure[] = [];
   let applied = 0;
   let held = 0;
   for (const action of actions) {
@@ -125,6 +132,23 @@ export async function syncUser(deps: ProvisioningDeps, userId: string, requestId
   // The plan and the task queue never disagree: a task it no longer wants is cancelled now.
   withdrawUnwantedTasks(deps, userPlan, requestId);
   return { applied, failures, held };
+}
+
+/**
+ * A transient read failure keeps the done task pending and runs the job again a little later
+ * without counting an attempt (the plan itself did not fail); any other is left to the reconcile pass.
+ */
+async function verifyDoneTasks(deps: ProvisioningDeps, userId: string, requestId: string | null): Promise<SyncFailure[]> {
+  const failed = (await deps.verifier?.verifyUser(userId, requestId)) ?? [];
+  return failed
+    .filter((f) => f.error instanceof ConnectorError && f.error.retryable)
+    .map((f) => ({
+      app: f.app,
+      message: `reading the app back to verify a done task failed: ${f.message}`,
+      retryable: true,
+      retryAfterMs: Math.max(VERIFY_RETRY_MS, (f.error as ConnectorError).retryAfterMs ?? 0),
+      settling: true,
+    }));
 }
 
 /** The read-only views a connector gets for one user and app instance. */

@@ -136,7 +136,7 @@ export async function huntressApiSubject(): Promise<ContractSubject> {
   const sim = await startHuntressSimulator({ rateLimit: null });
   const client = new HuntressClient({ ...CLIENT, baseUrl: sim.url, apiKey: sim.apiKey, apiSecret: sim.apiSecret });
   const app = huntressApp({ name: "huntress" });
-  const connector = new HuntressApiConnector({ app, client, instance: `huntress:${sim.url}`, log });
+  const connector = new HuntressApiConnector({ app, client, instance: `huntress:${sim.url}`, log, writes: true });
   const worker = new ContractWorker(connector, [app]);
   const invitationsOf = (email: string) => sim.invitations.filter((i) => i.email.toLowerCase() === email.toLowerCase());
   return {

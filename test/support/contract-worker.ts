@@ -58,6 +58,7 @@ export class ContractWorker {
       apps,
       taskWriter: this.taskWriter,
       instances: new Map([[connector.app, connector.instance]]),
+      readable: () => connector.readBack !== undefined,
     });
     this.watch = new DatabaseWatch(this.db);
   }

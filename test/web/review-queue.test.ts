@@ -122,6 +122,7 @@ describe("review page (admin)", () => {
     expect(await outcome.getAttribute("role")).toBe("status");
     const text = await outcome.textContent();
     expect(text).toContain(`Done: “Invite Bob Byte to Huntress as Standard User” (task #${invite.id}), recorded by env:SCIM_BRIDGE_ADMIN_TOKEN with the note “Invite sent 10:02, ticket #4711”.`);
+    expect(text).toContain("Now done (unverified): this app cannot be read back");
     expect(text).toContain("Huntress now shows bob@example.com as invited.");
     const confirm = openTask(bob)!;
     expect(confirm).toMatchObject({ action: "confirm", title: "Confirm Bob Byte accepted the Huntress invitation" });

@@ -64,6 +64,7 @@ export const haloPsaAppType = {
   // By base URL and tenant: one HaloPSA can host several tenants, and agent ids are per tenant.
   instanceOf: (_app, shared) => (shared.halopsa.url === undefined ? SIMULATOR_INSTANCE : `halopsa:${shared.halopsa.url.toLowerCase()}#tenant=${shared.halopsa.tenant ?? ""}`),
   label: () => "HaloPSA",
+  readsAccounts: () => true,
   async createConnector(app, deps) {
     const halo = await deps.haloPsa();
     return new HaloPsaConnector({

@@ -10,14 +10,17 @@
  * - the keep-one-Account-Admin guard is asked first: a blocked task explains why, and the API is
  *   never called to remove or downgrade the last admin;
  * - refresh() reads memberships back: an invited email that now has a membership becomes `active`
- *   with the membership id as its external id;
+ *   with the membership id as its external id; readBack() lists them all for drift and for
+ *   verifying done tasks (docs/manual-tasks.md, "Verified by read-back");
+ * - with `writes: false` (a key without write permission) every change is the manual task, as in
+ *   plain manual mode, and the API is only read;
  * - any API failure (401/403/404, a 4xx, or one that outlived the client's retries) becomes the
  *   manual task instead, whose first step says why, so the work is never lost. A membership that
  *   belongs to another user of the bridge is a conflict, never adopted and never a task.
  * Pure like every connector: it calls the API and returns the outcome with its task intent.
  */
 import { ConnectorError } from "../../domain/connector-error.js";
-import type { AccountProgress, ApplicableAction, ApplyContext, ApplyResult, Connector, EventIntent } from "../../domain/connector.js";
+import type { AccountProgress, ApplicableAction, ApplyContext, ApplyResult, Connector, EventIntent, RemoteAccount } from "../../domain/connector.js";
 import { matchingKey } from "../../domain/folding.js";
 import type { AppAccount, Profile } from "../../domain/model.js";
 import type { Logger } from "../../log.js";
@@ -37,6 +40,8 @@ export interface HuntressApiConnectorOptions {
   /** The managed account the client acts on (reseller keys), to tell its memberships from others. */
   readonly accountId?: number | undefined;
   readonly log: Logger;
+  /** False for a key without write permission: every change is a manual task; the API is only read. */
+  readonly writes: boolean;
 }
 
 /** A membership id (the API's) rather than an email (the portal's natural key, used until the id is known). */
@@ -57,6 +62,7 @@ export class HuntressApiConnector implements Connector {
   }
 
   async apply(action: ApplicableAction, ctx: ApplyContext): Promise<ApplyResult> {
+    if (!this.o.writes) return taskOutcome(this.o.app, action, ctx);
     switch (action.kind) {
       case "update":
         // Huntress keys a person by email and the API has no user update: nothing to send.
@@ -180,6 +186,17 @@ export class HuntressApiConnector implements Connector {
       });
     }
     return out;
+  }
+
+  /**
+   * Every membership of the account, for drift and for verifying tasks: keyed by the membership
+   * id, with the role its permissions stand for (the permissions label itself where the template
+   * has no role for it, e.g. Read-only). A membership is always enabled: removal deletes it.
+   */
+  async readBack(): Promise<RemoteAccount[]> {
+    return (await this.o.client.listMemberships())
+      .filter((m) => this.isOurs(m))
+      .map((m) => ({ externalId: String(m.id), email: m.user.email, name: m.user.name ?? m.user.email, enabled: true, role: roleOf(m.permissions) ?? m.permissions, lastLoginAt: null }));
   }
 
   // --- Plumbing ---

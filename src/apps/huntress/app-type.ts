@@ -13,7 +13,17 @@ import { HuntressApiConnector } from "./api-connector.js";
 import type { HuntressClient } from "./client.js";
 
 const huntressAppSchema = z
-  .object({ name: nameSchema, type: z.literal("huntress"), ...taskAppFields })
+  .object({
+    name: nameSchema,
+    type: z.literal("huntress"),
+    ...taskAppFields,
+    /**
+     * false: the key has no write permission (it can only read memberships). Every change is then
+     * a manual task, as for a manual app, and the API reads accounts back for drift and for
+     * verifying tasks. Absent means true (and leaves the parsed app, so the rules fingerprint, as before).
+     */
+    writes: z.boolean().optional(),
+  })
   .strict()
   .transform((app, ctx) => withTemplate(app, builtInTemplates["huntress"]!, ctx));
 
@@ -39,13 +49,18 @@ export const huntressAppType = {
   // By API URL and account: a reseller key reaches several accounts, and membership ids are per account.
   instanceOf: (_app, shared) => `huntress:${shared.huntress.url.replace(/\/+$/, "").toLowerCase()}#account=${shared.huntress.accountId ?? "own"}`,
   label: taskAppLabel,
+  // GET /v1/memberships, with or without write permission.
+  readsAccounts: () => true,
   async createConnector(app, deps) {
     const huntress = await deps.huntress();
-    deps.log.info("Huntress API: invitations, role changes and removals go through the memberships API; failures become manual tasks", {
-      app: app.name,
-      instance: deps.instance,
-    });
-    return new HuntressApiConnector({ app, ...huntress, instance: deps.instance, log: deps.log });
+    const writes = app.writes !== false;
+    deps.log.info(
+      writes
+        ? "Huntress API: invitations, role changes and removals go through the memberships API; failures become manual tasks"
+        : "Huntress API read-only (writes: false): every change is a manual task; memberships are read back for drift and to verify tasks",
+      { app: app.name, instance: deps.instance },
+    );
+    return new HuntressApiConnector({ app, ...huntress, instance: deps.instance, log: deps.log, writes });
   },
   checkShared(app, shared) {
     const why = `app "${app.name}" has type "huntress" (or make it type "manual" with template "huntress" for manual tasks only)`;

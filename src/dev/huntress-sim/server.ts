@@ -54,6 +54,8 @@ export interface HuntressSimulator {
   permissionsOf(email: string): Permission | undefined;
   /** false: the key lacks access to memberships, every memberships call answers 403. */
   setMembershipsScope(allowed: boolean): void;
+  /** false: a read-only key, whose memberships reads answer and writes (POST, PATCH, DELETE) answer 403. */
+  setWritePermission(allowed: boolean): void;
   setRateLimit(limit: RateLimit | null): void;
   close(): Promise<void>;
 }
@@ -70,6 +72,7 @@ export async function startHuntressSimulator(options: HuntressSimulatorOptions =
   const windowOf = (limit: RateLimit | null): RollingWindow | null => (limit === null ? null : new RollingWindow(limit, () => clock.now().getTime()));
   let window = windowOf(options.rateLimit === undefined ? { requests: 60, windowMs: 60_000 } : options.rateLimit);
   let membershipsScope = true;
+  let writePermission = true;
   const counter = new RequestCounter();
   const count = (key: string): RequestHandler => counter.count(key);
 
@@ -93,6 +96,10 @@ export async function startHuntressSimulator(options: HuntressSimulatorOptions =
     if (window !== null && !window.tryAdmit()) return tooMany();
     // Reference, 403 on every memberships path: "There was an issue with your API credential or permissions."
     if (!membershipsScope) return sendError(res, 403, "There was an issue with your API credential or permissions.");
+    // Reference (e.g. PATCH /v1/agents/{id}): "Note that the default account API key is read-only, so
+    // you'll need to create a user-based API key with the appropriate permissions"; such a key's
+    // writes get the same 403.
+    if (!writePermission && req.method !== "GET") return sendError(res, 403, "There was an issue with your API credential or permissions.");
     const fault = faults.take(req.method, req.path);
     if (fault?.kind === "rateLimit") return tooMany();
     if (fault?.kind === "error") return sendError(res, fault.status, fault.message ?? `Injected failure (${fault.status})`);
@@ -150,6 +157,7 @@ export async function startHuntressSimulator(options: HuntressSimulatorOptions =
     membershipsOf,
     permissionsOf: (email) => membershipsOf(email).find((m) => m.scope.kind === "account")?.permissions,
     setMembershipsScope: (allowed) => void (membershipsScope = allowed),
+    setWritePermission: (allowed) => void (writePermission = allowed),
     setRateLimit: (limit) => void (window = windowOf(limit)),
     close: () => server.close(),
   };

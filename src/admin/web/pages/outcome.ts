@@ -4,7 +4,7 @@
  * map now says, and the follow-up task if the action raised one.
  */
 import type { AppAccount } from "../../../domain/model.js";
-import type { Task } from "../../../domain/task.js";
+import { stateLabel, type Task } from "../../../domain/task.js";
 import type { AppConfig } from "../../../provisioning/config-schema.js";
 import { appLabel } from "../app-labels.js";
 import { html, path } from "../html.js";
@@ -21,6 +21,13 @@ export interface Outcome {
   readonly account: AppAccount | undefined;
 }
 
+/** Whether the bridge will check the work in the app (docs/manual-tasks.md, "Verified by read-back"). */
+function verification(task: Task) {
+  if (task.verification === "pending") return html`<p>Now <strong>${stateLabel(task)}</strong>: the bridge reads the app to see the work, and reopens the task if it does not.</p>`;
+  if (task.verification === "unverifiable") return html`<p>Now <strong>${stateLabel(task)}</strong>: this app cannot be read back, so the bridge trusts the reviewer.</p>`;
+  return html``;
+}
+
 export function outcomeNotice(o: Outcome, apps: readonly AppConfig[], viewer: Viewer): Notice {
   const { task } = o;
   const title = html`“${task.title}” (task #${task.id})`;
@@ -31,7 +38,7 @@ export function outcomeNotice(o: Outcome, apps: readonly AppConfig[], viewer: Vi
     case "done":
       return {
         kind: "success",
-        body: html`<p><strong>Done:</strong> ${title}, recorded by ${task.completedBy ?? viewer.actor}${task.note === null ? "" : html` with the note “${task.note}”`}.</p>${state}${next}`,
+        body: html`<p><strong>Done:</strong> ${title}, recorded by ${task.completedBy ?? viewer.actor}${task.note === null ? "" : html` with the note “${task.note}”`}.</p>${verification(task)}${state}${next}`,
       };
     case "fail":
       return {

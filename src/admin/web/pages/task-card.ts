@@ -100,6 +100,7 @@ export function taskCard(task: Task, apps: readonly AppConfig[], viewer: Viewer,
     <dd class="muted">#${task.id} · ${task.action} · raised ${ago(task.createdAt, now)}</dd>
   </dl>
   ${task.state === "blocked" && html`<p class="blocked-reason"><strong>Blocked:</strong> ${task.reason ?? "no reason recorded"}</p>`}
+  ${task.state === "open" && task.reason !== null && html`<p class="blocked-reason"><strong>Reopened:</strong> ${task.reason}</p>`}
   <h4 id="task-${task.id}-steps">Steps</h4>
   <ol class="steps" aria-labelledby="task-${task.id}-steps">
     ${task.steps.map((s) => html`<li>${step(s)}</li>`)}

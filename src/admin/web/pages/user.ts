@@ -2,7 +2,7 @@
  * One user: who they are in the directory, each app's state in the identity map, the role the
  * rules want and why, the next action the planner would take, and their tasks.
  */
-import type { Task } from "../../../domain/task.js";
+import { stateLabel, type Task } from "../../../domain/task.js";
 import type { AppConfig } from "../../../provisioning/config-schema.js";
 import type { AppAccount } from "../../../domain/model.js";
 import { appLabel, roleLabel } from "../app-labels.js";
@@ -60,7 +60,7 @@ function taskRow(t: Task, d: UserPageData): SafeHtml {
     <td>#${t.id}</td>
     <td>${appLabel(d.apps, t.app)}</td>
     <td>${t.state === "open" || t.state === "blocked" ? html`<a href="/admin#task-${t.id}">${t.title}</a>` : t.title}</td>
-    <td><span class="badge state">${t.state}</span></td>
+    <td><span class="badge state">${stateLabel(t)}</span>${t.verifiedHow === "found by read-back" && html`<br><span class="muted">found by read-back</span>`}</td>
     <td>${when}</td>
     <td>${t.completedBy ?? t.assignee ?? ""}</td>
     <td>${detail ?? ""}</td>
