@@ -41,10 +41,10 @@ interface RawTask {
   action: string;
   title: string;
   state: string;
-  verified_at?: string | null;
+  verified_at: string | null;
 }
 
-const taskOf = (r: RawTask): EvidenceTask => ({ id: r.id, userId: r.user_id, app: r.app, action: r.action, title: r.title, state: r.state, verifiedAt: r.verified_at ?? null });
+const taskOf = (r: RawTask): EvidenceTask => ({ id: r.id, userId: r.user_id, app: r.app, action: r.action, title: r.title, state: r.state, verifiedAt: r.verified_at });
 
 export class EvidenceReader {
   constructor(private readonly db: Db) {}
