@@ -125,4 +125,15 @@ export class TaskReview {
       return this.find(id);
     }).immediate();
   }
+
+  // minimal until the read-back branch lands
+  /** A done task whose work turned out not to be done (its ticket was reopened): open again, with the reason in the audit log. */
+  reopenDone(id: number, actor: string, reason: string): Task {
+    return this.d.db.transaction(() => {
+      const task = this.find(id);
+      if (!this.d.tasks.reopen(id, "done")) throw new BridgeError("preconditionFailed", `task ${id} is ${task.state}; only done tasks can be reopened this way`);
+      this.event(actor, "task.reopen", task, { state: "done" }, { state: "open", reason });
+      return this.find(id);
+    }).immediate();
+  }
 }
