@@ -233,6 +233,9 @@ export function ticketSyncOf(
     clock: stores.clock,
     log,
     scrub: scrubber.scrub,
+    // The job queue's backoff: one setting for how hard the bridge retries an app.
+    backoffMs: config.provisioning.backoffBaseSeconds * 1000,
+    maxBackoffMs: config.provisioning.maxBackoffSeconds * 1000,
     ...(onFailure === undefined ? {} : { onFailure }),
   });
   stores.taskTickets.subscribe(() => sync.wake());

@@ -89,6 +89,11 @@ export class TaskStore {
     private readonly ticketing?: TaskTicketing,
   ) {}
 
+  /** The HaloPSA ticket of each of these tasks that has one. */
+  ticketIdsOf(ids: readonly number[]): Map<number, number> {
+    return this.ticketing?.store.ticketIdsOf(ids) ?? new Map();
+  }
+
   /** The task ended in the bridge: its ticket (if any) gets the reason and is closed. */
   private closeTicket(id: number, note: string): void {
     this.ticketing?.store.requestClose(id, note);

@@ -256,18 +256,16 @@ export class TicketSync {
         if (!ticket || !task) continue;
         const isClosed = (await this.closedStatusIds(halopsaApp, task)).includes(ticket.status_id ?? -1);
         if (isClosed && w.state === "open") await this.completeFrom(api, ticket, task);
-        else if (!isClosed && w.state === "closed") this.reopenFrom(ticket, task);
+        else if (!isClosed && w.state === "closed") await this.reopenFrom(api, ticket, task);
       }
     }
   }
 
   /** Closed in HaloPSA: the task is done, by the closing agent, with the ticket's last note as evidence. */
   private async completeFrom(api: HaloPsaTicketApi, ticket: TaskTicketWire, task: Task): Promise<void> {
-    const actions = (await api.actions(ticket.id)).sort((a, b) => (a.datetime ?? "").localeCompare(b.datetime ?? "") || a.id - b.id);
-    const note = actions.filter((a) => a.note.trim() !== "").at(-1)?.note ?? null;
-    const actor = `${TICKET_ACTOR_PREFIX}${closerOf(actions, ticket)}`;
+    const { actor, lastNote } = await this.lastChange(api, ticket);
     try {
-      this.d.review.complete(task.id, actor, note);
+      this.d.review.complete(task.id, actor, lastNote);
       this.d.log.info("task completed: its HaloPSA ticket was closed", { task: task.id, ticket: ticket.id, actor });
     } catch (e: unknown) {
       if (!isBridgeError(e)) throw e;
@@ -278,10 +276,11 @@ export class TicketSync {
   }
 
   /** Reopened in HaloPSA: the work is not done after all. */
-  private reopenFrom(ticket: TaskTicketWire, task: Task): void {
+  private async reopenFrom(api: HaloPsaTicketApi, ticket: TaskTicketWire, task: Task): Promise<void> {
     if (task.state === "done") {
+      const { actor } = await this.lastChange(api, ticket);
       try {
-        this.d.review.reopenDone(task.id, `${TICKET_ACTOR_PREFIX}${closerOf([], ticket)}`, `HaloPSA ticket ${ticket.id} was reopened`);
+        this.d.review.reopenDone(task.id, actor, `HaloPSA ticket ${ticket.id} was reopened`);
       } catch (e: unknown) {
         if (!isBridgeError(e)) throw e;
         this.d.log.warn("a HaloPSA ticket was reopened but its task could not be", { task: task.id, ticket: ticket.id, error: e.message });
@@ -290,11 +289,21 @@ export class TicketSync {
     }
     this.d.store.reopenedInHaloPsa(task.id);
   }
+
+  /**
+   * Who last changed the ticket's status (`halopsa:<agent>`) and its last note, from its actions
+   * (swagger GET /Actions `ticket_id`): read for a ticket whose status changed only.
+   */
+  private async lastChange(api: HaloPsaTicketApi, ticket: TaskTicketWire): Promise<{ actor: string; lastNote: string | null }> {
+    const actions = (await api.actions(ticket.id)).sort((a, b) => (a.datetime ?? "").localeCompare(b.datetime ?? "") || a.id - b.id);
+    const lastNote = actions.filter((a) => a.note.trim() !== "").at(-1)?.note ?? null;
+    return { actor: `${TICKET_ACTOR_PREFIX}${changerOf(actions, ticket)}`, lastNote };
+  }
 }
 
-/** The agent who closed it: the last action that set a status, else the ticket's agent. */
-function closerOf(actions: readonly HaloAction[], ticket: TaskTicketWire): string {
-  const id = actions.filter((a) => a.new_status != null).at(-1)?.who_agentid ?? ticket.agent_id ?? null;
-  if (id !== null && id === ticket.agent_id && ticket.agent_name) return ticket.agent_name;
-  return id === null || id === 0 ? "unknown agent" : `agent ${id}`;
+/** The agent of the last action that set a status, else the ticket's agent; by name when the ticket names them. 0 is nobody. */
+function changerOf(actions: readonly HaloAction[], ticket: TaskTicketWire): string {
+  const id = actions.filter((a) => a.new_status != null).at(-1)?.who_agentid || ticket.agent_id || null;
+  if (id === null) return "unknown agent";
+  return id === ticket.agent_id && ticket.agent_name ? ticket.agent_name : `agent ${id}`;
 }

@@ -57,7 +57,8 @@ const PAGE_SIZE = 100;
 const MAX_PAGES = 1000;
 
 export class HaloPsaTicketApi {
-  constructor(private readonly client: HaloPsaClient) {}
+  /** `client`: the app's one HaloPSA client, whose rate budget the agent calls spend too. */
+  constructor(readonly client: HaloPsaClient) {}
 
   /**
    * swagger POST /Tickets (array of Faults; no id creates). Not retried after an ambiguous failure
