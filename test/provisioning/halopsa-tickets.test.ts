@@ -133,6 +133,22 @@ describe("tasks as HaloPSA tickets", () => {
     expect((await rig.admin("GET", `/tasks/${task.id}`)).body.state).toBe("cancelled");
   });
 
+  it("closes the ticket with a note naming the reviewer when the task is marked done in the bridge, and leaves a failed task's ticket open", async () => {
+    const rig = await rigForTest(ticketed);
+    const { task } = await joinPortal(rig, "here@example.com");
+    const ticket = await ticketOf(rig, task.id);
+    const other = await joinPortal(rig, "there@example.com");
+    const otherTicket = await ticketOf(rig, other.task.id);
+
+    expect((await rig.admin("POST", `/tasks/${task.id}/complete`, { note: "sent at 10:02" })).status).toBe(200);
+    expect((await rig.admin("POST", `/tasks/${other.task.id}/fail`, { reason: "the portal is down" })).status).toBe(200);
+    await waitFor(() => !rig.sim.state.isOpen(rig.sim.state.tickets.get(ticket.id)!), 10_000, "the ticket closed");
+
+    expect(rig.sim.actions.of(ticket.id).map((a) => a.note)).toEqual(["Done in scim-bridge by env:SCIM_BRIDGE_ADMIN_TOKEN: sent at 10:02"]);
+    expect(rig.sim.state.isOpen(rig.sim.state.tickets.get(otherTicket.id)!)).toBe(true);
+    expect(rig.sim.actions.of(otherTicket.id)).toEqual([]);
+  });
+
   it("reopens a done task when its ticket is reopened in HaloPSA", async () => {
     const rig = await rigForTest(ticketed);
     const { user, task } = await joinPortal(rig, "again@example.com");
