@@ -129,7 +129,8 @@ export class TaskStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       )
       .get(t.app, t.userId, t.action, t.role, t.title, JSON.stringify(t.steps), JSON.stringify(t.profile), t.state, t.reason, t.dueAt, t.requestId, now, now) as RawTask;
-    const target = this.ticketing?.targets.get(t.app);
+    // A blocked task is not to be worked yet: it gets its ticket when the task that unblocks it is raised.
+    const target = t.state === "open" ? this.ticketing?.targets.get(t.app) : undefined;
     if (target !== undefined) this.ticketing!.store.enqueueCreate(r.id, target);
     return toTask(r);
   }

@@ -73,7 +73,11 @@ export class TicketSync {
   start(readIntervalMs: number): void {
     this.stopped = false;
     this.wake();
-    this.readTimer = setInterval(() => void this.readBack(), readIntervalMs);
+    // Each interval also drains rows another process wrote (the CLI completing a task).
+    this.readTimer = setInterval(() => {
+      this.wake();
+      void this.readBack();
+    }, readIntervalMs);
     this.readTimer.unref();
   }
 
@@ -269,8 +273,9 @@ export class TicketSync {
       this.d.log.info("task completed: its HaloPSA ticket was closed", { task: task.id, ticket: ticket.id, actor });
     } catch (e: unknown) {
       if (!isBridgeError(e)) throw e;
-      // Not open any more (done meanwhile here, or cancelled): the ticket stays closed, the task as it is.
-      this.d.store.closedInHaloPsa(task.id);
+      // Not open any more (done meanwhile here, or cancelled): the ticket stays closed, the task as it
+      // is. Still open (the account is another user's): read again next time, the warning with it.
+      if (this.d.tasks.get(task.id)?.state !== "open") this.d.store.closedInHaloPsa(task.id);
       this.d.log.warn("a HaloPSA ticket was closed but its task could not be completed", { task: task.id, ticket: ticket.id, error: e.message });
     }
   }

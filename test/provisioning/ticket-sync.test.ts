@@ -51,7 +51,7 @@ async function bridgeParts(config: ReturnType<typeof loadConfig>) {
   return { db, stores, connections, sync };
 }
 
-function raiseTask(parts: Awaited<ReturnType<typeof bridgeParts>>, email: string) {
+function raiseTask(parts: Awaited<ReturnType<typeof bridgeParts>>, email: string, state: "open" | "blocked" = "open") {
   const profile = { userName: email, email, givenName: "Ada", familyName: "Lovelace", displayName: "Ada Lovelace" };
   return parts.db
     .transaction(() =>
@@ -63,8 +63,8 @@ function raiseTask(parts: Awaited<ReturnType<typeof bridgeParts>>, email: string
         title: `Invite ${email} to Huntress`,
         steps: ["Open Settings › Users"],
         profile,
-        state: "open",
-        reason: null,
+        state,
+        reason: state === "blocked" ? "the last Account Admin" : null,
         dueAt: new Date(Date.now() + 86_400_000).toISOString(),
         requestId: null,
       }),
@@ -116,13 +116,31 @@ describe("ticket sync", () => {
       parts.db.close();
     });
     const task = raiseTask(parts, "gone@example.com");
-    await waitFor(() => parts.stores.taskTickets.get(task.id)?.lastError, 5000, "the lost answer recorded");
+    // The task ends while the create has landed in HaloPSA and its answer is still owed.
+    await waitFor(() => sim.state.tickets.size === 1, 5000, "the create landed in HaloPSA");
     parts.db.transaction(() => parts.stores.tasks.cancel(task.id, "the user left the group")).immediate();
+    expect(parts.stores.taskTickets.get(task.id)).toMatchObject({ state: "to-close", ticketId: null });
     await waitFor(() => parts.stores.taskTickets.get(task.id)?.state === "closed", 5000, "the ticket closed");
 
     const [made] = [...sim.state.tickets.values()];
     expect(made).toMatchObject({ status_id: 21 });
     expect(sim.actions.of(made!.id).map((a) => a.note)).toEqual(["Cancelled in scim-bridge: the user left the group"]);
+  });
+
+  it("makes no ticket for a blocked task, which is not to be worked yet", async () => {
+    const sim = await startHaloPsaSimulator({ rateLimit: null });
+    cleanups.push(() => sim.close());
+    const parts = await bridgeParts(configFor(sim, mkdtempSync(join(tmpdir(), "scim-bridge-tickets-"))));
+    cleanups.push(async () => {
+      await parts.sync.stop();
+      parts.db.close();
+    });
+    const blocked = raiseTask(parts, "kept@example.com", "blocked");
+    await parts.sync.drain();
+    expect(parts.stores.taskTickets.get(blocked.id)).toBeUndefined();
+    parts.db.transaction(() => parts.stores.tasks.cancel(blocked.id, "unblocked")).immediate();
+    await parts.sync.drain();
+    expect(sim.requestCount("POST", "/api/Tickets") + sim.requestCount("POST", "/api/Actions")).toBe(0);
   });
 
   it("spends the HaloPSA app's one rate budget: ticket calls go through the client the agent calls use", async () => {
