@@ -92,6 +92,18 @@ describe("tasks as HaloPSA tickets", () => {
     expect(rig.audit("task.done").at(-1)).toMatchObject({ actor: "halopsa:Tess Tech", resourceId: String(task.id) });
   });
 
+  it("reads tickets back on a reconcile pass too", async () => {
+    const rig = await rigForTest(ticketed);
+    const { task } = await joinPortal(rig, "pass@example.com");
+    const ticket = await ticketOf(rig, task.id);
+    rig.sim.actions.closeAsAgent(ticket.id, rig.sim.seedAgent({ name: "Tess Tech" }).id, "Done from the portal");
+    expect((await rig.admin("GET", `/tasks/${task.id}`)).body.state).toBe("open");
+
+    expect((await rig.admin("POST", "/reconcile")).status).toBe(200);
+
+    expect((await rig.admin("GET", `/tasks/${task.id}`)).body).toMatchObject({ state: "done", note: "Done from the portal" });
+  });
+
   it("reads the linked tickets in pages with one list read, never one GET per task", async () => {
     const rig = await rigForTest(ticketed);
     const tasks = [];
