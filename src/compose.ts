@@ -5,7 +5,8 @@
  */
 import { HaloPsaClient } from "./apps/halopsa/client.js";
 import { HuntressClient } from "./apps/huntress/client.js";
-import { instanceOf, readsAccounts } from "./apps/app-types.js";
+import { instanceOf, readsAccounts, ticketTargets } from "./apps/app-types.js";
+import { HaloPsaTicketApi } from "./apps/halopsa/ticket-api.js";
 import type { HaloPsaConnection } from "./apps/halopsa/app-type.js";
 import type { HuntressConnection } from "./apps/huntress/app-type.js";
 import type { TransportObserver } from "./apps/http/observer.js";
@@ -20,6 +21,7 @@ import { DriftStore } from "./db/drift.js";
 import { IdentityMap } from "./db/identity-map.js";
 import { JobQueue } from "./db/jobs.js";
 import { TaskStore } from "./db/tasks.js";
+import { TaskTicketStore } from "./db/task-tickets.js";
 import { startHaloPsaSimulator, type HaloPsaSimulator } from "./dev/halopsa-simulator.js";
 import type { Connector } from "./domain/connector.js";
 import type { Task } from "./domain/task.js";
@@ -32,6 +34,8 @@ import { KeptRoleLock } from "./provisioning/kept-role-lock.js";
 import { TaskReview } from "./provisioning/task-review.js";
 import { TaskVerifier } from "./provisioning/task-verifier.js";
 import { TaskWriter } from "./provisioning/task-writer.js";
+import { TicketSync } from "./provisioning/ticket-sync.js";
+import { queueUrlOf } from "./notify/webhook.js";
 
 /**
  * The instance each app's links are bound to (docs/provisioning.md, "Instances"), as its app type
@@ -79,20 +83,25 @@ export interface Stores {
   readonly drift: DriftStore;
   readonly directory: DirectorySnapshots;
   readonly approvals: ApprovalStore;
+  /** The task → HaloPSA ticket outbox (docs/manual-tasks.md, "Tasks as HaloPSA tickets"). */
+  readonly taskTickets: TaskTicketStore;
 }
 
 export function openStores(config: Config, db: Db, clock: Clock): Stores {
   const p = config.provisioning;
+  const taskTickets = new TaskTicketStore(db, clock);
+  const targets = new Map([...ticketTargets(appsAndRules(config).apps)].map(([app, t]) => [app, t.halopsaApp]));
   return {
     db,
     clock,
     audit: new AuditLog(db, clock),
     jobs: new JobQueue(db, clock, { maxAttempts: p.maxAttempts, backoffBaseMs: p.backoffBaseSeconds * 1000, maxDelayMs: p.maxBackoffSeconds * 1000 }),
     accounts: new IdentityMap(db, clock),
-    tasks: new TaskStore(db, clock),
+    tasks: new TaskStore(db, clock, { store: taskTickets, targets }),
     drift: new DriftStore(db, clock),
     directory: new DirectorySnapshots(db),
     approvals: new ApprovalStore(db, clock),
+    taskTickets,
   };
 }
 
@@ -145,6 +154,8 @@ export interface Connections {
   readonly connectors: Map<string, Connector>;
   /** The built-in HaloPSA simulator, when no HALOPSA_URL is configured. */
   readonly haloPsaSimulator: HaloPsaSimulator | undefined;
+  /** Per halopsa app that receives task tickets: the ticket calls, on that app's own client (one rate budget). */
+  readonly ticketApis: Map<string, HaloPsaTicketApi>;
 }
 
 /**
@@ -192,7 +203,45 @@ export async function connect(
   });
   const huntress = once((): Promise<HuntressConnection> => Promise.resolve(huntressConnection(config, log, observer, scrubber)));
   const connectors = await createConnectors(apps, appInstances(config, apps), { log, haloPsa, huntress });
-  return { connectors, haloPsaSimulator: simulator };
+  const ticketApis = new Map<string, HaloPsaTicketApi>();
+  for (const { halopsaApp } of ticketTargets(apps).values()) {
+    if (!ticketApis.has(halopsaApp)) ticketApis.set(halopsaApp, new HaloPsaTicketApi((await haloPsa()).client));
+  }
+  return { connectors, haloPsaSimulator: simulator, ticketApis };
+}
+
+/**
+ * The ticket sync (docs/manual-tasks.md, "Tasks as HaloPSA tickets"), when any task app has
+ * tickets; it drains the outbox whenever the store says a row fell due.
+ */
+export function ticketSyncOf(
+  config: Config,
+  stores: Stores,
+  apis: ReadonlyMap<string, HaloPsaTicketApi>,
+  review: TaskReview,
+  log: Logger,
+  scrubber: SecretScrubber,
+  onFailure?: () => void,
+): TicketSync | undefined {
+  const targets = ticketTargets(appsAndRules(config).apps);
+  if (targets.size === 0) return undefined;
+  const sync = new TicketSync({
+    store: stores.taskTickets,
+    tasks: stores.tasks,
+    review,
+    apis,
+    settings: new Map([...targets].map(([app, t]) => [app, t.settings])),
+    queueUrl: queueUrlOf(config),
+    clock: stores.clock,
+    log,
+    scrub: scrubber.scrub,
+    // The job queue's backoff: one setting for how hard the bridge retries an app.
+    backoffMs: config.provisioning.backoffBaseSeconds * 1000,
+    maxBackoffMs: config.provisioning.maxBackoffSeconds * 1000,
+    ...(onFailure === undefined ? {} : { onFailure }),
+  });
+  stores.taskTickets.subscribe(() => sync.wake());
+  return sync;
 }
 
 /** The app checks' transport (src/provisioning/app-checks.ts): one attempt, a short timeout, so the first cause is the one reported. */

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { checkShared, respellApps } from "./apps/app-types.js";
+import { checkShared, checkTicketTargets, respellApps } from "./apps/app-types.js";
 import { allowedKeysAt, describeIssue, unknownKeyWords } from "./config-issues.js";
 import { LOG_LEVELS } from "./log.js";
 import { appSchema, checkRules, defaultApps, defaultRules, provisioningSchema, ruleSchema } from "./provisioning/config-schema.js";
@@ -98,9 +98,11 @@ const configSchema = z
          * waits instead of creating a second one (docs/provisioning.md).
          */
         createSettleSeconds: z.number().min(0).default(120),
+        /** How often the state of task tickets is read back (docs/manual-tasks.md, "Tasks as HaloPSA tickets"). */
+        ticketReadSeconds: z.number().positive().default(120),
       })
       .strict()
-      .default({ scope: "all", licenceTypes: {}, rateLimit: { requests: 270, windowSeconds: 300 }, timeoutSeconds: 30, createSettleSeconds: 120 }),
+      .default({ scope: "all", licenceTypes: {}, rateLimit: { requests: 270, windowSeconds: 300 }, timeoutSeconds: 30, createSettleSeconds: 120, ticketReadSeconds: 120 }),
     /** The Huntress API (apps of type huntress): the memberships API. */
     huntress: z
       .object({
@@ -135,6 +137,7 @@ const configSchema = z
     if (c.headersTimeoutSeconds > c.requestTimeoutSeconds) {
       ctx.addIssue({ code: "custom", path: ["headersTimeoutSeconds"], message: "must not be longer than requestTimeoutSeconds" });
     }
+    for (const issue of checkTicketTargets(c.apps ?? defaultApps)) ctx.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
     for (const issue of checkShared(c.apps ?? [], c)) ctx.addIssue({ code: "custom", path: [...issue.path], message: issue.message });
   });
 

@@ -9,7 +9,7 @@ import { AuthFailures } from "./auth/failures.js";
 import { TokenVerifier } from "./auth/tokens.js";
 import { ensureInitialTokens, staticTokensOf, writeInitialTokensFile, type FirstStartTokens } from "./bootstrap.js";
 import { systemClock, type Clock } from "./clock.js";
-import { APP_CHECK_TIMEOUT_MS, connect, openStores, provisioningOf, scrubberOf } from "./compose.js";
+import { APP_CHECK_TIMEOUT_MS, connect, openStores, provisioningOf, scrubberOf, ticketSyncOf } from "./compose.js";
 import { appsAndRules, ConfigError, loadConfig, type Config } from "./config.js";
 import { BridgeState } from "./db/bridge-state.js";
 import { openDatabase, type Db } from "./db/database.js";
@@ -38,6 +38,7 @@ import type { Rule } from "./provisioning/config-schema.js";
 import { checkInstances, describeForeignLinks, type ForeignLinks } from "./provisioning/instances.js";
 import { AppChecks } from "./provisioning/app-checks.js";
 import { Reconciler } from "./provisioning/reconcile.js";
+import type { TicketSync } from "./provisioning/ticket-sync.js";
 import { NO_GROUPS_YET, type RuleCheck } from "./provisioning/rule-check.js";
 import { RuleWatch } from "./provisioning/rule-watch.js";
 import { replanOnRulesChange } from "./provisioning/rules-change.js";
@@ -79,6 +80,8 @@ export interface Running {
   readonly limits: RequestLimits;
   /** Whether each app with an API answers with the configured credentials: at start, then every few minutes. */
   readonly appChecks: AppChecks;
+  /** Tasks as HaloPSA tickets, when any task app has them. */
+  readonly ticketSync: TicketSync | undefined;
   close(): Promise<void>;
 }
 
@@ -130,7 +133,7 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
   const { audit, jobs, accounts, tasks, drift } = stores;
   const { apps, rules } = appsAndRules(config);
   const metrics = new BridgeMetrics();
-  const { connectors, haloPsaSimulator } = await connect(config, log, metrics, { simulator: true, scrubber });
+  const { connectors, haloPsaSimulator, ticketApis } = await connect(config, log, metrics, { simulator: true, scrubber });
   const foreignLinks = checkInstances(accounts, connectors, log);
   // A HaloPSA check is two requests (token, then a read), each bounded by the check transport's timeout.
   const appChecks = new AppChecks({ connectors, clock, log, timeoutMs: 2 * APP_CHECK_TIMEOUT_MS });
@@ -163,7 +166,8 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
     health,
   );
   jobs.subscribe(() => worker.notify());
-  const reconciler = new Reconciler(provisioning, jobs, drift);
+  const ticketSync = ticketSyncOf(config, stores, ticketApis, review, log, scrubber, () => metrics.ticketSyncFailed());
+  const reconciler = new Reconciler(provisioning, jobs, drift, ticketSync && (() => ticketSync.readBack()));
   const authFailures = new AuthFailures();
   const r = config.rateLimit;
   const limits = new RequestLimits({
@@ -220,6 +224,7 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
   worker.start();
   reconciler.start(p.reconcileIntervalMinutes * 60_000);
   notifier?.start(config.notifications.overdueCheckSeconds * 1000);
+  ticketSync?.start(config.halopsa.ticketReadSeconds * 1000);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
@@ -246,6 +251,7 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
     authFailures,
     limits,
     appChecks,
+    ticketSync,
     close: async () => {
       reconciler.stop();
       await appChecks.stop();
@@ -256,6 +262,7 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
       if (cut > 0) log.warn("shutdown timeout: cut connections whose requests were still running", { connections: cut, timeoutSeconds: config.shutdownTimeoutSeconds });
       ruleWatch.stop();
       await notifier?.stop();
+      await ticketSync?.stop();
       await haloPsaSimulator?.close();
       lock.release();
       db.close();

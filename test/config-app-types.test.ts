@@ -90,3 +90,28 @@ describe("app types in the config", () => {
     expect(() => loadConfig({ SCIM_BRIDGE_CONFIG: file, ...CREDENTIALS })).toThrow(/rules\[0\]\.settings/);
   });
 });
+
+describe("tickets.halopsa on a task app", () => {
+  const HALO = { name: "psa", type: "halopsa", roles: [{ name: "agent" }] };
+  const tickets = (extra: Record<string, unknown> = {}) => ({ halopsa: { ticketTypeId: 3, team: "1st Line", ...extra } });
+  const loadTickets = (apps: unknown[]) => loadConfig({ SCIM_BRIDGE_CONFIG: configFile({ apps, rules: [] }), ...CREDENTIALS });
+
+  it("sends the tickets of a manual app and of the huntress fallback to the only halopsa app", () => {
+    const config = loadTickets([HALO, { ...NEW_SPELLING, tickets: tickets() }, { name: "portal", type: "manual", template: "invite-portal", tickets: tickets({ closedStatusIds: [9] }) }]);
+    expect(config.apps![1]).toMatchObject({ tickets: { halopsa: { ticketTypeId: 3, team: "1st Line" } } });
+    expect(config.apps![2]).toMatchObject({ tickets: { halopsa: { closedStatusIds: [9] } } });
+  });
+
+  it("refuses to start when no halopsa app is configured, or several and none is named, or the named one is not halopsa", () => {
+    expect(() => loadTickets([{ ...NEW_SPELLING, tickets: tickets() }])).toThrow(/apps\[0\]\.tickets\.halopsa.*add an app of type halopsa/);
+    const twoHalos = [HALO, { ...HALO, name: "psa2" }, { ...NEW_SPELLING, tickets: tickets() }];
+    expect(() => loadTickets(twoHalos)).toThrow(/apps\[2\]\.tickets\.halopsa.*several halopsa apps \(psa, psa2\): name one with tickets\.halopsa\.app/);
+    expect(loadTickets([HALO, { ...HALO, name: "psa2" }, { ...NEW_SPELLING, tickets: tickets({ app: "psa2" }) }]).apps![2]).toMatchObject({ tickets: { halopsa: { app: "psa2" } } });
+    expect(() => loadTickets([HALO, { ...NEW_SPELLING, tickets: tickets({ app: "edr" }) }])).toThrow(/apps\[1\]\.tickets\.halopsa\.app.*"edr" is not a halopsa app \(halopsa apps: psa\)/);
+  });
+
+  it("names a misspelt key inside tickets.halopsa, and requires the ticket type and team", () => {
+    expect(() => loadTickets([HALO, { ...NEW_SPELLING, tickets: tickets({ teamId: 4 }) }])).toThrow(/apps\[1\]\.tickets\.halopsa\.teamId/);
+    expect(() => loadTickets([HALO, { ...NEW_SPELLING, tickets: { halopsa: { team: "1st Line" } } }])).toThrow(/apps\[1\]\.tickets\.halopsa\.ticketTypeId/);
+  });
+});

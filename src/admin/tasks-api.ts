@@ -49,8 +49,8 @@ const failBody = z.strictObject({
   reason: z.string({ message: "a reason is required to fail a task" }).trim().min(1, "a reason is required to fail a task").max(4000),
 });
 
-/** A task on the wire: the row, plus whether it is overdue now. */
-export function taskView(t: Task, now: Date) {
+/** A task on the wire: the row, plus whether it is overdue now and its HaloPSA ticket, if it has one. */
+export function taskView(t: Task, now: Date, ticketId: number | null = null) {
   return {
     id: t.id,
     app: t.app,
@@ -76,6 +76,7 @@ export function taskView(t: Task, now: Date) {
     supersededBy: t.supersededBy,
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
+    ticketId,
   };
 }
 
@@ -106,12 +107,13 @@ function actor(req: Request): string {
 }
 
 export function tasksRoutes(routes: Routes, o: TasksApiOptions): void {
-  const view = (t: Task) => taskView(t, o.clock.now());
+  const view = (t: Task, ticketIds: ReadonlyMap<number, number> = o.tasks.ticketIdsOf([t.id])) => taskView(t, o.clock.now(), ticketIds.get(t.id) ?? null);
 
   routes.get("/tasks", TASK_WORK, (req, res) => {
     const q = parseQuery(listQuery, req);
     const tasks = o.tasks.list({ app: q.app, state: q.state, overdue: q.overdue, userId: q.user, limit: q.limit });
-    res.json({ tasks: tasks.map(view), counts: taskCounts(o.tasks, o.apps) });
+    const ticketIds = o.tasks.ticketIdsOf(tasks.map((t) => t.id));
+    res.json({ tasks: tasks.map((t) => view(t, ticketIds)), counts: taskCounts(o.tasks, o.apps) });
   });
 
   routes.get("/tasks/counts", TASK_WORK, (req, res) => {

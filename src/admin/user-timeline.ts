@@ -102,8 +102,16 @@ function appSummary(e: AuditRow, taskId: number | null): string {
     }
     case "task.failed":
       return `${task} failed: ${text(field(after, "reason"))}`;
-    case "task.reopen":
-      return `${task} reopened`;
+    case "task.reopen": {
+      const reason = text(field(after, "reason"));
+      return `${task} reopened${reason && `: ${reason}`}`;
+    }
+    case "task.verified": {
+      const evidence = text(field(after, "evidence"));
+      return `${task} verified by read-back${evidence && `: ${evidence}`}`;
+    }
+    case "task.reopened-by-read-back":
+      return `${task} reopened by read-back: ${text(field(after, "reason"))}`;
     case "approval.held":
       return `removal held for approval (change set ${text(field(after, "changeSet"))})`;
     case "approval.approve":

@@ -5,9 +5,10 @@
 import { z } from "zod";
 import type { AppType, BaseConnectorDeps, ConfigIssue, SharedSettings } from "./app-type.js";
 import { haloPsaAppType, type HaloPsaDeps } from "./halopsa/app-type.js";
+import { ticketTargetIssues, ticketTargetOf } from "./halopsa/ticket-target.js";
 import { huntressAppType, type HuntressDeps } from "./huntress/app-type.js";
 import { manualAppType } from "./manual/app-type.js";
-import type { ResolvedTemplate } from "./manual/task-app.js";
+import type { ResolvedTemplate, TicketSettings } from "./manual/task-app.js";
 
 export const appTypes = [haloPsaAppType, huntressAppType, manualAppType] as const;
 
@@ -77,4 +78,19 @@ export function respellApps(entries: readonly unknown[]): { entries: unknown[]; 
     return entry;
   });
   return { entries: out, warnings };
+}
+
+/** Each task app with `tickets.halopsa` must name (or have exactly one) halopsa app to send them to. */
+export function checkTicketTargets(apps: readonly AppConfig[]): ConfigIssue[] {
+  return ticketTargetIssues(apps.filter(raisesTasks), apps);
+}
+
+/** Task app → the halopsa app its tickets go to and its ticket settings, for the apps that have tickets. */
+export function ticketTargets(apps: readonly AppConfig[]): Map<string, { readonly halopsaApp: string; readonly settings: TicketSettings }> {
+  const out = new Map<string, { halopsaApp: string; settings: TicketSettings }>();
+  for (const app of apps.filter(raisesTasks)) {
+    const found = app.tickets && ticketTargetOf(app, apps);
+    if (found && "target" in found) out.set(app.name, { halopsaApp: found.target, settings: app.tickets!.halopsa });
+  }
+  return out;
 }

@@ -407,4 +407,28 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX tasks_verification ON tasks(app, verification) WHERE verification = 'pending';
     `,
   },
+  {
+    version: 12,
+    name: "task tickets outbox",
+    sql: `
+      -- The HaloPSA ticket of a task (docs/manual-tasks.md, "Tasks as HaloPSA tickets"): one row
+      -- per ticketed task, written in the transaction that writes the task, carried out by the
+      -- ticket sync. to-create → open (ticket_id known) → to-close (the bridge ended the task) →
+      -- closed; a ticket closed in HaloPSA goes open → closed, and back to open if reopened there.
+      CREATE TABLE task_tickets (
+        task_id     INTEGER PRIMARY KEY REFERENCES tasks(id),
+        halopsa_app TEXT NOT NULL,                  -- the halopsa app whose instance holds the ticket
+        ticket_id   INTEGER,                        -- NULL until HaloPSA answered the create
+        state       TEXT NOT NULL CHECK (state IN ('to-create', 'open', 'to-close', 'closed')),
+        close_note  TEXT,                           -- why the bridge closes it (to-close)
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        run_at      TEXT NOT NULL,                  -- when the sync may next try (backoff)
+        last_error  TEXT,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+      CREATE INDEX task_tickets_due ON task_tickets(state, run_at);
+      CREATE UNIQUE INDEX task_tickets_ticket ON task_tickets(halopsa_app, ticket_id) WHERE ticket_id IS NOT NULL;
+    `,
+  },
 ];

@@ -7,6 +7,7 @@ import type { Clock } from "../clock.js";
 import type { Profile } from "../domain/model.js";
 import type { Task, TaskState, TaskVerification, VerifiedHow } from "../domain/task.js";
 import type { Db } from "./database.js";
+import { TICKET_ACTOR_PREFIX, type TaskTicketStore } from "./task-tickets.js";
 
 
 interface RawTask {
@@ -77,11 +78,32 @@ export interface TaskFilter {
   readonly limit?: number | undefined;
 }
 
+/**
+ * Apps whose tasks are also HaloPSA tickets: the outbox rows are written here, in the transaction
+ * that writes the task, whichever path raised or ended it.
+ */
+export interface TaskTicketing {
+  readonly store: TaskTicketStore;
+  /** Task app → the halopsa app its tickets go to. */
+  readonly targets: ReadonlyMap<string, string>;
+}
+
 export class TaskStore {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly ticketing?: TaskTicketing,
   ) {}
+
+  /** The HaloPSA ticket of each of these tasks that has one. */
+  ticketIdsOf(ids: readonly number[]): Map<number, number> {
+    return this.ticketing?.store.ticketIdsOf(ids) ?? new Map();
+  }
+
+  /** The task ended in the bridge: its ticket (if any) gets the reason and is closed. */
+  private closeTicket(id: number, note: string): void {
+    this.ticketing?.store.requestClose(id, note);
+  }
 
   private now(): string {
     return this.clock.now().toISOString();
@@ -113,14 +135,18 @@ export class TaskStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       )
       .get(t.app, t.userId, t.action, t.role, t.title, JSON.stringify(t.steps), JSON.stringify(t.profile), t.state, t.reason, t.dueAt, t.requestId, now, now) as RawTask;
+    // A blocked task is not to be worked yet: it gets its ticket when the task that unblocks it is raised.
+    const target = t.state === "open" ? this.ticketing?.targets.get(t.app) : undefined;
+    if (target !== undefined) this.ticketing!.store.enqueueCreate(r.id, target);
     return toTask(r);
   }
 
   /** Cancels an open or blocked task, saying why and (optionally) which task replaces it. */
   cancel(id: number, reason: string, supersededBy: number | null = null): void {
-    this.db
+    const cancelled = this.db
       .prepare("UPDATE tasks SET state = 'cancelled', reason = ?, superseded_by = ?, updated_at = ? WHERE id = ? AND state IN ('open', 'blocked')")
-      .run(reason, supersededBy, this.now(), id);
+      .run(reason, supersededBy, this.now(), id).changes > 0;
+    if (cancelled) this.closeTicket(id, `Cancelled in scim-bridge: ${reason}`);
   }
 
   setSupersededBy(id: number, by: number): void {
@@ -138,11 +164,17 @@ export class TaskStore {
    */
   close(id: number, state: "done" | "failed", by: string, note: string | null, reason: string | null = null, verification: TaskVerification | null = null): boolean {
     const now = this.now();
-    return (
+    const closed =
       this.db
         .prepare("UPDATE tasks SET state = ?, completed_by = ?, completed_at = ?, note = ?, reason = ?, verification = ?, updated_at = ? WHERE id = ? AND state = 'open'")
-        .run(state, by, now, note, reason, state === "done" ? verification : null, now, id).changes > 0
-    );
+        .run(state, by, now, note, reason, state === "done" ? verification : null, now, id).changes > 0;
+    // Done from its ticket: the ticket is already closed. Done here: close it, saying who did it.
+    // A failed task stays open in HaloPSA too: the person may retry it.
+    if (closed && state === "done") {
+      if (by.startsWith(TICKET_ACTOR_PREFIX)) this.ticketing?.store.closedInHaloPsa(id);
+      else this.closeTicket(id, `Done in scim-bridge by ${by}${note ? `: ${note}` : ""}`);
+    }
+    return closed;
   }
 
   /** Marks a done task whose verification is pending as verified. False when it was not. */

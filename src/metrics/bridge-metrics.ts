@@ -29,6 +29,7 @@ export class BridgeMetrics implements RequestObserver, TransportObserver {
   private readonly connectorRequests: Counter<"app" | "outcome">;
   private readonly connectorDuration: Histogram<"app">;
   private readonly rateLimitWaits: Histogram<"app">;
+  private readonly ticketSyncFailures: Counter;
 
   constructor() {
     // Process CPU, memory, event-loop lag, GC and handles, under the same prefix.
@@ -61,6 +62,15 @@ export class BridgeMetrics implements RequestObserver, TransportObserver {
       buckets: WAIT_BUCKETS,
       registers,
     });
+    this.ticketSyncFailures = new Counter({
+      name: `${METRIC_PREFIX}ticket_sync_failures_total`,
+      help: "Task ticket creates, closes and read-backs against HaloPSA that failed (each is retried)",
+      registers,
+    });
+  }
+
+  ticketSyncFailed(): void {
+    this.ticketSyncFailures.inc();
   }
 
   requestFinished(method: string, route: string, status: number, seconds: number): void {

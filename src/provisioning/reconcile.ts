@@ -43,6 +43,8 @@ export class Reconciler {
     private readonly deps: ProvisioningDeps,
     private readonly jobs: JobQueue,
     private readonly drift: DriftStore,
+    /** Reads task tickets back (src/provisioning/ticket-sync.ts); never rejects. */
+    private readonly readTickets?: () => Promise<void>,
   ) {}
 
   /** Runs every `intervalMs` (0 disables the timer); the first pass starts after one interval. */
@@ -87,6 +89,8 @@ export class Reconciler {
     const verified = this.verify(readBack, requestId);
     // Then what the apps can tell (an invitation accepted), so the plans queued below start from it.
     const refreshed = await this.refresh(requestId);
+    // Tickets closed in HaloPSA complete their tasks before the plans below are made.
+    await this.readTickets?.();
     const directoryIds = deps.directory.userIds();
     const userIds = [...new Set([...directoryIds, ...deps.accounts.userIds()])];
     deps.db.transaction(() => this.jobs.enqueueUsers(userIds, requestId)).immediate();

@@ -147,7 +147,7 @@ export class TaskReview {
    * it was not done), saying why. Refuses a verified task: the app showed the work.
    */
   reopenDone(id: number, actor: string, reason: string): Task {
-    return this.reopenDoneTask(id, actor, reason, "task.reopened", undefined);
+    return this.reopenDoneTask(id, actor, reason, "task.reopen", undefined);
   }
 
   /**

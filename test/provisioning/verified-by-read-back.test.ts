@@ -265,7 +265,7 @@ describe("TaskReview.reopenDone", () => {
     const reopened = review.reopenDone(invite.id, "ticket:42", "the ticket was reopened in HaloPSA");
     expect(reopened).toMatchObject({ state: "open", verification: null, reason: "the ticket was reopened in HaloPSA" });
     expect(task(r, confirm.id)).toMatchObject({ state: "cancelled", supersededBy: invite.id });
-    expect(r.audit("task.reopened")).toMatchObject([{ actor: "ticket:42", resourceId: String(invite.id), after: { state: "open", supersededTask: confirm.id } }]);
+    expect(r.audit("task.reopen")).toMatchObject([{ actor: "ticket:42", resourceId: String(invite.id), after: { state: "open", supersededTask: confirm.id } }]);
   });
 
   it("refuses to reopen a task the app showed done", async () => {

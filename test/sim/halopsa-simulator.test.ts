@@ -286,6 +286,31 @@ describe("HaloPSA simulator", () => {
       expect(performance.now() - started).toBeGreaterThanOrEqual(55);
     });
   });
+  describe("tickets for manual work", () => {
+    it("creates a ticket from a POST with no id, finds it by ids and by summary, and refuses an unknown ticket type", async () => {
+      const made = await post("/api/Tickets", [{ summary: "Invite Ada (scim-bridge task 7)", details_html: "<p>x</p>", tickettype_id: 3, team: "1st Line", third_party_id_string: "tag-7" }]);
+      expect(made.status).toBe(200);
+      expect(made.body).toMatchObject({ summary: "Invite Ada (scim-bridge task 7)", tickettype_id: 3, third_party_id_string: "tag-7", status_id: 1 });
+      const byIds = await api(`/api/Tickets?ticketids=${made.body.id},999999&pageinate=true&page_no=1&page_size=100`);
+      expect(byIds.body).toMatchObject({ record_count: 1, tickets: [{ id: made.body.id }] });
+      const bySummary = await api(`/api/Tickets?search_summary=${encodeURIComponent("(scim-bridge task 7)")}`);
+      expect(bySummary.body.tickets.map((t: any) => t.id)).toEqual([made.body.id]);
+      expect((await post("/api/Tickets", [{ summary: "x", tickettype_id: 424242 }])).status).toBe(400);
+    });
+
+    it("lists the closed statuses by what excludeclosed leaves out, and closes a ticket through an action's new_status", async () => {
+      const all = (await api("/api/Status")).body as { id: number }[];
+      const open = (await api("/api/Status?excludeclosed=true")).body as { id: number }[];
+      expect(all.filter((s) => !open.some((o) => o.id === s.id)).map((s) => s.id)).toEqual([9, 21]);
+      const ticket = (await post("/api/Tickets", [{ summary: "to close", tickettype_id: 3 }])).body;
+      const note = await post("/api/Actions", [{ ticket_id: ticket.id, note: "done", outcome: "Note", new_status: 21 }]);
+      expect(note.body).toMatchObject({ ticket_id: ticket.id, note: "done", new_status: 21 });
+      expect(sim.state.tickets.get(ticket.id)).toMatchObject({ status_id: 21, hasbeenclosed: true });
+      expect((await api(`/api/Actions?ticket_id=${ticket.id}`)).body).toMatchObject({ record_count: 1, actions: [{ note: "done" }] });
+      expect((await post("/api/Actions", [{ ticket_id: 999999, note: "nowhere" }])).status).toBe(404);
+      expect((await post("/api/Actions", [{ ticket_id: ticket.id, new_status: 777 }])).status).toBe(400);
+    });
+  });
 });
 
 describe("HaloPSA simulator rate limit", () => {
@@ -322,4 +347,5 @@ describe("HaloPSA simulator rate limit", () => {
       await sim.close();
     }
   });
+
 });

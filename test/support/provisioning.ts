@@ -16,6 +16,8 @@ export const AGENTS = "HaloPSA Agents";
 export interface RigOptions {
   /** Merged into the one HaloPSA app (mode, enforceDrift, staleLoginDays, reassignTicketsTo...). */
   readonly app?: Record<string, unknown>;
+  /** Apps added after the HaloPSA app (a manual app with tickets...). */
+  readonly extraApps?: readonly Record<string, unknown>[];
   /** Rules added after the two default ones. */
   readonly extraRules?: readonly Record<string, unknown>[];
   /** Merged into the provisioning section (maxAttempts, workerConcurrency...). */
@@ -25,6 +27,8 @@ export interface RigOptions {
   /** How long a create that got no answer may still land (default 0.3 s here, 120 s in production). */
   readonly createSettleSeconds?: number;
   readonly simulator?: HaloPsaSimulatorOptions;
+  /** Merged into the halopsa section (ticketReadSeconds...). */
+  readonly halopsa?: Record<string, unknown>;
 }
 
 /**
@@ -45,6 +49,7 @@ export function rigConfig(halo: { url: string; clientId: string; clientSecret: s
         reassignTicketsTo: { team: "Triage" },
         ...o.app,
       },
+      ...(o.extraApps ?? []),
     ],
     rules: [{ group: ADMINS, app: "halopsa", role: "admin" }, { group: AGENTS, app: "halopsa", role: "agent" }, ...(o.extraRules ?? [])],
     provisioning: {
@@ -58,6 +63,7 @@ export function rigConfig(halo: { url: string; clientId: string; clientSecret: s
     },
     // A create that got no answer settles for 0.3 s here (120 s by default), so fault tests stay quick.
     halopsa: {
+      ...o.halopsa,
       url: halo.url,
       clientId: halo.clientId,
       clientSecret: halo.clientSecret,

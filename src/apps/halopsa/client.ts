@@ -218,7 +218,8 @@ export class HaloPsaClient {
 
   // --- Plumbing ---
 
-  private async call<S extends z.ZodType>(
+  /** One API call through this client's transport (its one rate budget); for the API modules of this folder. */
+  async call<S extends z.ZodType>(
     method: "GET" | "POST",
     path: string,
     req: { query?: Record<string, string>; body?: unknown; schema: S; idempotent?: boolean; route?: string },

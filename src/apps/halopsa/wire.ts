@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 
-const text = z
+export const text = z
   .string()
   .nullish()
   .transform((v) => v ?? "");

@@ -19,7 +19,29 @@ export const taskAppFields = {
   portalUrl: z.string().min(1).optional(),
   /** Tasks are due this many hours after they are raised; later ones are flagged overdue. */
   slaHours: z.number().positive().default(24),
+  /** Every task of the app also exists as one HaloPSA ticket (docs/manual-tasks.md, "Tasks as HaloPSA tickets"). */
+  tickets: z
+    .object({
+      halopsa: z
+        .object({
+          /** The halopsa app whose instance gets the tickets; default: the only one configured. */
+          app: nameSchema.optional(),
+          ticketTypeId: z.number().int().positive(),
+          /** The team (by name, as HaloPSA's Faults.team) whose queue the tickets land in. */
+          team: z.string().min(1),
+          priorityId: z.number().int().positive().optional(),
+          clientId: z.number().int().positive().optional(),
+          siteId: z.number().int().positive().optional(),
+          /** Statuses that count as closed; default: the instance's own closed statuses (GET /api/Status). */
+          closedStatusIds: z.array(z.number().int().positive()).min(1).optional(),
+        })
+        .strict(),
+    })
+    .strict()
+    .optional(),
 };
+
+export type TicketSettings = NonNullable<z.output<typeof taskAppFields.tickets>>["halopsa"];
 
 /** A template whose portal link is settled (the app's, the template's, or "the portal"). */
 export type ResolvedTemplate = Template & { readonly portalUrl: string };

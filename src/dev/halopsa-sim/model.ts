@@ -53,9 +53,44 @@ export interface SimTicket {
   team: string;
   status_id: number;
   dateoccurred: string;
+  /** swagger Faults: the fields a ticket made through the API can carry. */
+  details_html?: string;
+  tickettype_id?: number;
+  priority_id?: number;
+  client_id?: number;
+  site_id?: number;
+  third_party_id_string?: string;
+  /** swagger Faults.hasbeenclosed and dateclosed: set when a closed status is first reached, kept after a reopen. */
+  hasbeenclosed?: boolean;
+  dateclosed?: string | null;
 }
 
 export const CLOSED_STATUS_ID = 9;
+
+/** swagger TStatus (id, name), plus whether HaloPSA treats it as closed (GET /Status `excludeclosed` leaves those out). */
+export interface SimStatus {
+  id: number;
+  name: string;
+  closed: boolean;
+}
+
+/** swagger Actions (subset): a note on a ticket, by an agent, maybe setting a status (`new_status`). */
+export interface SimAction {
+  id: number;
+  ticket_id: number;
+  outcome: string;
+  note: string;
+  who_agentid: number;
+  new_status: number | null;
+  datetime: string;
+  hiddenfromuser: boolean;
+}
+
+/** swagger TicketType (id, name). */
+export interface SimTicketType {
+  id: number;
+  name: string;
+}
 
 /** The error body layouts HaloPSA is seen to answer with (domain.md; HaloAPI's New-HaloError.ps1 parses each). */
 export type ErrorShape = "error" | "Message" | "errorMessage" | "ClassName" | "text" | "empty";

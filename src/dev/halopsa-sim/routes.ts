@@ -6,6 +6,7 @@
 import type { Request, Response } from "express";
 import { SimHttpError, type SimAgent, type SimTicket } from "./model.js";
 import { agentWriteSchema, parseArrayBody, ticketWriteSchema, type SimState } from "./state.js";
+import { actionWriteSchema, type SimActions } from "./ticket-actions.js";
 
 export interface ListShapes {
   /** `GET /api/Team`: a bare array (default) or `{teams:[...]}` (domain.md: the real layout is unconfirmed). */
@@ -117,14 +118,29 @@ export function deleteAgent(state: SimState, deletes: AgentDeleteRecord[]) {
   };
 }
 
-export function listTickets(state: SimState) {
+/** swagger GET /Tickets `ticketids`: "Returns only the tickets specified", a comma-separated list. */
+function idList(q: Record<string, string>, name: string): Set<number> | undefined {
+  const v = q[name];
+  if (v === undefined) return undefined;
+  const ids = v.split(",").map((part) => Number(part.trim()));
+  if (ids.some((n) => !Number.isInteger(n))) throw new SimHttpError(400, `The value '${v}' is not valid for ${name}.`);
+  return new Set(ids);
+}
+
+export function listTickets(state: SimState, queries: Record<string, string>[]) {
   return (req: Request, res: Response): void => {
     const q = queryOf(req);
+    queries.push(q);
     const agentId = intParam(q, "agent_id");
     const openOnly = flag(q, "open_only", false);
+    const ids = idList(q, "ticketids");
+    // swagger GET /Tickets `search_summary`: "Returns tickets based on the summary matching the search" (a contains match here).
+    const inSummary = q["search_summary"]?.toLowerCase();
     const all = [...state.tickets.values()]
       .filter((t) => agentId === undefined || t.agent_id === agentId)
       .filter((t) => !openOnly || state.isOpen(t))
+      .filter((t) => ids === undefined || ids.has(t.id))
+      .filter((t) => inSummary === undefined || t.summary.toLowerCase().includes(inSummary))
       .sort((x, y) => x.id - y.id);
     // domain.md: `pageinate=true&page_no=N&page_size=M` answers `{record_count, tickets}` for page N (1-based).
     if (flag(q, "pageinate", false)) {
@@ -146,6 +162,34 @@ export function saveTickets(state: SimState) {
       if (input.id !== undefined && input.id > 0 && !state.tickets.has(input.id)) throw new SimHttpError(404, `Ticket ${input.id} not found`);
     }
     res.json(oneOrMany(inputs.map((input) => renderTicket(state.saveTicket(input), state))));
+  };
+}
+
+/** swagger POST /Actions (array of Actions); the API application's agent is who did it. */
+export function saveActions(state: SimState, actions: SimActions) {
+  return (req: Request, res: Response): void => {
+    const inputs = parseArrayBody(req.body, actionWriteSchema, "Actions");
+    // Every ticket is checked before any action is applied.
+    for (const input of inputs) if (!state.tickets.has(input.ticket_id)) throw new SimHttpError(404, `Ticket ${input.ticket_id} not found`);
+    const apiAgent = [...state.agents.values()].find((a) => a.isapiagent)?.id ?? 1;
+    res.json(oneOrMany(inputs.map((input) => actions.add(input, apiAgent))));
+  };
+}
+
+/** swagger GET /Actions `ticket_id`; the answer is wrapped as `{record_count, actions}` (HaloAPI Get-HaloAction reads `actions`). */
+export function listActions(actions: SimActions) {
+  return (req: Request, res: Response): void => {
+    const ticketId = intParam(queryOf(req), "ticket_id");
+    const out = ticketId === undefined ? actions.all : actions.of(ticketId);
+    res.json({ record_count: out.length, actions: out });
+  };
+}
+
+/** swagger GET /Status `excludeclosed`: leaves the closed statuses out. A bare array of TStatus. */
+export function listStatuses(state: SimState) {
+  return (req: Request, res: Response): void => {
+    const excludeClosed = flag(queryOf(req), "excludeclosed", false);
+    res.json(state.statuses.filter((s) => !excludeClosed || !s.closed).map((s) => ({ id: s.id, name: s.name })));
   };
 }
 

@@ -10,6 +10,7 @@ import { errorHandler, listen, RequestCounter } from "../sim/server.js";
 import { SimHttpError, type ErrorShape, type SimAgent, type SimTicket } from "./model.js";
 import * as routes from "./routes.js";
 import { SimState } from "./state.js";
+import { SimActions } from "./ticket-actions.js";
 
 export interface HaloPsaSimulatorOptions {
   readonly host?: string;
@@ -48,6 +49,10 @@ export interface HaloPsaSimulator {
   readonly requestCounts: ReadonlyMap<string, number>;
   /** Every `DELETE /api/Agent/{id}` carried out or refused (404), in order; never reset. */
   readonly agentDeletes: readonly routes.AgentDeleteRecord[];
+  /** The query of every `GET /api/Tickets`, lower-cased keys, in order (paging and filters are asserted on). */
+  readonly ticketQueries: readonly Record<string, string>[];
+  /** Ticket actions (notes), with the test hooks that close or reopen a ticket as an agent would. */
+  readonly actions: SimActions;
   /** Responses sent per HTTP status. */
   readonly statusCounts: ReadonlyMap<number, number>;
   requestCount(method: string, route: string): number;
@@ -149,8 +154,13 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
   api("post", "/api/Agent", routes.saveAgents(state));
   const agentDeletes: routes.AgentDeleteRecord[] = [];
   api("delete", "/api/Agent/:id", routes.deleteAgent(state, agentDeletes));
-  api("get", "/api/Tickets", routes.listTickets(state));
+  const ticketQueries: Record<string, string>[] = [];
+  const actions = new SimActions(state, clock);
+  api("get", "/api/Tickets", routes.listTickets(state, ticketQueries));
   api("post", "/api/Tickets", routes.saveTickets(state));
+  api("get", "/api/Actions", routes.listActions(actions));
+  api("post", "/api/Actions", routes.saveActions(state, actions));
+  api("get", "/api/Status", routes.listStatuses(state));
   api("get", "/api/Team", routes.listTeams(state, listShapes));
   api("get", "/api/Roles", routes.listRoles(state, listShapes));
   app.use((req, res) => {
@@ -175,6 +185,8 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
     issuedTokens: issuer.issued,
     requestCounts: counter.requests,
     agentDeletes,
+    ticketQueries,
+    actions,
     statusCounts: counter.statuses,
     requestCount: (method, route) => counter.requestCount(method, route),
     resetCounts: () => counter.reset(),

@@ -6,10 +6,25 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Clock } from "../../clock.js";
-import { CLOSED_STATUS_ID, SimHttpError, type SimAgent, type SimRole, type SimTeam, type SimTicket } from "./model.js";
+import { CLOSED_STATUS_ID, SimHttpError, type SimAgent, type SimRole, type SimStatus, type SimTeam, type SimTicket, type SimTicketType } from "./model.js";
 
 export const DEFAULT_TEAMS = ["1st Line", "2nd Line", "Escalations", "Triage"];
 export const DEFAULT_ROLES = ["Administrator", "Agent", "Read Only"];
+/**
+ * A fresh instance's ticket statuses: HaloPSA's built-in New (1), In Progress (2) and Closed (9),
+ * plus a second closed status an instance might add, so a reader that hard-codes 9 is caught.
+ */
+export const DEFAULT_STATUSES: readonly SimStatus[] = [
+  { id: 1, name: "New", closed: false },
+  { id: 2, name: "In Progress", closed: false },
+  { id: 3, name: "Action Required", closed: false },
+  { id: CLOSED_STATUS_ID, name: "Closed", closed: true },
+  { id: 21, name: "Resolved Remotely", closed: true },
+];
+export const DEFAULT_TICKET_TYPES: readonly SimTicketType[] = [
+  { id: 1, name: "Incident" },
+  { id: 3, name: "Service Request" },
+];
 
 /**
  * One element of the `POST /api/Agent` array (swagger: requestBody is `array of Uname`). Fields not
@@ -35,10 +50,16 @@ const agentWrite = z.looseObject({
 });
 export type AgentWrite = z.infer<typeof agentWrite>;
 
-/** One element of `POST /api/Tickets` (swagger: array of Faults); the bridge only reassigns. */
+/** One element of `POST /api/Tickets` (swagger: array of Faults): no id creates, an id updates the fields sent. */
 const ticketWrite = z.looseObject({
   id: z.number().int().optional(),
   summary: z.string().optional(),
+  details_html: z.string().nullable().optional(),
+  tickettype_id: z.number().int().nullable().optional(),
+  priority_id: z.number().int().nullable().optional(),
+  client_id: z.number().int().nullable().optional(),
+  site_id: z.number().int().nullable().optional(),
+  third_party_id_string: z.string().nullable().optional(),
   agent_id: z.number().int().nullable().optional(),
   team: z.string().nullable().optional(),
   status_id: z.number().int().optional(),
@@ -70,6 +91,8 @@ export class SimState {
   readonly tickets = new Map<number, SimTicket>();
   readonly teams: SimTeam[] = [];
   readonly roles: SimRole[] = [];
+  readonly statuses: SimStatus[] = [...DEFAULT_STATUSES];
+  readonly ticketTypes: SimTicketType[] = [...DEFAULT_TICKET_TYPES];
   private nextAgentId = 1;
   private nextTicketId = 1000;
   private nextTeamId = 1;
@@ -218,22 +241,49 @@ export class SimState {
     return agent;
   }
 
-  /** Applies one element of `POST /api/Tickets`: here, a reassignment of an existing ticket. */
+  /** Applies one element of `POST /api/Tickets`: a create (no id) or an update of the fields sent. */
   saveTicket(input: z.infer<typeof ticketWrite>): SimTicket {
     const existing = input.id !== undefined && input.id > 0 ? this.tickets.get(input.id) : undefined;
     if (input.id !== undefined && input.id > 0 && !existing) throw new SimHttpError(404, `Ticket ${input.id} not found`);
     if (input.agent_id != null && input.agent_id !== 0 && !this.agents.has(input.agent_id)) {
       throw new SimHttpError(400, `Agent ${input.agent_id} does not exist`);
     }
+    if (input.tickettype_id != null && !this.ticketTypes.some((t) => t.id === input.tickettype_id)) {
+      throw new SimHttpError(400, `Ticket type ${input.tickettype_id} does not exist`);
+    }
+    if (input.status_id !== undefined) this.statusById(input.status_id);
     const team = input.team == null ? undefined : this.membership(input.team).team_name;
     const ticket = existing ?? this.seedTickets(1, { summary: input.summary ?? "New ticket" })[0]!;
     if (input.agent_id !== undefined) ticket.agent_id = input.agent_id ?? 0;
     if (team !== undefined) ticket.team = team;
-    if (input.status_id !== undefined) ticket.status_id = input.status_id;
+    if (input.status_id !== undefined) this.setStatus(ticket, input.status_id);
+    if (!existing) {
+      // Only a create takes these; a reassignment never touches them.
+      for (const key of ["details_html", "tickettype_id", "priority_id", "client_id", "site_id", "third_party_id_string"] as const) {
+        const value = input[key];
+        if (value != null) Object.assign(ticket, { [key]: value });
+      }
+    }
     return ticket;
   }
 
+  statusById(id: number): SimStatus {
+    const status = this.statuses.find((s) => s.id === id);
+    if (!status) throw new SimHttpError(400, `Status ${id} does not exist`);
+    return status;
+  }
+
+  /** swagger Faults.hasbeenclosed / dateclosed: set on reaching a closed status; a reopen keeps hasbeenclosed. */
+  setStatus(ticket: SimTicket, statusId: number): void {
+    const status = this.statusById(statusId);
+    ticket.status_id = status.id;
+    if (status.closed) {
+      ticket.hasbeenclosed = true;
+      ticket.dateclosed = haloDate(this.clock.now());
+    } else ticket.dateclosed = null;
+  }
+
   isOpen(ticket: SimTicket): boolean {
-    return ticket.status_id !== CLOSED_STATUS_ID;
+    return !(this.statuses.find((s) => s.id === ticket.status_id)?.closed ?? false);
   }
 }
