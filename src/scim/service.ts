@@ -14,7 +14,8 @@ import * as users from "./users.js";
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 type Endpoint = Partial<Record<Method, () => ScimResponse>>;
 
-export function handleScim(deps: ScimDeps, req: ScimRequest): ScimResponse {
+export function handleScim(deps: ScimDeps, request: ScimRequest): ScimResponse {
+  const req = { ...request, segments: canonicalSegments(request.segments) };
   try {
     const endpoint = endpointOf(deps, req);
     const handler = endpoint[req.method as Method];
@@ -46,12 +47,30 @@ export type ScimRoute =
   | "/Bulk"
   | "/Me";
 
+const ENDPOINT_NAMES = new Map(
+  ["Users", "Groups", ".search", "ServiceProviderConfig", "ResourceTypes", "Schemas", "Bulk", "Me"].map((n) => [n.toLowerCase(), n]),
+);
+
+/**
+ * The path with its endpoint names spelled as RFC 7644 §3.2 spells them (`/users` → `/Users`,
+ * `/Users/.SEARCH` → `/Users/.search`). Attribute names are case-insensitive (RFC 7643 §2.1) and
+ * admins' tools send endpoints in any case, so endpoints are read the same way; ids are left as sent.
+ */
+export function canonicalSegments(segments: readonly string[]): string[] {
+  const [first, second, ...rest] = segments;
+  if (first === undefined) return [];
+  const name = ENDPOINT_NAMES.get(first.toLowerCase()) ?? first;
+  if (second === undefined) return [name];
+  const isSearch = (name === "Users" || name === "Groups") && second.toLowerCase() === ".search";
+  return [name, isSearch ? ".search" : second, ...rest];
+}
+
 /**
  * The endpoint a path names, or undefined (a SCIM 404). Dispatch below switches on it, and the
  * request metrics label with it: a template never carries an id, so the label set stays bounded.
  */
 export function scimRouteOf(segments: readonly string[]): ScimRoute | undefined {
-  const [first, second, third] = segments;
+  const [first, second, third] = canonicalSegments(segments);
   if (third !== undefined) return undefined;
   switch (first) {
     case "Users":
