@@ -334,7 +334,7 @@ export class Directory {
     const out = new Map<number, MemberRef[]>(pks.map((pk) => [pk, []]));
     if (pks.length === 0) return out;
     const rows = this.stmt(
-      `SELECT gm.group_pk AS owner, u.id AS id, COALESCE(json_extract(u.data, '$.displayName'), u.user_name) AS display
+      `SELECT gm.group_pk AS owner, u.id AS id, COALESCE(gm.display, json_extract(u.data, '$.displayName'), u.user_name) AS display
        FROM group_members gm JOIN users u ON u.pk = gm.user_pk
        WHERE gm.group_pk IN ${keySet(pks)} ORDER BY u.pk`,
     ).all(...keyParams(pks)) as { owner: number; id: string; display: string }[];
@@ -349,10 +349,13 @@ export class Directory {
     return pk;
   }
 
-  /** Adds members; ones already present are left alone (Entra re-adds members). Returns the ids added. */
-  addMembers(groupPk: number, userIds: readonly string[]): string[] {
-    const insert = this.stmt("INSERT OR IGNORE INTO group_members (group_pk, user_pk) VALUES (?, ?)");
-    return userIds.filter((id) => insert.run(groupPk, this.userPk(id)).changes > 0);
+  /**
+   * Adds members, each with the display the client sent (null: derived on read). Ones already
+   * present are left alone, display included (Entra re-adds members). Returns the ids added.
+   */
+  addMembers(groupPk: number, members: { readonly ids: readonly string[]; readonly displays?: Readonly<Record<string, string>> }): string[] {
+    const insert = this.stmt("INSERT OR IGNORE INTO group_members (group_pk, user_pk, display) VALUES (?, ?, ?)");
+    return members.ids.filter((id) => insert.run(groupPk, this.userPk(id), members.displays?.[id] ?? null).changes > 0);
   }
 
   /** Removes the listed members; ids that are not members (or not users) are ignored. Returns the ids removed. */

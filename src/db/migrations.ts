@@ -392,4 +392,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX deprovisions_window ON deprovisions(app, at);
     `,
   },
+  {
+    version: 14,
+    name: "a group member's display as the client sent it",
+    sql: `
+      -- A member's display as the client sent it (RFC 7643 §4.2); NULL derives it from the user on read.
+      -- On the membership row, so adding or removing one member still costs the same in any group.
+      ALTER TABLE group_members ADD COLUMN display TEXT;
+    `,
+  },
 ];

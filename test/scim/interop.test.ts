@@ -3,7 +3,7 @@
  * HTTP against a bridge on loopback.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { create, expectScimError, useBridge, userBody } from "../support/scim.js";
+import { create, expectScimError, patch, useBridge, userBody } from "../support/scim.js";
 
 /** An ISO instant written with a +01:00 offset: the same moment, a different string. */
 function plusOneHour(iso: string): string {
@@ -53,5 +53,44 @@ describe("unquoted filter values", () => {
     const keyword = await bridge.scim("GET", `/Users?filter=${encodeURIComponent("userName eq and title pr")}`);
     expectScimError(keyword, 400, "invalidFilter");
     expect(keyword.body.detail).toMatch(/found "and" \(write a value that is a keyword in quotes/);
+  });
+});
+
+describe("group member display and empty multi-valued attributes", () => {
+  const bridge = useBridge();
+
+  it("keeps a member's display as the client sent it, and derives it from the user only when absent", async () => {
+    const ada = await create(bridge, "Users", userBody("ada@example.com", { displayName: "Ada Lovelace" }));
+    const bob = await create(bridge, "Users", userBody("bob@example.com", { displayName: "Bob Byron" }));
+    const cy = await create(bridge, "Users", userBody("cy@example.com"));
+    const group = await create(bridge, "Groups", { displayName: "Analysts", members: [{ value: ada.id, display: "Countess of Lovelace" }] });
+    expect(group.members).toEqual([expect.objectContaining({ value: ada.id, display: "Countess of Lovelace" })]);
+    const patched = await bridge.scim("PATCH", `/Groups/${group.id}`, patch({ op: "add", path: "members", value: [{ value: bob.id, display: "B. Byron" }, { value: cy.id }] }));
+    expect(patched.status, patched.text).toBe(204);
+    const read = await bridge.scim("GET", `/Groups/${group.id}`);
+    const displays = Object.fromEntries(read.body.members.map((m: { value: string; display: string }) => [m.value, m.display]));
+    expect(displays).toEqual({ [ada.id]: "Countess of Lovelace", [bob.id]: "B. Byron", [cy.id]: "cy@example.com" });
+    // The sent display stays when the user is renamed; the derived one follows the user.
+    await bridge.scim("PATCH", `/Users/${ada.id}`, patch({ op: "replace", path: "displayName", value: "Ada King" }));
+    await bridge.scim("PATCH", `/Users/${cy.id}`, patch({ op: "replace", path: "displayName", value: "Cy Twombly" }));
+    const again = await bridge.scim("GET", `/Groups/${group.id}`);
+    const after = Object.fromEntries(again.body.members.map((m: { value: string; display: string }) => [m.value, m.display]));
+    expect(after).toEqual({ [ada.id]: "Countess of Lovelace", [bob.id]: "B. Byron", [cy.id]: "Cy Twombly" });
+    // A members filter on display sees the stored display.
+    const filtered = await bridge.scim("GET", `/Groups?filter=${encodeURIComponent('members[display eq "B. Byron"]')}`);
+    expect(filtered.body.totalResults).toBe(1);
+  });
+
+  it("omits members: [], emails: [] and a user's groups when there are none (RFC 7643 §2.5)", async () => {
+    const group = await create(bridge, "Groups", { displayName: "Empty", members: [] });
+    expect(group).not.toHaveProperty("members");
+    expect((await bridge.scim("GET", `/Groups/${group.id}`)).body).not.toHaveProperty("members");
+    const user = await create(bridge, "Users", userBody("lonely@example.com", { emails: [], phoneNumbers: [] }));
+    expect(user).not.toHaveProperty("emails");
+    expect(user).not.toHaveProperty("phoneNumbers");
+    expect(user).not.toHaveProperty("groups");
+    const listed = await bridge.scim("GET", `/Users?filter=${encodeURIComponent('userName eq "lonely@example.com"')}`);
+    expect(Object.keys(listed.body.Resources[0])).not.toContain("groups");
+    expect(Object.keys(listed.body.Resources[0])).not.toContain("emails");
   });
 });
