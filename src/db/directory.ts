@@ -124,7 +124,8 @@ const GROUPS: ResourceTable<RawGroup, GroupRow> = {
 function userColumns(attributes: JsonObject): [string, string, string | null, 0 | 1, string] {
   const userName = attributes["userName"] as string;
   const externalId = (attributes["externalId"] as string | undefined) ?? null;
-  return [userName, fold(userName), externalId, attributes["active"] === false ? 0 : 1, JSON.stringify(attributes)];
+  // Only an asserted `active: true` grants access: a removed (unassigned) `active` is inactive (docs/scim.md).
+  return [userName, fold(userName), externalId, attributes["active"] === true ? 1 : 0, JSON.stringify(attributes)];
 }
 
 /** groups.display_name, display_name_key, external_id, data. */

@@ -394,11 +394,13 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 14,
-    name: "a group member's display as the client sent it",
+    name: "a group member's display as the client sent it; an unassigned active is inactive",
     sql: `
       -- A member's display as the client sent it (RFC 7643 §4.2); NULL derives it from the user on read.
       -- On the membership row, so adding or removing one member still costs the same in any group.
       ALTER TABLE group_members ADD COLUMN display TEXT;
+      -- A user whose active was removed (PATCH remove) was stored as active; unassigned is inactive.
+      UPDATE users SET active = 0 WHERE active = 1 AND json_type(data, '$.active') IS NOT 'true';
     `,
   },
 ];

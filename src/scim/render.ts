@@ -37,7 +37,8 @@ export function renderUser(row: UserRow, groups: readonly MemberRef[] | undefine
     id: row.id,
     ...(row.externalId === null ? {} : { externalId: row.externalId }),
     userName: row.userName,
-    active: row.active,
+    // Unassigned after a PATCH remove (RFC 7643 §2.5: omitted), and inactive for provisioning meanwhile.
+    ...(row.attributes["active"] === undefined ? {} : { active: row.active }),
     ...rest,
     ...(groups === undefined || groups.length === 0
       ? {}

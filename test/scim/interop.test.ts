@@ -3,6 +3,7 @@
  * HTTP against a bridge on loopback.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { AGENTS, rigForTest } from "../support/provisioning.js";
 import { create, expectScimError, patch, useBridge, userBody } from "../support/scim.js";
 
 /** An ISO instant written with a +01:00 offset: the same moment, a different string. */
@@ -92,5 +93,53 @@ describe("group member display and empty multi-valued attributes", () => {
     const listed = await bridge.scim("GET", `/Users?filter=${encodeURIComponent('userName eq "lonely@example.com"')}`);
     expect(Object.keys(listed.body.Resources[0])).not.toContain("groups");
     expect(Object.keys(listed.body.Resources[0])).not.toContain("emails");
+  });
+});
+
+describe("remove of active", () => {
+  const bridge = useBridge();
+
+  it("unassigns active on PATCH remove (omitted from the user), while a create without active is still active", async () => {
+    const user = await create(bridge, "Users", userBody("unassigned@example.com"));
+    expect(user.active).toBe(true);
+    const removed = await bridge.scim("PATCH", `/Users/${user.id}`, patch({ op: "remove", path: "active" }));
+    expect(removed.status, removed.text).toBe(200);
+    expect(removed.body).not.toHaveProperty("active");
+    const active = await bridge.scim("GET", `/Users?filter=${encodeURIComponent('userName eq "unassigned@example.com" and active eq true')}`);
+    expect(active.body.totalResults).toBe(0);
+  });
+
+  it("keeps the stored active when a PUT leaves it out, so a PUT never re-grants access (RFC 7644 §3.5.1: not asserted)", async () => {
+    const user = await create(bridge, "Users", userBody("put.without.active@example.com", { active: false }));
+    const { active: _dropped, ...withoutActive } = user;
+    const put = await bridge.scim("PUT", `/Users/${user.id}`, { ...withoutActive, title: "Analyst" });
+    expect(put.status, put.text).toBe(200);
+    expect(put.body).toMatchObject({ title: "Analyst", active: false });
+  });
+
+  it("leaves an inactive user whose active is removed without access in HaloPSA, and a removal from an active user takes access away", async () => {
+    const rig = await rigForTest();
+    const off = await rig.createUser("stays.off@example.com");
+    const on = await rig.createUser("goes.off@example.com");
+    await rig.createGroup(AGENTS, [off.id, on.id]);
+    const offAgent = await rig.agentOnceReady("stays.off@example.com");
+    await rig.agentOnceReady("goes.off@example.com");
+    await rig.idle();
+
+    await rig.bridge.scim("PATCH", `/Users/${off.id}`, patch({ op: "replace", path: "active", value: false }));
+    await rig.agentOnceReady("stays.off@example.com", (a) => a.isdisabled);
+    await rig.idle();
+    const removed = await rig.bridge.scim("PATCH", `/Users/${off.id}`, patch({ op: "remove", path: "active" }));
+    expect(removed.status, removed.text).toBe(200);
+    await rig.bridge.scim("PATCH", `/Users/${on.id}`, patch({ op: "remove", path: "active" }));
+    await rig.agentOnceReady("goes.off@example.com", (a) => a.isdisabled);
+    await rig.idle();
+    expect(rig.agentsWithEmail("stays.off@example.com")).toEqual([expect.objectContaining({ id: offAgent.id, isdisabled: true })]);
+    expect(rig.audit("provision.reactivate")).toHaveLength(0);
+
+    // Set again, access comes back on the same agent.
+    await rig.bridge.scim("PATCH", `/Users/${off.id}`, patch({ op: "add", path: "active", value: true }));
+    const back = await rig.agentOnceReady("stays.off@example.com", (a) => !a.isdisabled);
+    expect(back.id).toBe(offAgent.id);
   });
 });
