@@ -7,6 +7,7 @@ import type { ScimDeps } from "./deps.js";
 import { resourceTypes, schemas, serviceProviderConfig } from "./discovery.js";
 import * as groups from "./groups.js";
 import { listResponse, parseListQuery, parseSearchRequest, type ListParams } from "./list-query.js";
+import { attributeNames, definesAttribute } from "./projection.js";
 import { errorFromBridgeError, scimError, type RequestContext, type ScimRequest, type ScimResponse } from "./protocol.js";
 import { groupResource, resolvePath, userResource, type ResourceSchema } from "./schema.js";
 import * as users from "./users.js";
@@ -156,7 +157,7 @@ interface Page {
 /** The attribute names of `names` that `resource` defines. */
 function namesFor(resource: ResourceSchema, names: string | readonly string[] | undefined): string[] | undefined {
   if (names === undefined) return undefined;
-  return (typeof names === "string" ? names.split(",") : names).map((n) => n.trim()).filter((n) => resolvePath(resource, n));
+  return attributeNames(names).filter((n) => definesAttribute(resource, n));
 }
 
 /**
@@ -173,8 +174,7 @@ function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): Sci
     { resource: groupResource, list: groups.listGroups },
   ];
   for (const names of [params.attributes, params.excludedAttributes]) {
-    const list = names === undefined ? [] : typeof names === "string" ? names.split(",") : names;
-    const unknown = list.map((n) => n.trim()).find((n) => n !== "" && !sides.some((s) => resolvePath(s.resource, n)));
+    const unknown = attributeNames(names).find((n) => !sides.some((s) => definesAttribute(s.resource, n)));
     if (unknown !== undefined) throw new BridgeError("invalidValue", `unknown attribute "${unknown}"`);
   }
   const { sortBy } = params;

@@ -143,3 +143,69 @@ describe("remove of active", () => {
     expect(back.id).toBe(offAgent.id);
   });
 });
+
+describe("attribute paths with value filters in attributes and excludedAttributes", () => {
+  const bridge = useBridge();
+  let user: { id: string };
+  beforeAll(async () => {
+    user = await create(
+      bridge,
+      "Users",
+      userBody("paths@example.com", {
+        displayName: "Paths",
+        emails: [
+          { type: "work", value: "paths@example.com", primary: true },
+          { type: "home", value: "paths@home.example" },
+          { type: "work", value: "p.aths@example.com" },
+        ],
+      }),
+    );
+  });
+
+  const get = (query: string) => bridge.scim("GET", `/Users/${user.id}?${query}`);
+
+  it("returns only the matching elements, or only their selected sub-attribute", async () => {
+    const whole = await get(`attributes=${encodeURIComponent('emails[type eq "work"]')}`);
+    expect(whole.status, whole.text).toBe(200);
+    expect(whole.body).toEqual({
+      schemas: expect.any(Array),
+      id: user.id,
+      emails: [
+        { type: "work", value: "paths@example.com", primary: true },
+        { type: "work", value: "p.aths@example.com" },
+      ],
+    });
+    const values = await get(`attributes=${encodeURIComponent('userName,emails[type eq "work"].value')}`);
+    expect(values.body.emails).toEqual([{ value: "paths@example.com" }, { value: "p.aths@example.com" }]);
+    expect(values.body.userName).toBe("paths@example.com");
+    // No element matches: the attribute is omitted, not returned empty.
+    const none = await get(`attributes=${encodeURIComponent('emails[type eq "other"]')}`);
+    expect(none.body).not.toHaveProperty("emails");
+  });
+
+  it("excludes only the matching elements, or only their sub-attribute, and keeps the rest", async () => {
+    const dropped = await get(`excludedAttributes=${encodeURIComponent('emails[type eq "work"]')}`);
+    expect(dropped.body.emails).toEqual([{ type: "home", value: "paths@home.example" }]);
+    expect(dropped.body.userName).toBe("paths@example.com");
+    const stripped = await get(`excludedAttributes=${encodeURIComponent('emails[type eq "home"].value')}`);
+    expect(stripped.body.emails).toEqual([
+      { type: "work", value: "paths@example.com", primary: true },
+      { type: "home" },
+      { type: "work", value: "p.aths@example.com" },
+    ]);
+  });
+
+  it("works in a list, in POST /.search at the root, and refuses a path that names nothing with 400 invalidValue", async () => {
+    const listed = await bridge.scim("GET", `/Users?filter=${encodeURIComponent('userName eq "paths@example.com"')}&attributes=${encodeURIComponent('emails[primary eq true].value')}`);
+    expect(listed.body.Resources[0].emails).toEqual([{ value: "paths@example.com" }]);
+    const root = await bridge.scim("POST", "/.search", {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+      filter: 'userName eq "paths@example.com"',
+      attributes: ['emails[type eq "home"]'],
+    });
+    expect(root.status, root.text).toBe(200);
+    expect(root.body.Resources[0].emails).toEqual([{ type: "home", value: "paths@home.example" }]);
+    expectScimError(await get(`attributes=${encodeURIComponent('emails[kind eq "work"]')}`), 400, "invalidValue");
+    expectScimError(await get(`attributes=${encodeURIComponent('userName[value eq "x"]')}`), 400, "invalidValue");
+  });
+});
