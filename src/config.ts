@@ -29,6 +29,11 @@ const configSchema = z
     /** Largest accepted request body (bytes). Okta and Entra send a few KiB; 1 MiB leaves room for big groups. */
     maxBodyBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     /**
+     * Largest list page (RFC 7644 §3.4.2.4 allows fewer resources than asked): a page whose resources
+     * would pass this many bytes of JSON stops early. A single resource larger than this is still served.
+     */
+    maxResponseBytes: z.coerce.number().int().min(1024).max(512 * 1024 * 1024).default(8 * 1024 * 1024),
+    /**
      * Inbound rate limits (src/http/rate-limit.ts), requests per second and burst; 0 turns one off.
      * Sized never to refuse a real IdP nor an admin's conformance run (docs/operations.md shows the
      * arithmetic): Entra sends about 25 requests/s per provisioning job, Okta at most ~200/s (10
@@ -161,6 +166,7 @@ const ENV_KEYS: Record<string, string> = {
   LOG_LEVEL: "logLevel",
   SCIM_BRIDGE_TRUST_PROXY: "trustProxy",
   SCIM_BRIDGE_MAX_BODY_BYTES: "maxBodyBytes",
+  SCIM_BRIDGE_MAX_RESPONSE_BYTES: "maxResponseBytes",
   SCIM_BRIDGE_RATE_LIMIT_PER_TOKEN: "rateLimit.perToken",
   SCIM_BRIDGE_RATE_LIMIT_PER_TOKEN_BURST: "rateLimit.perTokenBurst",
   SCIM_BRIDGE_RATE_LIMIT_PER_ADDRESS: "rateLimit.perAddress",

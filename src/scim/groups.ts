@@ -17,9 +17,12 @@ import {
   checkIfMatch,
   findResource,
   getResource,
+  listPage,
   listResources,
   projectionOf,
   renderResource,
+  type Budget,
+  type Page,
   type ResourceKind,
 } from "./resource-kind.js";
 import { groupResource } from "./schema.js";
@@ -37,6 +40,11 @@ function groupBody(body: unknown): { attributes: JsonObject; members: MemberList
   const { members, ...attributes } = coerceResourceBody(groupResource, body);
   requireAttributes(groupResource, attributes);
   return { attributes, members: memberList(Array.isArray(members) ? members : [], "members") };
+}
+
+/** A page of groups for root-level search (service.ts), within what is left of the response's byte budget. */
+export function groupPage(deps: ScimDeps, params: ListParams, ctx: RequestContext, budget?: Budget): Page {
+  return listPage(groups, deps, params, ctx, budget);
 }
 
 export function listGroups(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {

@@ -6,7 +6,7 @@ import { BridgeError, isBridgeError } from "../errors.js";
 import type { ScimDeps } from "./deps.js";
 import { resourceTypes, schemas, serviceProviderConfig } from "./discovery.js";
 import * as groups from "./groups.js";
-import { listResponse, parseListQuery, parseSearchRequest, type ListParams } from "./list-query.js";
+import { listResponseJson, parseListQuery, parseSearchRequest, type ListParams } from "./list-query.js";
 import { attributeNames, definesAttribute } from "./projection.js";
 import { errorFromBridgeError, scimError, type RequestContext, type ScimRequest, type ScimResponse } from "./protocol.js";
 import { groupResource, resolvePath, userResource, type ResourceSchema } from "./schema.js";
@@ -149,11 +149,6 @@ const groupHandlers = {
   delete: groups.deleteGroup,
 };
 
-interface Page {
-  totalResults: number;
-  Resources: unknown[];
-}
-
 /** The attribute names of `names` that `resource` defines. */
 function namesFor(resource: ResourceSchema, names: string | readonly string[] | undefined): string[] | undefined {
   if (names === undefined) return undefined;
@@ -170,8 +165,8 @@ function namesFor(resource: ResourceSchema, names: string | readonly string[] | 
  */
 function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
   let sides = [
-    { resource: userResource, list: users.listUsers },
-    { resource: groupResource, list: groups.listGroups },
+    { resource: userResource, page: users.userPage },
+    { resource: groupResource, page: groups.groupPage },
   ];
   for (const names of [params.attributes, params.excludedAttributes]) {
     const unknown = attributeNames(names).find((n) => !sides.some((s) => definesAttribute(s.resource, n)));
@@ -194,7 +189,9 @@ function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): Sci
   let skip = startIndex - 1;
   let room = count;
   let total = 0;
-  const resources: unknown[] = [];
+  // One byte budget over both types: Groups get what Users left of it.
+  let budget = deps.maxResponseBytes ?? Infinity;
+  const resources: string[] = [];
   for (const side of sides) {
     const sideParams = {
       ...params,
@@ -202,23 +199,27 @@ function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): Sci
       attributes: namesFor(side.resource, params.attributes),
       excludedAttributes: namesFor(side.resource, params.excludedAttributes),
     };
-    let totals: Page;
+    let sideTotal: number;
     try {
-      totals = side.list(deps, { ...sideParams, count: 0 }, ctx).body as Page;
+      sideTotal = side.page(deps, { ...sideParams, count: 0 }, ctx).total;
     } catch (e: unknown) {
       if (!(isBridgeError(e) && e.code === "invalidFilter")) throw e;
       firstError ??= e;
       failures++;
       continue;
     }
-    total += totals.totalResults;
-    if (room > 0 && skip < totals.totalResults) {
-      const page = side.list(deps, { ...sideParams, startIndex: skip + 1, count: room }, ctx).body as Page;
-      resources.push(...page.Resources);
-      room -= page.Resources.length;
+    total += sideTotal;
+    if (room > 0 && skip < sideTotal) {
+      const asked = Math.min(room, sideTotal - skip);
+      const page = side.page(deps, { ...sideParams, startIndex: skip + 1, count: asked }, ctx, { bytes: budget, served: resources.length });
+      resources.push(...page.resources);
+      room -= page.resources.length;
+      budget -= page.bytes;
+      // A page cut short by the budget ends the search: nothing after it may jump ahead.
+      if (page.resources.length < asked) room = 0;
     }
-    skip = Math.max(0, skip - totals.totalResults);
+    skip = Math.max(0, skip - sideTotal);
   }
   if (firstError && failures === sides.length) throw firstError;
-  return { status: 200, body: listResponse(total, startIndex, resources) };
+  return { status: 200, json: listResponseJson(total, startIndex, resources) };
 }

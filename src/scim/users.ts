@@ -15,9 +15,12 @@ import {
   checkIfMatch,
   findResource,
   getResource,
+  listPage,
   listResources,
   projectionOf,
   renderResource,
+  type Budget,
+  type Page,
   type ResourceKind,
 } from "./resource-kind.js";
 import { ACCESS_EXTENSION, userResource } from "./schema.js";
@@ -54,6 +57,11 @@ function withDefaults(attributes: JsonObject): JsonObject {
 function keepActive(attributes: JsonObject, before: JsonObject): JsonObject {
   if (attributes["active"] !== undefined || before["active"] === undefined) return attributes;
   return { ...attributes, active: before["active"] };
+}
+
+/** A page of users for root-level search (service.ts), within what is left of the response's byte budget. */
+export function userPage(deps: ScimDeps, params: ListParams, ctx: RequestContext, budget?: Budget): Page {
+  return listPage(users, deps, params, ctx, budget);
 }
 
 export function listUsers(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {

@@ -209,3 +209,54 @@ describe("attribute paths with value filters in attributes and excludedAttribute
     expectScimError(await get(`attributes=${encodeURIComponent('userName[value eq "x"]')}`), 400, "invalidValue");
   });
 });
+
+describe("response byte budget", () => {
+  const MIB = 1024 * 1024;
+  const bridge = useBridge({ SCIM_BRIDGE_MAX_BODY_BYTES: String(2 * MIB), SCIM_BRIDGE_MAX_RESPONSE_BYTES: String(2.5 * MIB) });
+  beforeAll(async () => {
+    // Five users of about 1 MB each (a long title), and one small one.
+    for (let i = 0; i < 5; i++) await create(bridge, "Users", userBody(`big${i}@example.com`, { title: String(i).repeat(1_000_000) }));
+    await create(bridge, "Users", userBody("small@example.com"));
+  });
+
+  it("returns fewer resources than asked when the page would pass the budget, with totalResults unchanged, and pages on", async () => {
+    const seen: string[] = [];
+    let startIndex = 1;
+    for (;;) {
+      const r = await bridge.scim("GET", `/Users?startIndex=${startIndex}&count=1000`);
+      expect(r.status, r.text.slice(0, 300)).toBe(200);
+      expect(r.body.totalResults).toBe(6);
+      expect(r.body.itemsPerPage).toBe(r.body.Resources.length);
+      expect(Buffer.byteLength(r.text)).toBeLessThanOrEqual(2.5 * MIB + 1024);
+      seen.push(...r.body.Resources.map((u: { userName: string }) => u.userName));
+      if (r.body.Resources.length === 0 || seen.length >= 6) break;
+      expect(r.body.itemsPerPage).toBeLessThan(6);
+      startIndex += r.body.itemsPerPage;
+    }
+    expect(seen).toEqual(["big0@example.com", "big1@example.com", "big2@example.com", "big3@example.com", "big4@example.com", "small@example.com"]);
+  });
+
+  it("keeps the budget over both types in a root search", async () => {
+    const r = await bridge.scim("POST", "/.search", { schemas: ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], count: 1000 });
+    expect(r.status).toBe(200);
+    expect(r.body.totalResults).toBe(6);
+    expect(r.body.itemsPerPage).toBe(2);
+    expect(Buffer.byteLength(r.text)).toBeLessThanOrEqual(2.5 * MIB + 1024);
+  });
+});
+
+describe("response byte budget smaller than one resource", () => {
+  const bridge = useBridge({ SCIM_BRIDGE_MAX_BODY_BYTES: String(2 * 1024 * 1024), SCIM_BRIDGE_MAX_RESPONSE_BYTES: String(100 * 1024) });
+
+  it("still returns a resource larger than the budget, alone on its page", async () => {
+    await create(bridge, "Users", userBody("huge@example.com", { title: "x".repeat(1_000_000) }));
+    await create(bridge, "Users", userBody("after@example.com"));
+    const first = await bridge.scim("GET", "/Users");
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ totalResults: 2, itemsPerPage: 1, startIndex: 1 });
+    expect(first.body.Resources[0].title).toHaveLength(1_000_000);
+    const second = await bridge.scim("GET", "/Users?startIndex=2");
+    expect(second.body).toMatchObject({ totalResults: 2, itemsPerPage: 1, startIndex: 2 });
+    expect(second.body.Resources[0].userName).toBe("after@example.com");
+  });
+});
