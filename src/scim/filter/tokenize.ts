@@ -62,6 +62,7 @@ export function tokenize(text: string, fail: Fail): Token[] {
   let i = 0;
   while (i < text.length) {
     const c = text.charAt(i);
+    const number = c === "-" || (c >= "0" && c <= "9") ? wholeNumberAt(text, i) : undefined;
     if (/\s/.test(c)) {
       i++;
     } else if (c === "(" || c === ")" || c === "[" || c === "]") {
@@ -71,8 +72,7 @@ export function tokenize(text: string, fail: Fail): Token[] {
       const token = stringToken(text, i, fail);
       tokens.push(token);
       i += token.text.length;
-    } else if ((c === "-" || (c >= "0" && c <= "9")) && wholeNumberAt(text, i) !== undefined) {
-      const number = wholeNumberAt(text, i)!;
+    } else if (number !== undefined) {
       tokens.push({ kind: "number", text: number, pos: i, value: Number(number) });
       i += number.length;
     } else if (WORD_CHAR.test(c)) {
