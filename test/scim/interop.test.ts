@@ -105,8 +105,12 @@ describe("remove of active", () => {
     const removed = await bridge.scim("PATCH", `/Users/${user.id}`, patch({ op: "remove", path: "active" }));
     expect(removed.status, removed.text).toBe(200);
     expect(removed.body).not.toHaveProperty("active");
-    const active = await bridge.scim("GET", `/Users?filter=${encodeURIComponent('userName eq "unassigned@example.com" and active eq true')}`);
-    expect(active.body.totalResults).toBe(0);
+    for (const filter of ["active eq true", "active eq false", "active pr"]) {
+      const found = await bridge.scim("GET", `/Users?filter=${encodeURIComponent(`userName eq "unassigned@example.com" and ${filter}`)}`);
+      expect(found.body.totalResults, filter).toBe(0);
+    }
+    const unassigned = await bridge.scim("GET", `/Users?filter=${encodeURIComponent('userName eq "unassigned@example.com" and not (active pr)')}`);
+    expect(unassigned.body.totalResults).toBe(1);
   });
 
   it("keeps the stored active when a PUT leaves it out, so a PUT never re-grants access (RFC 7644 §3.5.1: not asserted)", async () => {

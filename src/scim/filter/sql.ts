@@ -81,7 +81,8 @@ function tableOf(resource: ResourceSchema): Table {
       alias: "u",
       columns: new Map<string, Operand>([
         ["userName", { raw: "u.user_name", folded: "u.user_name_key", nonNull: true }],
-        ["active", { raw: "u.active", nonNull: true }],
+        // `active` is read from the data, not the users.active column: a removed (unassigned) `active`
+        // is stored as 0 there for provisioning, but is not `active eq false` nor `active pr` (RFC 7643 §2.5).
       ]),
       elements(path, filter) {
         if (path.schema === resource.core.id && path.attribute.name === "groups") return userGroups;
