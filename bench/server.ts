@@ -54,9 +54,9 @@ async function main(): Promise<void> {
       ids.push(row.id);
     }
     const small = directory.insertGroup({ displayName: "Small group" });
-    directory.addMembers(small.pk, ids.slice(0, 10));
+    directory.addMembers(small.pk, { ids: ids.slice(0, 10) });
     const big = directory.insertGroup({ displayName: "Big group" });
-    directory.addMembers(big.pk, ids.slice(0, 10_000));
+    directory.addMembers(big.pk, { ids: ids.slice(0, 10_000) });
     return { userIds: ids, smallGroupId: small.id, bigGroupId: big.id };
   });
   const seedMs = performance.now() - started;

@@ -29,20 +29,27 @@ const configSchema = z
     /** Largest accepted request body (bytes). Okta and Entra send a few KiB; 1 MiB leaves room for big groups. */
     maxBodyBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     /**
+     * Largest list page (RFC 7644 §3.4.2.4 allows fewer resources than asked): a page whose resources
+     * would pass this many bytes of JSON stops early. A single resource larger than this is still served.
+     */
+    maxResponseBytes: z.coerce.number().int().min(1024).max(512 * 1024 * 1024).default(8 * 1024 * 1024),
+    /**
      * Inbound rate limits (src/http/rate-limit.ts), requests per second and burst; 0 turns one off.
-     * Sized never to throttle a real IdP: Entra requires 25 requests/s sustained from one token, and
-     * Okta sends bursts of parallel requests during imports and group pushes. Per address is larger,
-     * because several tokens (an IdP, admins, reviewers) can share one address behind a proxy.
+     * Sized never to refuse a real IdP nor an admin's conformance run (docs/operations.md shows the
+     * arithmetic): Entra sends about 25 requests/s per provisioning job, Okta at most ~200/s (10
+     * requests in flight over a WAN round trip), and a conformance tool sends a few hundred requests
+     * back to back, which the burst takes whole. Per address is twice per token, because several
+     * tokens (an IdP, admins, reviewers) can share one address behind a proxy.
      */
     rateLimit: z
       .object({
-        perToken: z.coerce.number().min(0).default(50),
-        perTokenBurst: z.coerce.number().int().min(1).default(200),
-        perAddress: z.coerce.number().min(0).default(100),
-        perAddressBurst: z.coerce.number().int().min(1).default(400),
+        perToken: z.coerce.number().min(0).default(200),
+        perTokenBurst: z.coerce.number().int().min(1).default(2000),
+        perAddress: z.coerce.number().min(0).default(400),
+        perAddressBurst: z.coerce.number().int().min(1).default(4000),
       })
       .strict()
-      .default({ perToken: 50, perTokenBurst: 200, perAddress: 100, perAddressBurst: 400 }),
+      .default({ perToken: 200, perTokenBurst: 2000, perAddress: 400, perAddressBurst: 4000 }),
     /** Okta and Entra give up on a request after 60 s; never hold one longer than that. */
     requestTimeoutSeconds: z.coerce.number().positive().max(3600).default(60),
     /** Time allowed for a client to send all request headers (slow-header attacks). */
@@ -162,6 +169,7 @@ const ENV_KEYS: Record<string, string> = {
   LOG_LEVEL: "logLevel",
   SCIM_BRIDGE_TRUST_PROXY: "trustProxy",
   SCIM_BRIDGE_MAX_BODY_BYTES: "maxBodyBytes",
+  SCIM_BRIDGE_MAX_RESPONSE_BYTES: "maxResponseBytes",
   SCIM_BRIDGE_RATE_LIMIT_PER_TOKEN: "rateLimit.perToken",
   SCIM_BRIDGE_RATE_LIMIT_PER_TOKEN_BURST: "rateLimit.perTokenBurst",
   SCIM_BRIDGE_RATE_LIMIT_PER_ADDRESS: "rateLimit.perAddress",

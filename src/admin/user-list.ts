@@ -34,7 +34,7 @@ export function searchFilter(text: string): string {
 }
 
 export function listUsers(directory: Directory, q: UserListQuery): { total: number; startIndex: number; rows: UserRow[] } {
-  const parts = [q.filter, q.search?.trim() ? searchFilter(q.search) : undefined, q.active === undefined ? undefined : `active eq ${q.active}`];
+  const parts = [q.filter, q.search?.trim() ? searchFilter(q.search) : undefined, q.active === undefined ? undefined : q.active ? "active eq true" : "not (active eq true)"];
   const filter = parts.filter((p) => p !== undefined && p.trim() !== "").map((p) => `(${p!})`).join(" and ");
   const page = parseListQuery(userResource, { filter, sortBy: q.sortBy, startIndex: q.startIndex, count: q.count });
   const where = `(${page.where}) AND ${userConditionsSql(q.conditions ?? [])}`;

@@ -124,7 +124,8 @@ const GROUPS: ResourceTable<RawGroup, GroupRow> = {
 function userColumns(attributes: JsonObject): [string, string, string | null, 0 | 1, string] {
   const userName = attributes["userName"] as string;
   const externalId = (attributes["externalId"] as string | undefined) ?? null;
-  return [userName, fold(userName), externalId, attributes["active"] === false ? 0 : 1, JSON.stringify(attributes)];
+  // Only an asserted `active: true` grants access: a removed (unassigned) `active` is inactive (docs/scim.md).
+  return [userName, fold(userName), externalId, attributes["active"] === true ? 1 : 0, JSON.stringify(attributes)];
 }
 
 /** groups.display_name, display_name_key, external_id, data. */
@@ -334,7 +335,7 @@ export class Directory {
     const out = new Map<number, MemberRef[]>(pks.map((pk) => [pk, []]));
     if (pks.length === 0) return out;
     const rows = this.stmt(
-      `SELECT gm.group_pk AS owner, u.id AS id, COALESCE(json_extract(u.data, '$.displayName'), u.user_name) AS display
+      `SELECT gm.group_pk AS owner, u.id AS id, COALESCE(gm.display, json_extract(u.data, '$.displayName'), u.user_name) AS display
        FROM group_members gm JOIN users u ON u.pk = gm.user_pk
        WHERE gm.group_pk IN ${keySet(pks)} ORDER BY u.pk`,
     ).all(...keyParams(pks)) as { owner: number; id: string; display: string }[];
@@ -349,10 +350,13 @@ export class Directory {
     return pk;
   }
 
-  /** Adds members; ones already present are left alone (Entra re-adds members). Returns the ids added. */
-  addMembers(groupPk: number, userIds: readonly string[]): string[] {
-    const insert = this.stmt("INSERT OR IGNORE INTO group_members (group_pk, user_pk) VALUES (?, ?)");
-    return userIds.filter((id) => insert.run(groupPk, this.userPk(id)).changes > 0);
+  /**
+   * Adds members, each with the display the client sent (null: derived on read). Ones already
+   * present are left alone, display included (Entra re-adds members). Returns the ids added.
+   */
+  addMembers(groupPk: number, members: { readonly ids: readonly string[]; readonly displays?: Readonly<Record<string, string>> }): string[] {
+    const insert = this.stmt("INSERT OR IGNORE INTO group_members (group_pk, user_pk, display) VALUES (?, ?, ?)");
+    return members.ids.filter((id) => insert.run(groupPk, this.userPk(id), members.displays?.[id] ?? null).changes > 0);
   }
 
   /** Removes the listed members; ids that are not members (or not users) are ignored. Returns the ids removed. */

@@ -431,4 +431,15 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX task_tickets_ticket ON task_tickets(halopsa_app, ticket_id) WHERE ticket_id IS NOT NULL;
     `,
   },
+  {
+    version: 13,
+    name: "a group member's display as the client sent it; an unassigned active is inactive",
+    sql: `
+      -- A member's display as the client sent it (RFC 7643 §4.2); NULL derives it from the user on read.
+      -- On the membership row, so adding or removing one member still costs the same in any group.
+      ALTER TABLE group_members ADD COLUMN display TEXT;
+      -- A user whose active was removed (PATCH remove) was stored as active; unassigned is inactive.
+      UPDATE users SET active = 0 WHERE active = 1 AND json_type(data, '$.active') IS NOT 'true';
+    `,
+  },
 ];

@@ -15,6 +15,8 @@ export interface ScimDeps {
    * checked against the directory again (provisioning/rule-watch.ts). Membership changes do not call it.
    */
   readonly groupsChanged?: () => void;
+  /** Byte budget of a list page's resources (config maxResponseBytes); none when absent. */
+  readonly maxResponseBytes?: number;
 }
 
 export function auditEvent(

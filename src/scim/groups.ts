@@ -2,14 +2,14 @@
  * /Groups (RFC 7644 §3.3–§3.6). Members live in group_members rows, never in the group's JSON, so
  * adding or removing one member costs the same whatever the group's size.
  */
-import { BridgeError } from "../errors.js";
 import type { GroupRow } from "../db/directory.js";
 import { coerceResourceBody, requireAttributes } from "./coerce.js";
-import { isObject, type JsonObject } from "../domain/json.js";
+import type { JsonObject } from "../domain/json.js";
 import { auditEvent, type ScimDeps } from "./deps.js";
 import { memberFilterSql } from "./filter/sql.js";
 import type { ListParams } from "./list-query.js";
 import { applyPatch, type MemberOp } from "./patch/apply.js";
+import { memberList, type MemberList } from "./patch/members.js";
 import { normalizePatchRequest } from "./patch/normalize.js";
 import type { RequestContext, ScimRequest, ScimResponse } from "./protocol.js";
 import { etagOf, renderGroup } from "./render.js";
@@ -17,9 +17,12 @@ import {
   checkIfMatch,
   findResource,
   getResource,
+  listPage,
   listResources,
   projectionOf,
   renderResource,
+  type Budget,
+  type Page,
   type ResourceKind,
 } from "./resource-kind.js";
 import { groupResource } from "./schema.js";
@@ -32,16 +35,16 @@ const groups: ResourceKind<GroupRow> = {
   render: renderGroup,
 };
 
-/** Splits a POST/PUT body into the group's own attributes and its member ids. */
-function groupBody(body: unknown): { attributes: JsonObject; memberIds: string[] } {
+/** Splits a POST/PUT body into the group's own attributes and its members. */
+function groupBody(body: unknown): { attributes: JsonObject; members: MemberList } {
   const { members, ...attributes } = coerceResourceBody(groupResource, body);
   requireAttributes(groupResource, attributes);
-  const memberIds = (Array.isArray(members) ? members : []).map((m, i) => {
-    const value = isObject(m) ? m["value"] : undefined;
-    if (typeof value !== "string" || value === "") throw new BridgeError("invalidValue", `members[${i}].value is required`);
-    return value;
-  });
-  return { attributes, memberIds };
+  return { attributes, members: memberList(Array.isArray(members) ? members : [], "members") };
+}
+
+/** A page of groups for root-level search (service.ts), within what is left of the response's byte budget. */
+export function groupPage(deps: ScimDeps, params: ListParams, ctx: RequestContext, budget?: Budget): Page {
+  return listPage(groups, deps, params, ctx, budget);
 }
 
 export function listGroups(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
@@ -54,10 +57,11 @@ export function getGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimResp
 
 export function createGroup(deps: ScimDeps, req: ScimRequest): ScimResponse {
   const projection = projectionOf(groups, req);
-  const { attributes, memberIds } = groupBody(req.body);
+  const { attributes, members } = groupBody(req.body);
+  const memberIds = members.ids;
   const row = deps.directory.write(() => {
     const created = deps.directory.insertGroup(attributes);
-    deps.directory.addMembers(created.pk, memberIds);
+    deps.directory.addMembers(created.pk, members);
     deps.audit.append(auditEvent(req.context, "group.create", "Group", created.id, undefined, { ...attributes, members: memberIds }));
     deps.jobs.enqueueUsers(memberIds, req.context.requestId);
     return created;
@@ -72,12 +76,13 @@ export function createGroup(deps: ScimDeps, req: ScimRequest): ScimResponse {
 
 export function replaceGroup(deps: ScimDeps, req: ScimRequest, id: string): ScimResponse {
   const projection = projectionOf(groups, req);
-  const { attributes, memberIds } = groupBody(req.body);
+  const { attributes, members } = groupBody(req.body);
+  const memberIds = members.ids;
   const row = deps.directory.write(() => {
     const before = findResource(groups, deps, id);
     checkIfMatch(groups, req, before);
     const removed = deps.directory.removeAllMembers(before.pk);
-    deps.directory.addMembers(before.pk, memberIds);
+    deps.directory.addMembers(before.pk, members);
     const after = deps.directory.replaceGroup(before.pk, attributes);
     deps.audit.append(
       auditEvent(req.context, "group.replace", "Group", id, { ...before.attributes, memberCount: removed.length }, { ...attributes, members: memberIds }),
@@ -148,7 +153,7 @@ function applyMemberOps(deps: ScimDeps, group: GroupRow, ops: readonly MemberOp[
   for (const op of ops) {
     switch (op.kind) {
       case "add":
-        note("add", directory.addMembers(group.pk, op.ids));
+        note("add", directory.addMembers(group.pk, op));
         break;
       case "remove":
         note("remove", directory.removeMembers(group.pk, op.ids));
@@ -160,7 +165,7 @@ function applyMemberOps(deps: ScimDeps, group: GroupRow, ops: readonly MemberOp[
         const wanted = new Set(op.ids);
         const current = directory.memberIdsOf(group.pk);
         note("remove", directory.removeMembers(group.pk, current.filter((m) => !wanted.has(m))));
-        note("add", directory.addMembers(group.pk, op.ids));
+        note("add", directory.addMembers(group.pk, op));
         break;
       }
       case "removeMatching":

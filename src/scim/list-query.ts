@@ -149,6 +149,12 @@ export function runPage<T>(q: ListQuery, list: (limit: number, offset: number) =
   return { total, rows };
 }
 
+/** A ListResponse (RFC 7644 §3.4.2) around resources serialised one by one, without parsing them again. */
+export function listResponseJson(totalResults: number, startIndex: number, resources: readonly string[]): string {
+  const head = JSON.stringify({ schemas: [LIST_RESPONSE], totalResults, startIndex, itemsPerPage: resources.length });
+  return `${head.slice(0, -1)},"Resources":[${resources.join(",")}]}`;
+}
+
 export function listResponse(totalResults: number, startIndex: number, resources: readonly unknown[]): Record<string, unknown> {
   return {
     schemas: [LIST_RESPONSE],

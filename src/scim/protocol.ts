@@ -28,6 +28,8 @@ export interface ScimRequest {
 export interface ScimResponse {
   readonly status: number;
   readonly body?: unknown;
+  /** The body already serialised (a list page, written resource by resource); sent instead of `body`. */
+  readonly json?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 

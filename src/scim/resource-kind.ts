@@ -8,7 +8,7 @@ import { BridgeError } from "../errors.js";
 import type { Directory, MemberRef, RowReader } from "../db/directory.js";
 import type { JsonObject } from "../domain/json.js";
 import type { ScimDeps } from "./deps.js";
-import { listResponse, parseListQuery, runPage, type ListParams } from "./list-query.js";
+import { listResponseJson, parseListQuery, type ListParams } from "./list-query.js";
 import { Projection } from "./projection.js";
 import type { RequestContext, ScimRequest, ScimResponse } from "./protocol.js";
 import { etagMatches, etagOf } from "./render.js";
@@ -80,16 +80,69 @@ export function renderResource<Row extends StoredRow>(
   return renderRows(kind, deps, [row], ctx.baseUrl, projection)[0]!;
 }
 
-export function listResources<Row extends StoredRow>(kind: ResourceKind<Row>, deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
+/**
+ * Rows read and rendered at a time for a list page. A page of 100 (what IdPs ask for) is one
+ * query; a page of 1,000 huge resources never holds more than this many in memory at once.
+ */
+const ROWS_PER_READ = 100;
+
+/** A list page: resources already serialised, and how many bytes they take. */
+export interface Page {
+  readonly total: number;
+  readonly startIndex: number;
+  readonly resources: string[];
+  readonly bytes: number;
+}
+
+/** What a page may still take: bytes, and how many resources the response already holds (root search). */
+export interface Budget {
+  readonly bytes: number;
+  readonly served: number;
+}
+
+/**
+ * One page of a list, serialised resource by resource until `count` or the byte budget is reached
+ * (RFC 7644 §3.4.2.4: a page may hold fewer resources than asked; totalResults stays the same). The
+ * first resource of a response is always served, however large, so paging always moves on.
+ */
+export function listPage<Row extends StoredRow>(
+  kind: ResourceKind<Row>,
+  deps: ScimDeps,
+  params: ListParams,
+  ctx: RequestContext,
+  budget: Budget = { bytes: deps.maxResponseBytes ?? Infinity, served: 0 },
+): Page {
   const q = parseListQuery(kind.schema, params);
   const table = kind.rows(deps.directory);
-  const { total, rows } = runPage(
-    q,
-    (limit, offset) => table.list({ where: q.where, params: q.params, orderBy: q.orderBy, limit, offset }),
-    () => table.count(q.where, q.params),
-  );
-  const resources = renderRows(kind, deps, rows, ctx.baseUrl, q.projection);
-  return { status: 200, body: listResponse(total, q.startIndex, resources) };
+  const resources: string[] = [];
+  let bytes = 0;
+  let offset = q.startIndex - 1;
+  let overBudget = false;
+  let readAll = false;
+  while (resources.length < q.count && !overBudget && !readAll) {
+    const limit = Math.min(q.count - resources.length, ROWS_PER_READ);
+    const rows = table.list({ where: q.where, params: q.params, orderBy: q.orderBy, limit, offset });
+    readAll = rows.length < limit;
+    offset += rows.length;
+    for (const resource of renderRows(kind, deps, rows, ctx.baseUrl, q.projection)) {
+      const json = JSON.stringify(resource);
+      const size = Buffer.byteLength(json) + 1;
+      if (budget.served + resources.length > 0 && bytes + size > budget.bytes) {
+        overBudget = true;
+        break;
+      }
+      resources.push(json);
+      bytes += size;
+    }
+  }
+  // When the first page is not full, its length is the total: the common IdP lookup (`userName eq "x"`) is one query.
+  const total = q.startIndex === 1 && readAll && !overBudget ? resources.length : table.count(q.where, q.params);
+  return { total, startIndex: q.startIndex, resources, bytes };
+}
+
+export function listResources<Row extends StoredRow>(kind: ResourceKind<Row>, deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
+  const page = listPage(kind, deps, params, ctx);
+  return { status: 200, json: listResponseJson(page.total, page.startIndex, page.resources) };
 }
 
 /** GET by id; RFC 7644 §3.14: If-None-Match naming the current version answers 304 without a body. */

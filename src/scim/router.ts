@@ -23,11 +23,11 @@ const CONTENT_TYPE = "application/scim+json; charset=utf-8";
 export function send(res: Response, r: ScimResponse): void {
   res.statusCode = r.status;
   for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
-  if (r.body === undefined) {
+  if (r.body === undefined && r.json === undefined) {
     res.end();
     return;
   }
-  const json = JSON.stringify(r.body);
+  const json = r.json ?? JSON.stringify(r.body);
   res.setHeader("Content-Type", CONTENT_TYPE);
   res.setHeader("Content-Length", Buffer.byteLength(json));
   res.end(json);

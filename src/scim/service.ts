@@ -6,7 +6,8 @@ import { BridgeError, isBridgeError } from "../errors.js";
 import type { ScimDeps } from "./deps.js";
 import { resourceTypes, schemas, serviceProviderConfig } from "./discovery.js";
 import * as groups from "./groups.js";
-import { listResponse, parseListQuery, parseSearchRequest, type ListParams } from "./list-query.js";
+import { listResponseJson, parseListQuery, parseSearchRequest, type ListParams } from "./list-query.js";
+import { attributeNames, definesAttribute } from "./projection.js";
 import { errorFromBridgeError, scimError, type RequestContext, type ScimRequest, type ScimResponse } from "./protocol.js";
 import { groupResource, resolvePath, userResource, type ResourceSchema } from "./schema.js";
 import * as users from "./users.js";
@@ -14,7 +15,8 @@ import * as users from "./users.js";
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 type Endpoint = Partial<Record<Method, () => ScimResponse>>;
 
-export function handleScim(deps: ScimDeps, req: ScimRequest): ScimResponse {
+export function handleScim(deps: ScimDeps, request: ScimRequest): ScimResponse {
+  const req = { ...request, segments: canonicalSegments(request.segments) };
   try {
     const endpoint = endpointOf(deps, req);
     const handler = endpoint[req.method as Method];
@@ -46,12 +48,30 @@ export type ScimRoute =
   | "/Bulk"
   | "/Me";
 
+const ENDPOINT_NAMES = new Map(
+  ["Users", "Groups", ".search", "ServiceProviderConfig", "ResourceTypes", "Schemas", "Bulk", "Me"].map((n) => [n.toLowerCase(), n]),
+);
+
+/**
+ * The path with its endpoint names spelled as RFC 7644 §3.2 spells them (`/users` → `/Users`,
+ * `/Users/.SEARCH` → `/Users/.search`). Attribute names are case-insensitive (RFC 7643 §2.1) and
+ * admins' tools send endpoints in any case, so endpoints are read the same way; ids are left as sent.
+ */
+export function canonicalSegments(segments: readonly string[]): string[] {
+  const [first, second, ...rest] = segments;
+  if (first === undefined) return [];
+  const name = ENDPOINT_NAMES.get(first.toLowerCase()) ?? first;
+  if (second === undefined) return [name];
+  const isSearch = (name === "Users" || name === "Groups") && second.toLowerCase() === ".search";
+  return [name, isSearch ? ".search" : second, ...rest];
+}
+
 /**
  * The endpoint a path names, or undefined (a SCIM 404). Dispatch below switches on it, and the
  * request metrics label with it: a template never carries an id, so the label set stays bounded.
  */
 export function scimRouteOf(segments: readonly string[]): ScimRoute | undefined {
-  const [first, second, third] = segments;
+  const [first, second, third] = canonicalSegments(segments);
   if (third !== undefined) return undefined;
   switch (first) {
     case "Users":
@@ -129,15 +149,10 @@ const groupHandlers = {
   delete: groups.deleteGroup,
 };
 
-interface Page {
-  totalResults: number;
-  Resources: unknown[];
-}
-
 /** The attribute names of `names` that `resource` defines. */
 function namesFor(resource: ResourceSchema, names: string | readonly string[] | undefined): string[] | undefined {
   if (names === undefined) return undefined;
-  return (typeof names === "string" ? names.split(",") : names).map((n) => n.trim()).filter((n) => resolvePath(resource, n));
+  return attributeNames(names).filter((n) => definesAttribute(resource, n));
 }
 
 /**
@@ -150,12 +165,11 @@ function namesFor(resource: ResourceSchema, names: string | readonly string[] | 
  */
 function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
   let sides = [
-    { resource: userResource, list: users.listUsers },
-    { resource: groupResource, list: groups.listGroups },
+    { resource: userResource, page: users.userPage },
+    { resource: groupResource, page: groups.groupPage },
   ];
   for (const names of [params.attributes, params.excludedAttributes]) {
-    const list = names === undefined ? [] : typeof names === "string" ? names.split(",") : names;
-    const unknown = list.map((n) => n.trim()).find((n) => n !== "" && !sides.some((s) => resolvePath(s.resource, n)));
+    const unknown = attributeNames(names).find((n) => !sides.some((s) => definesAttribute(s.resource, n)));
     if (unknown !== undefined) throw new BridgeError("invalidValue", `unknown attribute "${unknown}"`);
   }
   const { sortBy } = params;
@@ -175,7 +189,9 @@ function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): Sci
   let skip = startIndex - 1;
   let room = count;
   let total = 0;
-  const resources: unknown[] = [];
+  // One byte budget over both types: Groups get what Users left of it.
+  let budget = deps.maxResponseBytes ?? Infinity;
+  const resources: string[] = [];
   for (const side of sides) {
     const sideParams = {
       ...params,
@@ -183,23 +199,27 @@ function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): Sci
       attributes: namesFor(side.resource, params.attributes),
       excludedAttributes: namesFor(side.resource, params.excludedAttributes),
     };
-    let totals: Page;
+    let sideTotal: number;
     try {
-      totals = side.list(deps, { ...sideParams, count: 0 }, ctx).body as Page;
+      sideTotal = side.page(deps, { ...sideParams, count: 0 }, ctx).total;
     } catch (e: unknown) {
       if (!(isBridgeError(e) && e.code === "invalidFilter")) throw e;
       firstError ??= e;
       failures++;
       continue;
     }
-    total += totals.totalResults;
-    if (room > 0 && skip < totals.totalResults) {
-      const page = side.list(deps, { ...sideParams, startIndex: skip + 1, count: room }, ctx).body as Page;
-      resources.push(...page.Resources);
-      room -= page.Resources.length;
+    total += sideTotal;
+    if (room > 0 && skip < sideTotal) {
+      const asked = Math.min(room, sideTotal - skip);
+      const page = side.page(deps, { ...sideParams, startIndex: skip + 1, count: asked }, ctx, { bytes: budget, served: resources.length });
+      resources.push(...page.resources);
+      room -= page.resources.length;
+      budget -= page.bytes;
+      // A page cut short by the budget ends the search: nothing after it may jump ahead.
+      if (page.resources.length < asked) room = 0;
     }
-    skip = Math.max(0, skip - totals.totalResults);
+    skip = Math.max(0, skip - sideTotal);
   }
   if (firstError && failures === sides.length) throw firstError;
-  return { status: 200, body: listResponse(total, startIndex, resources) };
+  return { status: 200, json: listResponseJson(total, startIndex, resources) };
 }

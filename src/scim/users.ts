@@ -15,9 +15,12 @@ import {
   checkIfMatch,
   findResource,
   getResource,
+  listPage,
   listResources,
   projectionOf,
   renderResource,
+  type Budget,
+  type Page,
   type ResourceKind,
 } from "./resource-kind.js";
 import { ACCESS_EXTENSION, userResource } from "./schema.js";
@@ -45,6 +48,22 @@ function withDefaults(attributes: JsonObject): JsonObject {
   return attributes["active"] === undefined ? { ...attributes, active: true } : attributes;
 }
 
+/**
+ * RFC 7644 §3.5.1: a readWrite attribute a PUT omits "MAY be assumed to be not asserted by the
+ * client". For `active` that is the only safe reading: defaulting it to true would let a PUT that
+ * merely leaves it out re-grant access to a deactivated user, and clearing it would cut off an
+ * active one. So the stored value (true, false or unassigned) stays.
+ */
+function keepActive(attributes: JsonObject, before: JsonObject): JsonObject {
+  if (attributes["active"] !== undefined || before["active"] === undefined) return attributes;
+  return { ...attributes, active: before["active"] };
+}
+
+/** A page of users for root-level search (service.ts), within what is left of the response's byte budget. */
+export function userPage(deps: ScimDeps, params: ListParams, ctx: RequestContext, budget?: Budget): Page {
+  return listPage(users, deps, params, ctx, budget);
+}
+
 export function listUsers(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
   return listResources(users, deps, params, ctx);
 }
@@ -69,12 +88,12 @@ export function createUser(deps: ScimDeps, req: ScimRequest): ScimResponse {
 
 export function replaceUser(deps: ScimDeps, req: ScimRequest, id: string): ScimResponse {
   const projection = projectionOf(users, req);
-  const attributes = withDefaults(coerceResourceBody(userResource, req.body));
-  requireAttributes(userResource, attributes);
+  const sent = coerceResourceBody(userResource, req.body);
+  requireAttributes(userResource, sent);
   const row = deps.directory.write(() => {
     const before = findResource(users, deps, id);
     checkIfMatch(users, req, before);
-    const after = deps.directory.replaceUser(before.pk, attributes);
+    const after = deps.directory.replaceUser(before.pk, keepActive(sent, before.attributes));
     deps.audit.append(auditEvent(req.context, "user.replace", "User", id, before.attributes, after.attributes));
     deps.jobs.enqueueUsers([id], req.context.requestId);
     return after;

@@ -50,9 +50,9 @@ describe("the GCRA budget", () => {
     expect(allowed).toBeLessThanOrEqual(25 * 60 + 10);
   });
 
-  it("never refuses a client that keeps to the rate, such as Entra at 25 requests/s under the default 50/s", () => {
+  it("never refuses a client that keeps to the rate, such as Entra at 25 requests/s under the default 200/s", () => {
     const c = clock();
-    const limiter = new KeyedLimiter({ perSecond: 50, burst: 200 }, c.now);
+    const limiter = new KeyedLimiter({ perSecond: 200, burst: 2000 }, c.now);
     let refused = 0;
     for (let i = 0; i < 25 * 600; i++) {
       if (!limiter.take("entra").allowed) refused++;
@@ -158,7 +158,7 @@ describe("a limit set to 0", () => {
 describe("rate limit and timeout configuration", () => {
   it("defaults to budgets no IdP reaches and to timeouts under the IdPs' 60 s", () => {
     const c = loadConfig({});
-    expect(c.rateLimit).toEqual({ perToken: 50, perTokenBurst: 200, perAddress: 100, perAddressBurst: 400 });
+    expect(c.rateLimit).toEqual({ perToken: 200, perTokenBurst: 2000, perAddress: 400, perAddressBurst: 4000 });
     expect([c.requestTimeoutSeconds, c.headersTimeoutSeconds, c.keepAliveTimeoutSeconds]).toEqual([60, 30, 65]);
   });
 
@@ -180,7 +180,7 @@ describe("rate limit and timeout configuration", () => {
     const file = join(mkdtempSync(join(tmpdir(), "scim-bridge-config-")), "bridge.json");
     writeFileSync(file, JSON.stringify({ rateLimit: { perToken: 0, perAddressBurst: 1000 }, requestTimeoutSeconds: 45 }));
     const c = loadConfig({ SCIM_BRIDGE_CONFIG: file, SCIM_BRIDGE_RATE_LIMIT_PER_ADDRESS: "30" });
-    expect(c.rateLimit).toEqual({ perToken: 0, perTokenBurst: 200, perAddress: 30, perAddressBurst: 1000 });
+    expect(c.rateLimit).toEqual({ perToken: 0, perTokenBurst: 2000, perAddress: 30, perAddressBurst: 1000 });
     expect(c.requestTimeoutSeconds).toBe(45);
   });
 
@@ -191,6 +191,31 @@ describe("rate limit and timeout configuration", () => {
     expect(() => loadConfig({ SCIM_BRIDGE_REQUEST_TIMEOUT_SECONDS: "10", SCIM_BRIDGE_HEADERS_TIMEOUT_SECONDS: "20" })).toThrow(
       /SCIM_BRIDGE_HEADERS_TIMEOUT_SECONDS: must not be longer than requestTimeoutSeconds/,
     );
+  });
+});
+
+describe("default limits over HTTP", () => {
+  let bridge: TestBridge;
+  beforeAll(async () => {
+    // The shipped defaults, not the test harness's "off": read from a config with nothing set.
+    const defaults = loadConfig({}).rateLimit;
+    bridge = await startBridge({
+      SCIM_BRIDGE_RATE_LIMIT_PER_TOKEN: String(defaults.perToken),
+      SCIM_BRIDGE_RATE_LIMIT_PER_TOKEN_BURST: String(defaults.perTokenBurst),
+      SCIM_BRIDGE_RATE_LIMIT_PER_ADDRESS: String(defaults.perAddress),
+      SCIM_BRIDGE_RATE_LIMIT_PER_ADDRESS_BURST: String(defaults.perAddressBurst),
+    });
+  });
+  afterAll(() => bridge.close());
+
+  it("refuses none of a conformance run's 400 back-to-back requests (one token, one address)", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const r = i % 2 === 0 ? await bridge.scim("GET", "/Users?count=1") : await bridge.scim("GET", `/Users?filter=${encodeURIComponent(`userName eq "nobody${i}"`)}`);
+      statuses.push(r.status);
+    }
+    expect(statuses.filter((s) => s === 429)).toHaveLength(0);
+    expect(new Set(statuses)).toEqual(new Set([200]));
   });
 });
 

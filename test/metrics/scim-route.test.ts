@@ -29,7 +29,11 @@ describe("SCIM route templates", () => {
       ["Users/x/y", undefined],
       ["Me/x", undefined],
       ["ServiceProviderConfig/x", undefined],
-      ["users", undefined],
+      // Endpoint names in any case are the same endpoint (case 1 of issue 13's interop gaps): one label each.
+      ["users", "/Users"],
+      ["GROUPS/.Search", "/Groups/.search"],
+      ["serviceproviderconfig", "/ServiceProviderConfig"],
+      ["User", undefined],
     ];
     for (const [path, route] of cases) expect(scimRouteOf(path.split("/").filter((s) => s !== "")), path).toBe(route);
   });

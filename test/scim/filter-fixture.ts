@@ -22,7 +22,7 @@ export interface UserSpec {
   familyName?: string;
   displayName?: string;
   title?: string;
-  active: boolean;
+  active?: boolean;
   emails: EmailSpec[];
   phones: { value: string; type?: string }[];
   employeeNumber?: string;

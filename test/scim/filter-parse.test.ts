@@ -55,6 +55,26 @@ describe("parseFilter", () => {
     expect(user(`Meta.LastModified gt "2011-05-13T04:42:34Z"`)).toBe(`meta.lastModified gt "2011-05-13T04:42:34.000Z"`);
   });
 
+  it("reads an unquoted compare value as a string, and as a date where the attribute is a dateTime", () => {
+    expect(user(`userName sw O`)).toBe(`userName sw "O"`);
+    expect(user(`userName eq title`)).toBe(`userName eq "title"`);
+    expect(user(`userName eq bjensen@example.com`)).toBe(`userName eq "bjensen@example.com"`);
+    expect(user(`name.familyName eq O'Malley`)).toBe(`name.familyName eq "O'Malley"`);
+    expect(user(`meta.created gt 2015-10-10T14:38:21Z`)).toBe(`meta.created gt "2015-10-10T14:38:21.000Z"`);
+    expect(user(`meta.lastModified ge 2015-10-10T16:38:21+02:00`)).toBe(`meta.lastModified ge "2015-10-10T14:38:21.000Z"`);
+    expect(user(`name.familyName eq Employee and (emails.type eq work)`)).toBe(`(name.familyName eq "Employee" and emails.type eq "work")`);
+    expect(user(`emails[type eq work]`)).toBe(`emails[emails.type eq "work"]`);
+    expect(user(`externalId eq 2819c223-7f76-453a-919d-413861904646`)).toBe(`externalId eq "2819c223-7f76-453a-919d-413861904646"`);
+    expect(user(`userName eq -x`)).toBe(`userName eq "-x"`);
+  });
+
+  it("keeps true, false, null and numbers as JSON literals when unquoted", () => {
+    expect(user(`active eq True`)).toBe(`active eq true`);
+    expect(user(`title eq null`)).toBe(`not title pr`);
+    expect(user(`externalId eq 42`)).toBe(`externalId eq "42"`);
+    expect(user(`emails[primary eq false]`)).toBe(`emails[emails.primary eq false]`);
+  });
+
   it("binds and tighter than or", () => {
     expect(user(`title pr or userName eq "a" and active eq true`)).toBe(`(title pr or (userName eq "a" and active eq true))`);
     expect(user(`title pr and userName eq "a" or active eq true`)).toBe(`((title pr and userName eq "a") or active eq true)`);
@@ -163,9 +183,11 @@ describe("parseFilter", () => {
     ["gt null", `title gt null`, /null can only be compared with eq or ne/],
     ["nested value filters", `emails[type eq "a" and type[value pr]]`, /cannot be nested/],
     ["value filter on a simple attribute", `userName[value eq "x"]`, /not a complex attribute/],
-    ["attribute as a value", `userName eq title`, /expected a value after "eq", found "title"/],
+    ["a keyword as an unquoted value", `title eq and userName pr`, /expected a value after "eq", found "and" \(write a value that is a keyword in quotes/],
+    ["an operator as an unquoted value", `title eq pr`, /expected a value after "eq", found "pr"/],
+    ["an unquoted value that is no date", `meta.created gt yesterday`, /"yesterday" is not a valid xsd:dateTime/],
+    ["an unquoted value that is no boolean", `active eq yes`, /not a valid boolean value/],
     ["stray character", `userName eq "a" & title pr`, /unexpected character "&"/],
-    ["malformed number", `userName eq -x`, /malformed number/],
     ["Entra form without operator", `emails[type eq "work"].value`, /expected an operator/],
   ];
   it.each(bad)("refuses %s with invalidFilter", (_what, text, message) => {

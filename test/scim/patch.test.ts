@@ -460,7 +460,7 @@ describe("Okta dialect", () => {
     );
     expect(result.memberOps).toEqual<MemberOp[]>([
       { kind: "remove", ids: ["u1"] },
-      { kind: "add", ids: ["u2", "u3"] },
+      { kind: "add", ids: ["u2", "u3"], displays: { u2: "Bob" } },
     ]);
     expect(result.attributes).toEqual({ displayName: "Engineering" });
   });

@@ -21,6 +21,28 @@ describe("SCIM routing", () => {
     expect((await bridge.scim("GET", "/Users/.search")).headers.get("allow")).toBe("POST");
   });
 
+  it("answers resource endpoints in any letter case as the canonical ones, with canonical meta.location", async () => {
+    const canonical = (await bridge.scim("GET", "/Users")).body;
+    const lower = await bridge.scim("GET", "/users");
+    expect(lower.status).toBe(200);
+    expect(lower.body).toEqual(canonical);
+    const user = canonical.Resources[0];
+    const byId = await bridge.scim("GET", `/USERS/${user.id}`);
+    expect(byId.body.meta.location).toBe(`${bridge.baseUrl}/Users/${user.id}`);
+    const groups = await bridge.scim("GET", "/GROUPS");
+    expect(groups.body.Resources[0].meta.location).toMatch(new RegExp(`^${bridge.baseUrl}/Groups/`));
+    const config = await bridge.scim("GET", "/serviceproviderconfig");
+    expect(config.body.meta.location).toBe(`${bridge.baseUrl}/ServiceProviderConfig`);
+    expect((await bridge.scim("GET", "/schemas")).body).toEqual((await bridge.scim("GET", "/Schemas")).body);
+    expect((await bridge.scim("GET", "/resourcetypes")).body).toEqual((await bridge.scim("GET", "/ResourceTypes")).body);
+    const search = await bridge.scim("POST", "/.SEARCH", { schemas: [SEARCH_REQUEST], filter: 'userName sw "root."' });
+    expect(search.body.totalResults).toBe(1);
+    const usersSearch = await bridge.scim("POST", "/users/.Search", { schemas: [SEARCH_REQUEST], filter: 'userName sw "root."' });
+    expect(usersSearch.body.totalResults).toBe(1);
+    // An id is not a name: its case is kept, so another spelling of it names no resource.
+    expectScimError(await bridge.scim("GET", `/Users/${user.id.toUpperCase()}`), 404);
+  });
+
   it("answers an unknown path under the SCIM base with a SCIM 404 that lists the endpoints", async () => {
     const r = await bridge.scim("GET", "/Userz");
     expectScimError(r, 404);

@@ -175,9 +175,11 @@ class Parser {
 
   /** Checks a comparison against the attribute's type (RFC 7644 §3.4.2.2) and normalises the literal. */
   private comparison(attr: AttrRef, op: CompareOp, token: Token, opToken: Token): Filter {
-    const literal = literalOf(token);
+    let literal = literalOf(token);
+    if (literal === undefined) literal = unquotedValue(token);
     if (literal === undefined) {
-      throw this.fail(`expected a value after "${opToken.text}", found ${describe(token)}`, token.pos);
+      const hint = token.kind === "word" ? ` (write a value that is a keyword in quotes: "${token.text}")` : "";
+      throw this.fail(`expected a value after "${opToken.text}", found ${describe(token)}${hint}`, token.pos);
     }
     if (literal === null) {
       // RFC 7643 §2.5: null and unassigned are the same state, so `eq null` means "not present".
@@ -319,4 +321,14 @@ function balanced(kind: "and" | "or", terms: readonly Filter[]): Filter {
 
 function isStringType(def: AttributeDef): boolean {
   return def.type === "string" || def.type === "reference" || def.type === "binary";
+}
+
+/**
+ * A compare value written without quotes (`userName sw O`, `meta.created gt 2015-10-10T14:38:21Z`),
+ * which RFC 7644 §3.4.2.2 requires quoted but lenient servers read as the string it spells; the
+ * attribute's type then reads it (a dateTime as a date). Keywords stay keywords: `title eq and`
+ * is more likely a filter with its value missing than a title "and".
+ */
+function unquotedValue(token: Token): string | undefined {
+  return token.kind === "word" && !isKeyword(token.text) ? token.text : undefined;
 }

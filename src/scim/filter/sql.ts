@@ -81,7 +81,8 @@ function tableOf(resource: ResourceSchema): Table {
       alias: "u",
       columns: new Map<string, Operand>([
         ["userName", { raw: "u.user_name", folded: "u.user_name_key", nonNull: true }],
-        ["active", { raw: "u.active", nonNull: true }],
+        // `active` is read from the data, not the users.active column: a removed (unassigned) `active`
+        // is stored as 0 there for provisioning, but is not `active eq false` nor `active pr` (RFC 7643 §2.5).
       ]),
       elements(path, filter) {
         if (path.schema === resource.core.id && path.attribute.name === "groups") return userGroups;
@@ -332,7 +333,7 @@ const userGroups: Elements = {
   },
 };
 
-/** A group's members (RFC 7643 §4.2); display is the member's displayName, else userName. */
+/** A group's members (RFC 7643 §4.2); display is as the client sent it, else the member's displayName, else userName. */
 const groupMembers: Elements = {
   some: (pred) => ({
     sql: `g.pk IN (SELECT gm.group_pk FROM group_members gm JOIN users mu ON mu.pk = gm.user_pk WHERE ${pred.sql})`,
@@ -343,7 +344,7 @@ const groupMembers: Elements = {
       case "value":
         return { raw: "mu.id", folded: "mu.id", nonNull: true };
       case "display":
-        return { raw: `COALESCE(json_extract(mu.data, '$."displayName"'), mu.user_name)`, nonNull: true };
+        return { raw: `COALESCE(gm.display, json_extract(mu.data, '$."displayName"'), mu.user_name)`, nonNull: true };
       case "type":
         return { raw: "'User'", nonNull: true };
       case "$ref":

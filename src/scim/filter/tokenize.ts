@@ -47,8 +47,12 @@ export function describe(t: Token): string {
   return `"${t.kind}"`;
 }
 
-/** Attribute paths: ATTRNAME chars plus ":" and "." for URNs and sub-attributes, "$" for $ref. */
-const WORD_CHAR = /[A-Za-z0-9_$:.-]/;
+/**
+ * Attribute paths: ATTRNAME chars plus ":" and "." for URNs and sub-attributes, "$" for $ref.
+ * Also what lenient clients write unquoted as a compare value (`userName eq bjensen@example.com`,
+ * `meta.created gt 2015-10-10T14:38:21+02:00`, `familyName eq O'Malley`), read as one word.
+ */
+const WORD_CHAR = /[A-Za-z0-9_$:.@+'/-]/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
 export type Fail = (message: string, pos: number) => BridgeError;
@@ -58,6 +62,7 @@ export function tokenize(text: string, fail: Fail): Token[] {
   let i = 0;
   while (i < text.length) {
     const c = text.charAt(i);
+    const number = c === "-" || (c >= "0" && c <= "9") ? wholeNumberAt(text, i) : undefined;
     if (/\s/.test(c)) {
       i++;
     } else if (c === "(" || c === ")" || c === "[" || c === "]") {
@@ -67,13 +72,11 @@ export function tokenize(text: string, fail: Fail): Token[] {
       const token = stringToken(text, i, fail);
       tokens.push(token);
       i += token.text.length;
-    } else if (c === "-" || (c >= "0" && c <= "9")) {
-      NUMBER.lastIndex = i;
-      const m = NUMBER.exec(text);
-      if (!m) throw fail(`malformed number`, i);
-      tokens.push({ kind: "number", text: m[0], pos: i, value: Number(m[0]) });
-      i += m[0].length;
+    } else if (number !== undefined) {
+      tokens.push({ kind: "number", text: number, pos: i, value: Number(number) });
+      i += number.length;
     } else if (WORD_CHAR.test(c)) {
+      // Includes what starts like a number and goes on (an unquoted dateTime `2015-10-10T14:38:21Z`, an id `2819c223-…`).
       const start = i;
       while (i < text.length && WORD_CHAR.test(text.charAt(i))) i++;
       tokens.push({ kind: "word", text: text.slice(start, i), pos: start });
@@ -83,6 +86,13 @@ export function tokenize(text: string, fail: Fail): Token[] {
   }
   tokens.push({ kind: "end", text: "", pos: text.length });
   return tokens;
+}
+
+/** The JSON number at `start` when it is the whole word there: `2015`, but not the start of `2015-10-10T…`. */
+function wholeNumberAt(text: string, start: number): string | undefined {
+  NUMBER.lastIndex = start;
+  const m = NUMBER.exec(text);
+  return m !== null && !WORD_CHAR.test(text.charAt(start + m[0].length)) ? m[0] : undefined;
 }
 
 /** A JSON string literal (RFC 8259 §7), escapes included; decoding is left to JSON.parse. */

@@ -9,11 +9,17 @@ import type { Filter, PatchPath } from "../filter/ast.js";
 import type { ResourceSchema } from "../schema.js";
 import type { PatchOperation } from "./normalize.js";
 
+/** Member ids as sent, with the `display` the client gave for some of them (kept as sent, RFC 7643 §4.2). */
+export interface MemberList {
+  readonly ids: readonly string[];
+  readonly displays?: Readonly<Record<string, string>>;
+}
+
 export type MemberOp =
-  | { readonly kind: "add"; readonly ids: readonly string[] }
+  | ({ readonly kind: "add" } & MemberList)
   | { readonly kind: "remove"; readonly ids: readonly string[] }
   | { readonly kind: "removeAll" }
-  | { readonly kind: "replaceAll"; readonly ids: readonly string[] }
+  | ({ readonly kind: "replaceAll" } & MemberList)
   /** `members[<filter>]` that is not a plain `value eq "id"`: remove every member the filter matches. */
   | { readonly kind: "removeMatching"; readonly filter: Filter };
 
@@ -36,18 +42,18 @@ export function toMemberOp(op: PatchOperation): MemberOp | undefined {
   }
   switch (op.op) {
     case "add": {
-      const ids = memberIds(op.value, path.text);
-      return ids.length === 0 ? undefined : { kind: "add", ids };
+      const members = memberList(op.value, path.text);
+      return members.ids.length === 0 ? undefined : { kind: "add", ...members };
     }
     case "replace":
       // Okta's "replace all members", including with [] (RFC 7644 §3.5.2.3).
-      return { kind: "replaceAll", ids: memberIds(op.value, path.text) };
+      return { kind: "replaceAll", ...memberList(op.value, path.text) };
     case "remove": {
       // RFC 7644 §3.5.2.2: path `members` with no value removes them all.
       if (op.value === undefined || op.value === null) return { kind: "removeAll" };
       // Entra's default dialect: {"op":"Remove","path":"members","value":[{"$ref":null,"value":"id"}]}.
       // An empty array removes nothing (never "all": a wiped group is the costliest mistake here).
-      const ids = memberIds(op.value, path.text);
+      const { ids } = memberList(op.value, path.text);
       return ids.length === 0 ? undefined : { kind: "remove", ids };
     }
   }
@@ -67,16 +73,23 @@ function idsOf(filter: Filter): string[] | undefined {
   return undefined;
 }
 
-/** Member ids from `[{value: "id", ...}]` (one bare object is accepted too); `$ref`, `display`, `type` are ignored. */
-function memberIds(value: unknown, where: string): string[] {
-  if (value === undefined || value === null) return [];
+/**
+ * Members from `[{value: "id", display: "…"}]` (one bare object is accepted too); `$ref` and `type`
+ * are ignored. A `display` string is kept as the client sent it; without one it is derived on read.
+ */
+export function memberList(value: unknown, where: string): MemberList {
+  if (value === undefined || value === null) return { ids: [] };
   const items: unknown[] = Array.isArray(value) ? value : [value];
+  const displays: Record<string, string> = {};
   const ids = items.map((item, i) => {
-    const id = isObject(item) ? Object.entries(item).find(([key]) => key.toLowerCase() === "value")?.[1] : undefined;
+    const field = (name: string) => (isObject(item) ? Object.entries(item).find(([key]) => key.toLowerCase() === name)?.[1] : undefined);
+    const id = field("value");
     if (typeof id !== "string" || id.trim() === "") {
       throw new BridgeError("invalidValue", `${where}[${i}].value must be a member id string`);
     }
+    const display = field("display");
+    if (typeof display === "string" && display !== "") displays[id] = display;
     return id;
   });
-  return [...new Set(ids)];
+  return Object.keys(displays).length === 0 ? { ids: [...new Set(ids)] } : { ids: [...new Set(ids)], displays };
 }
