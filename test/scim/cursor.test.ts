@@ -66,18 +66,20 @@ describe("cursor paging (RFC 9865)", () => {
     }
   });
 
-  it("walks back with previousCursor to the same pages", async () => {
-    const forward = await walk(bridge, "count=7");
-    const last = forward.at(-1)!;
-    const back: string[][] = [last.ids];
-    let cursor = last.previousCursor;
-    while (cursor !== undefined) {
-      const p = await page(bridge, `count=7&cursor=${cursor}`);
-      back.unshift(p.ids);
-      expect(p.nextCursor).toBeDefined();
-      cursor = p.previousCursor;
+  it("walks back with previousCursor to the same pages, in the default order and by sortBy either way", async () => {
+    for (const order of ["count=7", "sortBy=title&count=7", "sortBy=title&sortOrder=descending&count=7"]) {
+      const forward = await walk(bridge, order);
+      const last = forward.at(-1)!;
+      const back: string[][] = [last.ids];
+      let cursor = last.previousCursor;
+      while (cursor !== undefined) {
+        const p = await page(bridge, `${order}&cursor=${cursor}`);
+        back.unshift(p.ids);
+        expect(p.nextCursor).toBeDefined();
+        cursor = p.previousCursor;
+      }
+      expect(back, order).toEqual(forward.map((p) => p.ids));
     }
-    expect(back).toEqual(forward.map((p) => p.ids));
   });
 
   it("walks in the order of sortBy, ascending and descending, resources without the value last and first", async () => {
@@ -156,30 +158,46 @@ describe("cursor paging (RFC 9865)", () => {
 describe("cursor walk under concurrent writes", () => {
   const bridge = useBridge();
 
-  it("never repeats or skips a user that exists for the whole walk while another client creates, updates, renames and deletes", async () => {
-    // Doomed users sit between stable ones, so deletes land both behind and ahead of the cursor.
+  /**
+   * Seeds 80 users, every fourth one doomed (between stable ones, so deletes land both behind and
+   * ahead of the cursor), then walks `query` while each page is followed by four writes in flight
+   * together: a create, a rename and an update of stable users, and deletes. Returns what the walk saw.
+   */
+  async function walkWhileWriting(prefix: string, query: string) {
     const stable: string[] = [];
     const doomed: string[] = [];
     for (let i = 0; i < 80; i++) {
-      const u = await create(bridge, "Users", userBody(`mixed.${i}@example.com`));
+      const u = await create(bridge, "Users", userBody(`${prefix}.${String(i).padStart(2, "0")}@example.com`));
       (i % 4 === 1 ? doomed : stable).push(u.id as string);
     }
+    const renamed = new Set<string>();
     let n = 0;
     const churn = async () => {
-      // Four writes per page, in flight together: a create, a rename and an update of stable users, a delete.
       const k = n++;
-      const renamed = stable[(k * 7) % stable.length]!;
+      const target = stable[(k * 7) % stable.length]!;
+      renamed.add(target);
       await Promise.all([
-        create(bridge, "Users", userBody(`churn.${k}@example.com`)),
-        bridge.scim("PATCH", `/Users/${renamed}`, patch({ op: "replace", path: "userName", value: `renamed.${k}.${renamed}@example.com` })),
+        create(bridge, "Users", userBody(`${prefix}.churn.${k}@example.com`)),
+        bridge.scim("PATCH", `/Users/${target}`, patch({ op: "replace", path: "userName", value: `${prefix}.renamed.${k}.${target}@example.com` })),
         bridge.scim("PATCH", `/Users/${stable[(k * 13 + 5) % stable.length]!}`, patch({ op: "replace", path: "title", value: `changed ${k}` })),
         ...doomed.splice(0, 3).map((id) => bridge.scim("DELETE", `/Users/${id}`)),
       ]);
     };
-    const seen = idsOf(await walk(bridge, "count=9", churn));
+    const seen = idsOf(await walk(bridge, query, churn));
     expect(n).toBeGreaterThan(5);
+    return { seen, stable, renamed };
+  }
+
+  it("in the default order, never repeats or skips a user that exists for the whole walk, renamed or not", async () => {
+    const { seen, stable } = await walkWhileWriting("default", `filter=${encodeURIComponent('userName sw "default."')}&count=9`);
     expect(new Set(seen).size, "no user is repeated").toBe(seen.length);
     expect(stable.filter((id) => !seen.includes(id)), "no user that existed throughout is skipped").toEqual([]);
+  });
+
+  it("with sortBy=userName, returns exactly once every user whose userName does not change during the walk", async () => {
+    const { seen, stable, renamed } = await walkWhileWriting("sorted", "sortBy=userName&count=9");
+    const kept = stable.filter((id) => !renamed.has(id));
+    expect(kept.filter((id) => seen.filter((s) => s === id).length !== 1), "seen other than once").toEqual([]);
   });
 });
 
