@@ -66,6 +66,13 @@ describe("cursor paging (RFC 9865)", () => {
     }
   });
 
+  it("reads a cursor parameter without a value (`?cursor`) as the first page, as RFC 9865 §2's example sends it", async () => {
+    const first = await page(bridge, "cursor&count=5");
+    expect(first.ids).toEqual(seeded.slice(0, 5).map((u) => u.id));
+    expect(first.nextCursor).toBeDefined();
+    expect(first.body.startIndex).toBeUndefined();
+  });
+
   it("walks back with previousCursor to the same pages, in the default order and by sortBy either way", async () => {
     for (const order of ["count=7", "sortBy=title&count=7", "sortBy=title&sortOrder=descending&count=7"]) {
       const forward = await walk(bridge, order);
