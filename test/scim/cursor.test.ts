@@ -243,6 +243,32 @@ describe("cursor pages under the response byte budget", () => {
     expect(pages[0]!.nextCursor).toBeDefined();
     expect(idsOf(pages)).toEqual(ids);
   });
+
+  it("walks root /.search and /Groups under the budget: every resource once, Users then Groups", async () => {
+    const users = idsOf(await walk(bridge, "count=10"));
+    const groups: string[] = [];
+    for (let i = 0; i < 5; i++) groups.push((await create(bridge, "Groups", { schemas: [CORE_GROUP], displayName: `Big ${i} ${"y".repeat(600)}` })).id);
+    const seen: string[] = [];
+    let sizes = 0;
+    let cursor: string | undefined = "";
+    while (cursor !== undefined) {
+      const res = await bridge.scim("POST", "/.search", { schemas: [SEARCH_REQUEST], cursor, count: 10 });
+      expect(res.status, res.text).toBe(200);
+      seen.push(...(res.body.Resources as any[]).map((r) => r.id as string));
+      sizes = Math.max(sizes, res.body.itemsPerPage as number);
+      cursor = res.body.nextCursor;
+    }
+    expect(sizes).toBeLessThan(10);
+    expect(seen).toEqual([...users, ...groups]);
+    const groupWalk: string[] = [];
+    cursor = "";
+    while (cursor !== undefined) {
+      const res = await bridge.scim("GET", `/Groups?count=3&cursor=${cursor}`);
+      groupWalk.push(...(res.body.Resources as any[]).map((r) => r.id as string));
+      cursor = res.body.nextCursor;
+    }
+    expect(groupWalk).toEqual(groups);
+  });
 });
 
 describe("keyset SQL", () => {
