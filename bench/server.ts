@@ -70,6 +70,7 @@ async function main(): Promise<void> {
       audit: new AuditLog(db, systemClock),
       jobs: new JobQueue(db, systemClock, { maxAttempts: 8, backoffBaseMs: 5000, maxDelayMs: 3_600_000 }),
       access: new IdentityMap(db, systemClock),
+      clock: systemClock,
     },
     verifier: new TokenVerifier(new TokenStore(db, systemClock), [staticToken("bench", "scim", token)]),
     // Every request is measured as in production, so the bench includes what the metrics cost.

@@ -17,6 +17,10 @@ export type ErrorCode =
   | "invalidValue"
   | "invalidVers"
   | "sensitive" // 403
+  // RFC 9865 §2.1 scimType values of cursor paging, each a 400.
+  | "invalidCursor"
+  | "expiredCursor"
+  | "invalidCount"
   // Plain HTTP outcomes without a scimType.
   | "unauthorized" // 401
   | "forbidden" // 403

@@ -180,7 +180,7 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
   ruleWatch.recheck();
   registerStateMetrics(metrics.registry, { jobs, tasks, drift, approvals: stores.approvals, apps: apps.map((a) => a.name), authFailures, requestLimits: limits, appChecks, deprovisions: removalDurations(db) });
   const app = createApp({
-    deps: { directory: new Directory(db, clock), audit, jobs, access: accounts, groupsChanged: () => ruleWatch.groupsChanged(), maxResponseBytes: config.maxResponseBytes },
+    deps: { directory: new Directory(db, clock), audit, jobs, access: accounts, groupsChanged: () => ruleWatch.groupsChanged(), maxResponseBytes: config.maxResponseBytes, clock },
     verifier: new TokenVerifier(tokens, statics, Date.now, (token) => scrubber.registerRotating(token)),
     authFailures,
     metrics,

@@ -71,6 +71,25 @@ export interface ListQuery {
   readonly offset: number;
 }
 
+/**
+ * A keyset page (RFC 9865 cursors): `where` already holds the condition "beyond the cursor", so
+ * there is no OFFSET to scan past. `sortKey`, when given, is selected with each row, so the next
+ * cursor can name the last row's place in the order.
+ */
+export interface KeysetQuery {
+  readonly where: string;
+  readonly params: readonly unknown[];
+  readonly orderBy: string;
+  readonly limit: number;
+  readonly sortKey?: string | undefined;
+}
+
+/** A row with the value of its sort key (null when it has none, or when the order is by pk). */
+export interface KeyedRow<Row> {
+  readonly row: Row;
+  readonly sortKey: string | number | null;
+}
+
 function toUser(r: RawUser): UserRow {
   return {
     pk: r.pk,
@@ -194,6 +213,7 @@ function keyParams(pks: readonly number[]): unknown[] {
 export interface RowReader<Row> {
   get(id: string): Row | undefined;
   list(q: ListQuery): Row[];
+  listKeyed(q: KeysetQuery): KeyedRow<Row>[];
   count(where: string, params: readonly unknown[]): number;
 }
 
@@ -236,6 +256,11 @@ export class Directory {
       list: (q) => {
         const sql = `SELECT ${t.columns} FROM ${t.from} WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ${limitClause(q.limit)} OFFSET ?`;
         return (this.stmt(sql).all(...q.params, q.offset) as Raw[]).map(t.toRow);
+      },
+      listKeyed: (q) => {
+        const key = q.sortKey === undefined ? "NULL" : q.sortKey;
+        const sql = `SELECT ${t.columns}, ${key} AS sort_key FROM ${t.from} WHERE ${q.where} ORDER BY ${q.orderBy} LIMIT ${limitClause(q.limit)}`;
+        return (this.stmt(sql).all(...q.params) as (Raw & { sort_key: string | number | null })[]).map((r) => ({ row: t.toRow(r), sortKey: r.sort_key }));
       },
       count: (where, params) => (this.stmt(`SELECT count(*) AS n FROM ${t.from} WHERE ${where}`).get(...params) as { n: number }).n,
     };

@@ -2,6 +2,7 @@
 import type { AccessReader, ProvisioningQueue } from "../domain/readers.js";
 import type { AuditEvent, AuditLog } from "../db/audit.js";
 import type { Directory } from "../db/directory.js";
+import type { Clock } from "../clock.js";
 import type { RequestContext } from "./protocol.js";
 
 
@@ -17,6 +18,8 @@ export interface ScimDeps {
   readonly groupsChanged?: () => void;
   /** Byte budget of a list page's resources (config maxResponseBytes); none when absent. */
   readonly maxResponseBytes?: number;
+  /** Issues and expires paging cursors (cursor.ts). */
+  readonly clock: Clock;
 }
 
 export function auditEvent(

@@ -3,7 +3,8 @@
  * The schema documents are scimmy's RFC 7643 definitions, the same ones validation uses.
  */
 import { BridgeError } from "../errors.js";
-import { listResponse, MAX_PAGE_SIZE } from "./list-query.js";
+import { CURSOR_TIMEOUT_SECONDS } from "./cursor.js";
+import { DEFAULT_PAGE_SIZE, listResponse, MAX_PAGE_SIZE } from "./list-query.js";
 import type { ScimResponse } from "./protocol.js";
 import { accessExtensionSchema, enterpriseUserSchema, groupSchema, resourceSchemas, userSchema, type ResourceSchema } from "./schema.js";
 
@@ -21,6 +22,15 @@ export function serviceProviderConfig(baseUrl: string): ScimResponse {
       changePassword: { supported: false },
       sort: { supported: true },
       etag: { supported: true },
+      // RFC 9865 §4. Index paging stays the default, so clients written for RFC 7644 see no change (§2.5).
+      pagination: {
+        cursor: true,
+        index: true,
+        defaultPaginationMethod: "index",
+        defaultPageSize: DEFAULT_PAGE_SIZE,
+        maxPageSize: MAX_PAGE_SIZE,
+        cursorTimeout: CURSOR_TIMEOUT_SECONDS,
+      },
       authenticationSchemes: [
         {
           type: "oauthbearertoken",

@@ -7,7 +7,8 @@ import { coerceResourceBody, requireAttributes } from "./coerce.js";
 import type { JsonObject } from "../domain/json.js";
 import { auditEvent, type ScimDeps } from "./deps.js";
 import { memberFilterSql } from "./filter/sql.js";
-import type { ListParams } from "./list-query.js";
+import type { Walk } from "./cursor.js";
+import { parseListQuery, type ListParams } from "./list-query.js";
 import { applyPatch, type MemberOp } from "./patch/apply.js";
 import { memberList, type MemberList } from "./patch/members.js";
 import { normalizePatchRequest } from "./patch/normalize.js";
@@ -17,11 +18,13 @@ import {
   checkIfMatch,
   findResource,
   getResource,
+  keysetPage,
   listPage,
   listResources,
   projectionOf,
   renderResource,
   type Budget,
+  type KeysetPage,
   type Page,
   type ResourceKind,
 } from "./resource-kind.js";
@@ -45,6 +48,11 @@ function groupBody(body: unknown): { attributes: JsonObject; members: MemberList
 /** A page of groups for root-level search (service.ts), within what is left of the response's byte budget. */
 export function groupPage(deps: ScimDeps, params: ListParams, ctx: RequestContext, budget?: Budget): Page {
   return listPage(groups, deps, params, ctx, budget);
+}
+
+/** A cursor page of groups for root-level search (service.ts), within what is left of the response's byte budget. */
+export function groupWalk(deps: ScimDeps, params: ListParams, walk: Walk, ctx: RequestContext, budget?: Budget): KeysetPage {
+  return keysetPage(groups, deps, parseListQuery(groupResource, params), walk, ctx, budget);
 }
 
 export function listGroups(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {

@@ -7,11 +7,14 @@ import { z } from "zod";
 import { BridgeError } from "../errors.js";
 import { parseFilter } from "./filter/parse.js";
 import { filterToSql } from "./filter/sql.js";
+import type { Walk } from "./cursor.js";
 import { Projection } from "./projection.js";
 import { ACCESS_EXTENSION, leafOf, LIST_RESPONSE, resolvePath, SEARCH_REQUEST, type ResourceSchema } from "./schema.js";
 
 /** Largest page served; a larger `count` is cut to this (RFC 7644 §3.4.2.4 lets the server cap it). */
 export const MAX_PAGE_SIZE = 1000;
+/** Page size when the request gives no `count` (RFC 9865 §4 `defaultPageSize`). */
+export const DEFAULT_PAGE_SIZE = 100;
 
 export interface ListParams {
   readonly filter?: string | undefined;
@@ -19,6 +22,8 @@ export interface ListParams {
   readonly sortOrder?: string | undefined;
   readonly startIndex?: string | number | undefined;
   readonly count?: string | number | undefined;
+  /** RFC 9865 §2: present (empty for the first page) asks for cursor paging instead of startIndex. */
+  readonly cursor?: unknown;
   readonly attributes?: string | readonly string[] | undefined;
   readonly excludedAttributes?: string | readonly string[] | undefined;
 }
@@ -27,6 +32,12 @@ export interface ListQuery {
   readonly where: string;
   readonly params: readonly unknown[];
   readonly orderBy: string;
+  /** The sort key of `sortBy`; undefined for the default order, by pk (creation order). */
+  readonly sort: SortSpec | undefined;
+  /** The pk column, the tie-breaker of every order. */
+  readonly pk: string;
+  /** The `cursor` parameter as sent, when the request pages by cursor. */
+  readonly cursor: unknown;
   /** 1-based, as on the wire. */
   readonly startIndex: number;
   readonly count: number;
@@ -42,16 +53,46 @@ function integerParam(raw: string | number | undefined, name: string): number | 
 
 const alias = (resource: ResourceSchema): string => (resource.name === "User" ? "u" : "g");
 
+/** The SQL sort key of `sortBy` and its direction. */
+export interface SortSpec {
+  readonly expr: string;
+  readonly nullable: boolean;
+  readonly descending: boolean;
+}
+
 /**
- * ORDER BY for `sortBy`; ties are always broken by insertion order, so paging is stable.
- * RFC 7644 §3.4.2.3: resources with no value for the attribute come last when ascending and first
- * when descending, the opposite of SQLite's default for NULL, hence the explicit NULLS clause.
+ * ORDER BY of a list, or of its reverse (a page before a cursor, read backwards). Ties are always
+ * broken by pk (insertion order), so paging is stable. RFC 7644 §3.4.2.3: resources with no value
+ * for the attribute come last when ascending and first when descending, the opposite of SQLite's
+ * default for NULL, hence the explicit NULLS clause.
  */
-function sortOrder(resource: ResourceSchema, sortBy: string, descending: boolean): string {
-  const { expr, nullable } = sortExpression(resource, sortBy);
+export function orderClause(q: Pick<ListQuery, "sort" | "pk">, reversed: boolean): string {
+  const descending = (q.sort?.descending ?? false) !== reversed;
   const dir = descending ? "DESC" : "ASC";
-  const nulls = nullable ? (descending ? " NULLS FIRST" : " NULLS LAST") : "";
-  return `${expr} ${dir}${nulls}, ${alias(resource)}.pk ${dir}`;
+  if (!q.sort) return `${q.pk} ${dir}`;
+  const nulls = q.sort.nullable ? (descending ? " NULLS FIRST" : " NULLS LAST") : "";
+  return `${q.sort.expr} ${dir}${nulls}, ${q.pk} ${dir}`;
+}
+
+/**
+ * The rows strictly beyond a cursor's position in the walk's direction: the keyset condition that
+ * replaces OFFSET (RFC 9865 pages). Ascending walks put rows without a value last, descending ones
+ * first, matching orderClause; a row-value comparison with NULL is NULL, hence the IS NULL arms.
+ */
+export function keysetClause(q: Pick<ListQuery, "sort" | "pk">, walk: Walk): { sql: string; params: unknown[] } {
+  const at = walk.at;
+  if (!at) return { sql: "1", params: [] };
+  const descending = (q.sort?.descending ?? false) !== walk.before;
+  const op = descending ? "<" : ">";
+  if (!q.sort) return { sql: `${q.pk} ${op} ?`, params: [at.pk] };
+  const { expr, nullable } = q.sort;
+  const key = at.key ?? null;
+  if (key === null) {
+    // Only a nullable key can be NULL; the NULL rows sit at the end of an ascending walk, at the start of a descending one.
+    return descending ? { sql: `((${expr} IS NULL AND ${q.pk} < ?) OR ${expr} IS NOT NULL)`, params: [at.pk] } : { sql: `(${expr} IS NULL AND ${q.pk} > ?)`, params: [at.pk] };
+  }
+  const beyond = `(${expr}, ${q.pk}) ${op} (?, ?)`;
+  return { sql: nullable && !descending ? `(${beyond} OR ${expr} IS NULL)` : beyond, params: [key, at.pk] };
 }
 
 /** The SQL value `sortBy` names; `nullable` is false for NOT NULL columns, whose index can then serve the sort. */
@@ -101,13 +142,25 @@ export function parseListQuery(resource: ResourceSchema, raw: ListParams): ListQ
   if (order !== "ascending" && order !== "descending") {
     throw new BridgeError("invalidValue", 'sortOrder must be "ascending" or "descending"');
   }
-  const orderBy = raw.sortBy ? sortOrder(resource, raw.sortBy, order === "descending") : `${alias(resource)}.pk ASC`;
+  const sort = raw.sortBy ? { ...sortExpression(resource, raw.sortBy), descending: order === "descending" } : undefined;
+  const pk = `${alias(resource)}.pk`;
+  const orderBy = orderClause({ sort, pk }, false);
+  if (raw.cursor !== undefined && integerParam(raw.startIndex, "startIndex") !== undefined) {
+    // RFC 9865 §2.3: the parameter a request sends chooses the method; both at once is a contradiction.
+    throw new BridgeError("invalidValue", "startIndex and cursor cannot be used together: page by one or the other");
+  }
   // RFC 7644 §3.4.2.4: startIndex below 1 is read as 1; a negative count as 0.
   // A startIndex past every page is valid and answers an empty page; beyond 2^53 SQLite cannot
   // take it as an OFFSET ("datatype mismatch"), and no directory is that large anyway.
   const startIndex = Math.min(Number.MAX_SAFE_INTEGER, Math.max(1, integerParam(raw.startIndex, "startIndex") ?? 1));
-  const count = Math.min(MAX_PAGE_SIZE, Math.max(0, integerParam(raw.count, "count") ?? 100));
-  return { where, params, orderBy, startIndex, count, projection };
+  const asked = integerParam(raw.count, "count");
+  // RFC 9865 §2.1: a cursor page holds at least one resource (invalidCount below 1); above the
+  // maximum it is cut to maxPageSize, as §4 and RFC 7644 §3.4.2.4 allow.
+  if (raw.cursor !== undefined && asked !== undefined && asked < 1) {
+    throw new BridgeError("invalidCount", `count must be between 1 and ${MAX_PAGE_SIZE} (maxPageSize) when paging by cursor`);
+  }
+  const count = Math.min(MAX_PAGE_SIZE, Math.max(0, asked ?? DEFAULT_PAGE_SIZE));
+  return { where, params, orderBy, sort, pk, cursor: raw.cursor, startIndex, count, projection };
 }
 
 const stringOrList = z.union([z.string(), z.array(z.string())]);
@@ -119,6 +172,7 @@ const searchRequest = z
     sortOrder: z.string().optional(),
     startIndex: z.union([z.number(), z.string()]).optional(),
     count: z.union([z.number(), z.string()]).optional(),
+    cursor: z.string().optional(),
     attributes: stringOrList.optional(),
     excludedAttributes: stringOrList.optional(),
   })
@@ -149,9 +203,19 @@ export function runPage<T>(q: ListQuery, list: (limit: number, offset: number) =
   return { total, rows };
 }
 
-/** A ListResponse (RFC 7644 §3.4.2) around resources serialised one by one, without parsing them again. */
-export function listResponseJson(totalResults: number, startIndex: number, resources: readonly string[]): string {
-  const head = JSON.stringify({ schemas: [LIST_RESPONSE], totalResults, startIndex, itemsPerPage: resources.length });
+/** The RFC 9865 §2 attributes of a cursor page; absent `nextCursor` means the last page. */
+export interface CursorLinks {
+  readonly nextCursor?: string;
+  readonly previousCursor?: string;
+}
+
+/**
+ * A ListResponse (RFC 7644 §3.4.2) around resources serialised one by one, without parsing them
+ * again. A cursor page (RFC 9865 §2) carries its cursors instead of startIndex.
+ */
+export function listResponseJson(totalResults: number, startIndex: number | CursorLinks, resources: readonly string[]): string {
+  const paging = typeof startIndex === "number" ? { startIndex } : startIndex;
+  const head = JSON.stringify({ schemas: [LIST_RESPONSE], totalResults, ...paging, itemsPerPage: resources.length });
   return `${head.slice(0, -1)},"Resources":[${resources.join(",")}]}`;
 }
 

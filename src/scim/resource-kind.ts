@@ -5,10 +5,11 @@
  * below are the same for both.
  */
 import { BridgeError } from "../errors.js";
-import type { Directory, MemberRef, RowReader } from "../db/directory.js";
+import type { Directory, KeyedRow, MemberRef, RowReader } from "../db/directory.js";
 import type { JsonObject } from "../domain/json.js";
 import type { ScimDeps } from "./deps.js";
-import { listResponseJson, parseListQuery, type ListParams } from "./list-query.js";
+import { decodeCursor, encodeCursor, queryFingerprint, type Cursor, type Position, type Walk } from "./cursor.js";
+import { keysetClause, listResponseJson, orderClause, parseListQuery, type CursorLinks, type ListParams, type ListQuery } from "./list-query.js";
 import { Projection } from "./projection.js";
 import type { RequestContext, ScimRequest, ScimResponse } from "./protocol.js";
 import { etagMatches, etagOf } from "./render.js";
@@ -140,7 +141,95 @@ export function listPage<Row extends StoredRow>(
   return { total, startIndex: q.startIndex, resources, bytes };
 }
 
+/** A cursor page (RFC 9865): resources in list order, the places of the first and last, and whether rows lie beyond in the walk's direction. */
+export interface KeysetPage {
+  readonly total: number;
+  readonly resources: string[];
+  readonly bytes: number;
+  readonly first?: Position;
+  readonly last?: Position;
+  readonly more: boolean;
+}
+
+/**
+ * One page of a walk from a cursor position: keyset reads of ROWS_PER_READ (one row more than
+ * needed, to know whether the walk goes on), serialised until `count` or the byte budget is
+ * reached. A page cut short by the budget ends at its last served resource, so the next cursor
+ * starts right after it (RFC 7644 §3.4.2.4: a page may hold fewer resources than asked). A page
+ * before a cursor (previousCursor) is read backwards and returned in list order.
+ */
+export function keysetPage<Row extends StoredRow>(
+  kind: ResourceKind<Row>,
+  deps: ScimDeps,
+  q: ListQuery,
+  walk: Walk,
+  ctx: RequestContext,
+  budget: Budget = { bytes: deps.maxResponseBytes ?? Infinity, served: 0 },
+): KeysetPage {
+  const table = kind.rows(deps.directory);
+  const orderBy = orderClause(q, walk.before);
+  const positionOf = (k: KeyedRow<Row>): Position => (q.sort ? { pk: k.row.pk, key: k.sortKey } : { pk: k.row.pk });
+  const resources: string[] = [];
+  const places: Position[] = [];
+  let bytes = 0;
+  let at = walk.at;
+  let more = true;
+  let cut = false;
+  while (resources.length < q.count && more && !cut) {
+    const limit = Math.min(q.count - resources.length, ROWS_PER_READ);
+    const beyond = keysetClause(q, { before: walk.before, ...(at ? { at } : {}) });
+    const keyed = table.listKeyed({ where: `(${q.where}) AND ${beyond.sql}`, params: [...q.params, ...beyond.params], orderBy, limit: limit + 1, sortKey: q.sort?.expr });
+    more = keyed.length > limit;
+    const batch = keyed.slice(0, limit);
+    const rendered = renderRows(kind, deps, batch.map((k) => k.row), ctx.baseUrl, q.projection);
+    for (const [i, resource] of rendered.entries()) {
+      const json = JSON.stringify(resource);
+      const size = Buffer.byteLength(json) + 1;
+      if (budget.served + resources.length > 0 && bytes + size > budget.bytes) {
+        cut = more = true;
+        break;
+      }
+      resources.push(json);
+      bytes += size;
+      at = positionOf(batch[i]!);
+      places.push(at);
+    }
+  }
+  if (walk.before) {
+    resources.reverse();
+    places.reverse();
+  }
+  // A first page that holds everything is the total: the common IdP lookup stays one query.
+  const total = !walk.at && !more ? resources.length : table.count(q.where, q.params);
+  return { total, resources, bytes, ...(places.length > 0 ? { first: places[0]!, last: places.at(-1)! } : {}), more };
+}
+
+/**
+ * The cursors of a page (RFC 9865 §2). After a forward page: `nextCursor` while rows follow,
+ * `previousCursor` unless the page started the list. After a backward page: `previousCursor` while
+ * rows precede it, and a `nextCursor` after its last resource (or from the start when none is left).
+ */
+export function cursorLinks(page: KeysetPage, walk: Walk, encode: (c: Cursor) => string): CursorLinks {
+  const after = page.last ? { before: false, at: page.last } : { before: false };
+  const before = page.first ? { before: true, at: page.first } : undefined;
+  if (walk.before) {
+    return { nextCursor: encode(after), ...(page.more && before ? { previousCursor: encode(before) } : {}) };
+  }
+  return { ...(page.more && page.last ? { nextCursor: encode(after) } : {}), ...(walk.at && before ? { previousCursor: encode(before) } : {}) };
+}
+
+function cursorResources<Row extends StoredRow>(kind: ResourceKind<Row>, deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
+  const q = parseListQuery(kind.schema, params);
+  const fingerprint = queryFingerprint(kind.schema.name, params);
+  const now = deps.clock.now();
+  const walk = decodeCursor(q.cursor, fingerprint, now);
+  const page = keysetPage(kind, deps, q, walk, ctx);
+  const links = cursorLinks(page, walk, (c) => encodeCursor(fingerprint, c, now));
+  return { status: 200, json: listResponseJson(page.total, links, page.resources) };
+}
+
 export function listResources<Row extends StoredRow>(kind: ResourceKind<Row>, deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
+  if (params.cursor !== undefined) return cursorResources(kind, deps, params, ctx);
   const page = listPage(kind, deps, params, ctx);
   return { status: 200, json: listResponseJson(page.total, page.startIndex, page.resources) };
 }

@@ -6,6 +6,7 @@ import { BridgeError, isBridgeError } from "../errors.js";
 import type { ScimDeps } from "./deps.js";
 import { resourceTypes, schemas, serviceProviderConfig } from "./discovery.js";
 import * as groups from "./groups.js";
+import { decodeCursor, encodeCursor, queryFingerprint, type Cursor } from "./cursor.js";
 import { listResponseJson, parseListQuery, parseSearchRequest, type ListParams } from "./list-query.js";
 import { attributeNames, definesAttribute } from "./projection.js";
 import { errorFromBridgeError, scimError, type RequestContext, type ScimRequest, type ScimResponse } from "./protocol.js";
@@ -165,8 +166,8 @@ function namesFor(resource: ResourceSchema, names: string | readonly string[] | 
  */
 function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
   let sides = [
-    { resource: userResource, page: users.userPage },
-    { resource: groupResource, page: groups.groupPage },
+    { resource: userResource, page: users.userPage, walk: users.userWalk },
+    { resource: groupResource, page: groups.groupPage, walk: groups.groupWalk },
   ];
   for (const names of [params.attributes, params.excludedAttributes]) {
     const unknown = attributeNames(names).find((n) => !sides.some((s) => definesAttribute(s.resource, n)));
@@ -183,7 +184,8 @@ function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): Sci
     sides = descending ? [...without, ...withIt] : [...withIt, ...without];
   }
   // Paging parameters are validated and bounded exactly as for a single resource type.
-  const { startIndex, count } = parseListQuery(userResource, { startIndex: params.startIndex, count: params.count });
+  const { startIndex, count } = parseListQuery(userResource, { startIndex: params.startIndex, count: params.count, cursor: params.cursor });
+  if (params.cursor !== undefined) return searchAllByCursor(deps, params, sides, sorts, count, ctx);
   let firstError: BridgeError | undefined;
   let failures = 0;
   let skip = startIndex - 1;
@@ -222,4 +224,63 @@ function searchAll(deps: ScimDeps, params: ListParams, ctx: RequestContext): Sci
   }
   if (firstError && failures === sides.length) throw firstError;
   return { status: 200, json: listResponseJson(total, startIndex, resources) };
+}
+
+type Side = { resource: ResourceSchema; walk: typeof users.userWalk };
+
+/**
+ * Root-level search paged by cursor (RFC 9865 §3): the same concatenation as above, walked by
+ * keyset within each type; the cursor names the type its position belongs to. Only forward:
+ * no previousCursor here (RFC 9865 §2 makes it optional).
+ */
+function searchAllByCursor(deps: ScimDeps, params: ListParams, sides: readonly Side[], sorts: (r: ResourceSchema) => boolean, count: number, ctx: RequestContext): ScimResponse {
+  const fingerprint = queryFingerprint("root", params);
+  const now = deps.clock.now();
+  const cursor = decodeCursor(params.cursor, fingerprint, now);
+  if (cursor.before) throw new BridgeError("invalidCursor", "cursor is invalid: root-level search pages forward only");
+  const from = cursor.side ? sides.findIndex((s) => s.resource.name === cursor.side) : 0;
+  if (from < 0) throw new BridgeError("invalidCursor", "cursor is invalid: it names no resource type of this search");
+  let firstError: BridgeError | undefined;
+  let failures = 0;
+  let total = 0;
+  let room = count;
+  let budget = deps.maxResponseBytes ?? Infinity;
+  let next: Cursor | undefined;
+  const resources: string[] = [];
+  for (const [i, side] of sides.entries()) {
+    const sideParams = {
+      filter: params.filter,
+      sortBy: sorts(side.resource) ? params.sortBy : undefined,
+      sortOrder: params.sortOrder,
+      attributes: namesFor(side.resource, params.attributes),
+      excludedAttributes: namesFor(side.resource, params.excludedAttributes),
+    };
+    const walked = i >= from && room > 0;
+    let page;
+    try {
+      // A type before the cursor's, or after a full page, is only counted: a page of 0 reads no rows.
+      page = side.walk(deps, { ...sideParams, count: walked ? room : 0 }, i === from ? cursor : { before: false }, ctx, { bytes: budget, served: resources.length });
+    } catch (e: unknown) {
+      if (!(isBridgeError(e) && e.code === "invalidFilter")) throw e;
+      firstError ??= e;
+      failures++;
+      continue;
+    }
+    total += page.total;
+    if (!walked) {
+      if (i > from && next === undefined && page.total > 0) next = { before: false, side: side.resource.name as "User" | "Group" };
+      continue;
+    }
+    resources.push(...page.resources);
+    room -= page.resources.length;
+    budget -= page.bytes;
+    const at = page.last ?? (i === from ? cursor.at : undefined);
+    // A type walked to its end leaves the room to the next type, read from its start.
+    if (page.more) {
+      next = { before: false, side: side.resource.name as "User" | "Group", ...(at ? { at } : {}) };
+      room = 0;
+    }
+  }
+  if (firstError && failures === sides.length) throw firstError;
+  return { status: 200, json: listResponseJson(total, next ? { nextCursor: encodeCursor(fingerprint, next, now) } : {}, resources) };
 }

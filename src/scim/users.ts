@@ -6,7 +6,8 @@ import type { UserRow } from "../db/directory.js";
 import { coerceResourceBody, requireAttributes } from "./coerce.js";
 import { type JsonObject } from "../domain/json.js";
 import { auditEvent, type ScimDeps } from "./deps.js";
-import type { ListParams } from "./list-query.js";
+import type { Walk } from "./cursor.js";
+import { parseListQuery, type ListParams } from "./list-query.js";
 import { applyPatch } from "./patch/apply.js";
 import { normalizePatchRequest } from "./patch/normalize.js";
 import type { RequestContext, ScimRequest, ScimResponse } from "./protocol.js";
@@ -15,11 +16,13 @@ import {
   checkIfMatch,
   findResource,
   getResource,
+  keysetPage,
   listPage,
   listResources,
   projectionOf,
   renderResource,
   type Budget,
+  type KeysetPage,
   type Page,
   type ResourceKind,
 } from "./resource-kind.js";
@@ -62,6 +65,11 @@ function keepActive(attributes: JsonObject, before: JsonObject): JsonObject {
 /** A page of users for root-level search (service.ts), within what is left of the response's byte budget. */
 export function userPage(deps: ScimDeps, params: ListParams, ctx: RequestContext, budget?: Budget): Page {
   return listPage(users, deps, params, ctx, budget);
+}
+
+/** A cursor page of users for root-level search (service.ts), within what is left of the response's byte budget. */
+export function userWalk(deps: ScimDeps, params: ListParams, walk: Walk, ctx: RequestContext, budget?: Budget): KeysetPage {
+  return keysetPage(users, deps, parseListQuery(userResource, params), walk, ctx, budget);
 }
 
 export function listUsers(deps: ScimDeps, params: ListParams, ctx: RequestContext): ScimResponse {
