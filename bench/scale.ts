@@ -84,6 +84,7 @@ function seed(file: string, env: Record<string, string>): { userIds: string[]; g
   return { userIds, groupIds, seedMs: performance.now() - started };
 }
 
+/** Resident memory of the bridge as the kernel counts it (Linux: /proc). */
 function rssOf(child: ChildProcess): number {
   const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;

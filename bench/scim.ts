@@ -56,7 +56,8 @@ function randomUser(n: number): string {
 }
 
 /** Forks a bench process and waits for its first IPC message. stdout is discarded (the bridge's log). */
-export async function forkReady<T>(script: string, env: Record<string, string>, execArgv: string[] = []): Promise<{ child: ChildProcess; ready: T }> {
+async function forkReady<T>(script: string, env: Record<string, string>, extraExecArgv: string[] = []): Promise<{ child: ChildProcess; ready: T }> {
+  const execArgv = [...process.execArgv, ...extraExecArgv];
   const child = fork(join(here, script), [], { env: { ...process.env, ...env }, execArgv, stdio: ["ignore", "ignore", "inherit", "ipc"] });
   const ready = await new Promise<T>((resolve, reject) => {
     child.once("message", (m) => resolve(m as T));
