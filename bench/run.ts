@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every benchmark in one run (or one: `npm run bench -- scim|provisioning|soak`).
+ * `npm run bench`: every benchmark in one run (or one: `npm run bench -- scim|scale|provisioning|soak`).
  * Prints a table per benchmark and writes bench/results/<name>.json. Not a test: it measures.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -7,10 +7,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runProvisioningBench } from "./provisioning.js";
 import type { BenchReport } from "./report.js";
+import { runScaleBench } from "./scale.js";
 import { runScimBench } from "./scim.js";
 import { runSoakBench } from "./soak.js";
 
-const benches: Record<string, () => Promise<BenchReport>> = { scim: runScimBench, provisioning: runProvisioningBench, soak: runSoakBench };
+const benches: Record<string, () => Promise<BenchReport>> = { scim: runScimBench, scale: runScaleBench, provisioning: runProvisioningBench, soak: runSoakBench };
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "bench", "results");
 
 async function main(): Promise<void> {

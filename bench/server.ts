@@ -1,15 +1,14 @@
 /**
- * The process under test for `npm run bench`: seeds a directory, then serves the real bridge app
- * and, on a second port, a bare express route doing the same SQLite lookup as `userName eq`
- * without any SCIM layer (the ceiling). Runs as a child so the load generator has its own core.
+ * The process under test for `npm run bench`: seeds a directory into BENCH_DB, then serves the
+ * real bridge app. Runs as a child so the load generator has its own core; the bare express +
+ * SQLite ceiling (ceiling.ts) is another child reading the same file.
  */
-import express from "express";
+import type { Express } from "express";
 import type { Server } from "node:http";
 import { TokenVerifier, staticToken } from "../src/auth/tokens.js";
 import { systemClock } from "../src/clock.js";
 import { AuditLog } from "../src/db/audit.js";
 import { openDatabase } from "../src/db/database.js";
-import { fold } from "../src/domain/folding.js";
 import { Directory } from "../src/db/directory.js";
 import { IdentityMap } from "../src/db/identity-map.js";
 import { JobQueue } from "../src/db/jobs.js";
@@ -20,7 +19,6 @@ import { BridgeMetrics } from "../src/metrics/bridge-metrics.js";
 
 export interface BenchServerReady {
   readonly port: number;
-  readonly barePort: number;
   readonly smallGroupId: string;
   readonly bigGroupId: string;
   readonly userIds: string[];
@@ -30,14 +28,16 @@ export interface BenchServerReady {
 const USERS = Number(process.env["BENCH_USERS"] ?? 10_000);
 const token = process.env["BENCH_TOKEN"] ?? "";
 
-function listen(app: express.Express): Promise<Server> {
+function listen(app: Express): Promise<Server> {
   return new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
 }
 
 async function main(): Promise<void> {
-  const db = openDatabase(process.env["BENCH_DB"] ?? ":memory:");
+  const file = process.env["BENCH_DB"];
+  if (file === undefined) throw new Error("BENCH_DB names the SQLite file to seed (the ceiling reads it too)");
+  const db = openDatabase(file);
   const directory = new Directory(db, systemClock);
   const started = performance.now();
   const { userIds, smallGroupId, bigGroupId } = directory.write(() => {
@@ -80,22 +80,14 @@ async function main(): Promise<void> {
     publicUrl: undefined,
     trustProxy: false,
   });
-  const bare = express();
-  const lookup = db.prepare("SELECT id, user_name, data, version, created_at, updated_at FROM users WHERE user_name_key = ?");
-  bare.get("/bare/users", (req, res) => {
-    const userName = typeof req.query["userName"] === "string" ? req.query["userName"] : "";
-    res.json(lookup.get(fold(userName)) ?? null);
-  });
-  const [server, bareServer] = await Promise.all([listen(app), listen(bare)]);
+  const server = await listen(app);
   const port = (server.address() as { port: number }).port;
-  const barePort = (bareServer.address() as { port: number }).port;
-  const ready: BenchServerReady = { port, barePort, smallGroupId, bigGroupId, userIds, seedMs };
+  const ready: BenchServerReady = { port, smallGroupId, bigGroupId, userIds, seedMs };
   process.send?.(ready);
   process.on("message", (m) => {
     if (m === "memory") process.send?.({ rss: process.memoryUsage().rss });
     if (m === "stop") {
       server.close();
-      bareServer.close();
       db.close();
       process.exit(0);
     }

@@ -105,14 +105,64 @@ function stdoutWriter(): LineWriter {
 export const LOG_LEVELS = ["error", "warn", "info", "http", "verbose", "debug", "silly"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Where a logger made by createLogger writes its lines, and the scrubber its format uses. */
+interface LineOutput {
+  readonly stream: NodeJS.WritableStream;
+  readonly scrub: (text: string) => string;
+}
+
+const outputs = new WeakMap<Logger, LineOutput>();
+
 /**
  * A logger writing JSON lines to `stream`, or, in production (no stream), to stdout through an
  * UnfailingSink. `scrubber`: the bridge's one secret scrubber (its own, empty, when none is given).
  */
 export function createLogger(level: LogLevel, stream?: NodeJS.WritableStream, scrubber: SecretScrubber = new SecretScrubber()): Logger {
-  return winston.createLogger({
+  const output = { stream: stream ?? new UnfailingSink(stdoutWriter()), scrub: scrubber.scrub };
+  const log = winston.createLogger({
     level,
     format: winston.format.combine(redactSecrets(scrubber.scrub), winston.format.timestamp(), winston.format.json()),
-    transports: [new winston.transports.Stream({ stream: stream ?? new UnfailingSink(stdoutWriter()) })],
+    transports: [new winston.transports.Stream({ stream: output.stream })],
   });
+  outputs.set(log, output);
+  return log;
+}
+
+/** The access log's fields (src/http/request-log.ts): flat strings and numbers only. */
+export interface RequestLine {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly ms: number;
+  readonly tokenName: string | undefined;
+}
+
+/**
+ * Logs `request` at info: the same line, byte for byte, as `log.info("request", line)` (keys in the
+ * sorted order winston's json format writes, every string through the same scrubber), written
+ * straight to the logger's output. Winston's format pipeline and stream cost about 25 µs a line,
+ * a tenth of a whole `userName eq` lookup; this costs about 5. A logger not made by createLogger
+ * (a child logger) takes the ordinary path.
+ */
+export function logRequest(log: Logger, line: RequestLine): void {
+  if (!log.isLevelEnabled("info")) return;
+  const output = outputs.get(log);
+  if (output === undefined) {
+    log.info("request", { ...line });
+    return;
+  }
+  const { scrub } = output;
+  const json = JSON.stringify({
+    level: "info",
+    message: "request",
+    method: scrub(line.method),
+    ms: line.ms,
+    path: scrub(line.path),
+    requestId: scrub(line.requestId),
+    status: line.status,
+    timestamp: new Date().toISOString(),
+    tokenName: line.tokenName === undefined ? undefined : scrub(line.tokenName),
+  });
+  output.stream.write(`${json}\n`);
 }

@@ -362,7 +362,7 @@ export class Directory {
     const rows = this.stmt(
       `SELECT gm.group_pk AS owner, u.id AS id, COALESCE(gm.display, json_extract(u.data, '$.displayName'), u.user_name) AS display
        FROM group_members gm JOIN users u ON u.pk = gm.user_pk
-       WHERE gm.group_pk IN ${keySet(pks)} ORDER BY u.pk`,
+       WHERE gm.group_pk IN ${keySet(pks)} ORDER BY gm.user_pk`,
     ).all(...keyParams(pks)) as { owner: number; id: string; display: string }[];
     for (const r of rows) out.get(r.owner)?.push({ id: r.id, display: r.display });
     return out;

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
-import type { Logger } from "../log.js";
+import { logRequest, type Logger } from "../log.js";
 
 declare module "express-serve-static-core" {
   interface Request {
@@ -46,10 +46,10 @@ export function requestLog(log: Logger, observer: RequestObserver) {
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       observer.requestFinished(req.method, routeOf(req), res.statusCode, ms / 1000);
-      log.info("request", {
+      logRequest(log, {
         requestId: req.requestId,
         method: req.method,
-        path: req.originalUrl.split("?")[0],
+        path: req.originalUrl.split("?")[0]!,
         status: res.statusCode,
         ms: Math.round(ms * 100) / 100,
         tokenName: req.principal?.name,

@@ -34,6 +34,9 @@ export interface ReconcilePass {
   readonly report: ReconcileReport;
 }
 
+/** Users read per query while the drift report collects who is granted what (two queries a page, not two a user). */
+const SNAPSHOT_PAGE = 500;
+
 export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<ReconcileReport> | undefined;
@@ -95,14 +98,16 @@ export class Reconciler {
     const userIds = [...new Set([...directoryIds, ...deps.accounts.userIds()])];
     deps.db.transaction(() => this.jobs.enqueueUsers(userIds, requestId)).immediate();
 
+    // Read without yielding: who is granted and the links read below must be one moment's view, or a
+    // user provisioned meanwhile would look like an account nobody granted (and enforcement would remove it).
     const grantedByApp = new Map<string, Map<string, GrantedUser>>();
-    for (const userId of directoryIds) {
-      const { user, groups } = deps.directory.snapshot(userId);
-      if (!user) continue;
-      for (const w of wantedAccess(user, groups, deps.apps, deps.rules)) {
-        const byEmail = grantedByApp.get(w.app) ?? new Map<string, GrantedUser>();
-        byEmail.set(matchingKey(w.profile.email), { userId, role: w.role });
-        grantedByApp.set(w.app, byEmail);
+    for (const page of deps.directory.snapshotPages(SNAPSHOT_PAGE)) {
+      for (const { user, groups } of page) {
+        for (const w of wantedAccess(user, groups, deps.apps, deps.rules)) {
+          const byEmail = grantedByApp.get(w.app) ?? new Map<string, GrantedUser>();
+          byEmail.set(matchingKey(w.profile.email), { userId: user.id, role: w.role });
+          grantedByApp.set(w.app, byEmail);
+        }
       }
     }
 
