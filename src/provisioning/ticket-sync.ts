@@ -1,7 +1,8 @@
 /**
  * Tasks as HaloPSA tickets (docs/manual-tasks.md, "Tasks as HaloPSA tickets"). Carries the ticket
- * outbox (src/db/task-tickets.ts) out against HaloPSA: creates a ticket for each task raised, and
- * notes and closes the ticket of a task the bridge ended. And reads the linked tickets back, in
+ * outbox (src/db/task-tickets.ts) out against HaloPSA: creates a ticket for each task raised,
+ * notes and closes the ticket of a task the bridge ended, and notes and reopens the ticket of a
+ * done task the bridge reopened (read-back found the work missing). And reads the linked tickets back, in
  * pages: a ticket closed in HaloPSA completes its task (TaskReview, the one path that moves the
  * identity map and raises the follow-up), a ticket reopened there reopens its done task.
  *
@@ -141,6 +142,7 @@ export class TicketSync {
     try {
       if (!api) throw new Error(`no halopsa app "${row.halopsaApp}" is configured`);
       if (claimed.state === "to-create") await this.create(api, claimed, task);
+      else if (claimed.state === "to-reopen") await this.reopen(api, claimed, task);
       else await this.close(api, claimed, task);
       return true;
     } catch (e: unknown) {
@@ -202,9 +204,32 @@ export class TicketSync {
         return;
       }
     }
-    await api.addNote(ticketId, row.closeNote ?? "Ended in scim-bridge", closed[0]);
+    await api.addNote(ticketId, row.note ?? "Ended in scim-bridge", closed[0]);
     this.d.store.recordClosed(task.id);
     this.d.log.info("HaloPSA ticket closed: its task ended in the bridge", { task: task.id, ticket: ticketId });
+  }
+
+  /**
+   * The same ticket back, with the reason as a note, in the instance's first open status. Read first:
+   * a ticket already open (its close never carried out) gets the note only, and a retry whose
+   * earlier attempt may have landed without an answer posts nothing twice.
+   */
+  private async reopen(api: HaloPsaTicketApi, row: TaskTicket, task: Task): Promise<void> {
+    const ticketId = row.ticketId!;
+    const closed = await this.closedStatusIds(row.halopsaApp, task);
+    const [now] = await api.read([ticketId]);
+    if (!now) throw new Error(`HaloPSA has no ticket ${ticketId} to reopen`);
+    const isOpen = !closed.includes(now.status_id ?? -1);
+    if (!(isOpen && row.attempts > 1)) await api.addNote(ticketId, row.note ?? "Reopened in scim-bridge", isOpen ? undefined : await this.openStatusId(row.halopsaApp, closed));
+    this.d.store.recordReopened(task.id);
+    this.d.log.info("HaloPSA ticket reopened: its task was reopened in the bridge", { task: task.id, ticket: ticketId });
+  }
+
+  /** The first of the instance's open statuses (GET /api/Status?excludeclosed=true) that is not a configured closed one. */
+  private async openStatusId(halopsaApp: string, closed: readonly number[]): Promise<number> {
+    const open = (await this.d.apis.get(halopsaApp)!.openStatuses()).find((s) => !closed.includes(s.id));
+    if (!open) throw new Error("HaloPSA reports no open status (GET /api/Status?excludeclosed=true) to reopen a ticket in");
+    return open.id;
   }
 
   private settingsOf(task: Task): TicketSettings {

@@ -179,6 +179,10 @@ describe("tasks as HaloPSA tickets", () => {
 
     expect((await rig.admin("GET", `/tasks/${confirm.id}`)).body).toMatchObject({ state: "open", completedBy: null });
     expect(rig.audit("task.reopen").at(-1)).toMatchObject({ actor: `halopsa:agent ${tech.id}`, after: { state: "open", reason: `HaloPSA ticket ${confirmTicket.id} was reopened` } });
+    // Reopened there, so nothing goes back: no note from the bridge, the row simply open again.
+    await rig.bridge.running.ticketSync!.drain();
+    expect(rig.sim.actions.of(confirmTicket.id).map((a) => a.note)).toEqual(["Accepted, saw her in the portal", "She never accepted: the invite bounced"]);
+    expect(rig.bridge.running.db.prepare("SELECT state FROM task_tickets WHERE task_id = ?").pluck().get(confirm.id)).toBe("open");
     // Closed again later, it completes the task again.
     rig.sim.actions.closeAsAgent(confirmTicket.id, tech.id, "Accepted for real this time");
     await rig.bridge.running.ticketSync!.readBack();
