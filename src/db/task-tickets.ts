@@ -61,9 +61,11 @@ export interface WatchedTicket {
 }
 
 export interface TicketSyncHealth {
-  /** Rows waiting to be created, closed or reopened in HaloPSA. */
-  readonly pending: number;
-  /** Of those, rows whose last attempt failed. */
+  /** Rows waiting to be carried out in HaloPSA, by step. */
+  readonly toCreate: number;
+  readonly toClose: number;
+  readonly toReopen: number;
+  /** Of those, rows whose last attempt failed, and the newest failure. */
   readonly failing: number;
   readonly lastError: string | null;
 }
@@ -230,11 +232,12 @@ export class TaskTicketStore {
   health(): TicketSyncHealth {
     const r = this.db
       .prepare(
-        `SELECT count(*) AS pending, coalesce(sum(last_error IS NOT NULL), 0) AS failing,
+        `SELECT coalesce(sum(state = 'to-create'), 0) AS to_create, coalesce(sum(state = 'to-close'), 0) AS to_close, coalesce(sum(state = 'to-reopen'), 0) AS to_reopen,
+           coalesce(sum(last_error IS NOT NULL), 0) AS failing,
            (SELECT last_error FROM task_tickets WHERE last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 1) AS last_error
          FROM task_tickets WHERE state IN ('to-create', 'to-close', 'to-reopen')`,
       )
-      .get() as { pending: number; failing: number; last_error: string | null };
-    return { pending: r.pending, failing: r.failing, lastError: r.last_error };
+      .get() as { to_create: number; to_close: number; to_reopen: number; failing: number; last_error: string | null };
+    return { toCreate: r.to_create, toClose: r.to_close, toReopen: r.to_reopen, failing: r.failing, lastError: r.last_error };
   }
 }

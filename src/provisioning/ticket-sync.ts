@@ -10,7 +10,7 @@
  * first looks for the ticket by its tag before creating, so a create whose answer was lost (a
  * timeout, a crash) is found instead of made twice. Failures back off per row; rows are on disk.
  */
-import type { TaskTicket, TaskTicketStore } from "../db/task-tickets.js";
+import type { TaskTicket, TaskTicketStore, TicketSyncHealth } from "../db/task-tickets.js";
 import { TICKET_ACTOR_PREFIX } from "../db/task-tickets.js";
 import type { TaskStore } from "../db/tasks.js";
 import type { Clock } from "../clock.js";
@@ -44,12 +44,15 @@ export interface TicketSyncDeps {
   readonly onFailure?: () => void;
 }
 
-export interface TicketSyncStatus {
-  /** When the outbox last ran or the tickets were last read, and what went wrong last. */
+/** When this process last ran the outbox and read the tickets back, and what the last read met. */
+interface TicketSyncRuns {
   readonly lastSyncAt: string | null;
   readonly lastReadAt: string | null;
   readonly lastReadError: string | null;
 }
+
+/** The sync's health for the status page and API: its last runs, and the outbox's waiting and failing rows. */
+export type TicketSyncStatus = TicketSyncRuns & TicketSyncHealth;
 
 /** Rows carried out per round: a HaloPSA outage stops a round at the first failure, not after all. */
 const ROUND = 25;
@@ -62,12 +65,12 @@ export class TicketSync {
   private readTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly closedStatuses = new Map<string, Promise<number[]>>();
-  private state: TicketSyncStatus = { lastSyncAt: null, lastReadAt: null, lastReadError: null };
+  private state: TicketSyncRuns = { lastSyncAt: null, lastReadAt: null, lastReadError: null };
 
   constructor(private readonly d: TicketSyncDeps) {}
 
   status(): TicketSyncStatus {
-    return this.state;
+    return { ...this.state, ...this.d.store.health() };
   }
 
   /** Drains the outbox now and whenever a row falls due; reads tickets back every `readIntervalMs`. */

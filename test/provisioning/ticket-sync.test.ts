@@ -132,10 +132,10 @@ describe("ticket sync", () => {
     cleanups.push(() => sim.close());
     const parts = await bridgeParts(configFor(sim, mkdtempSync(join(tmpdir(), "scim-bridge-tickets-"))));
     cleanups.push(() => void parts.db.close());
-    const task = raiseTask(parts, "back@example.com");
-    await parts.sync.drain();
     // Steps are carried out when this test drains, not when a row falls due.
     await parts.sync.stop();
+    const task = raiseTask(parts, "back@example.com");
+    await parts.sync.drain();
     const ticketId = parts.stores.taskTickets.get(task.id)!.ticketId!;
     parts.db.transaction(() => parts.stores.tasks.close(task.id, "done", "reviewer@msp.example", null)).immediate();
     await parts.sync.drain();
@@ -147,6 +147,7 @@ describe("ticket sync", () => {
     sim.faults.hangNext(1, { commit: true, match: { method: "POST", path: "/api/Actions" } });
     await parts.sync.drain();
     expect(parts.stores.taskTickets.get(task.id)).toMatchObject({ state: "to-reopen", attempts: 1 });
+    expect(parts.sync.status()).toMatchObject({ toCreate: 0, toClose: 0, toReopen: 1, failing: 1, lastError: expect.stringMatching(/timed out|timeout/i) });
     await waitFor(async () => (await parts.sync.drain(), parts.stores.taskTickets.get(task.id)!.state === "open"), 5000, "the reopen retried");
 
     expect(sim.state.isOpen(sim.state.tickets.get(ticketId)!)).toBe(true);
@@ -155,7 +156,7 @@ describe("ticket sync", () => {
       ["Reopened in scim-bridge: Huntress has no account for back@example.com", 1],
     ]);
     expect(sim.state.tickets.size).toBe(1);
-    expect(parts.stores.taskTickets.health()).toEqual({ pending: 0, failing: 0, lastError: null });
+    expect(parts.sync.status()).toMatchObject({ toCreate: 0, toClose: 0, toReopen: 0, failing: 0, lastError: null });
   });
 
   it("makes the ticket of a task reopened before its create was tried, and only notes a ticket whose close had not been carried out", async () => {
