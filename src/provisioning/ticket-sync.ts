@@ -308,7 +308,10 @@ export class TicketSync {
     }
   }
 
-  /** Reopened in HaloPSA: the work is not done after all. */
+  /**
+   * Reopened in HaloPSA: the work is not done after all, unless the app showed it (a verified task
+   * stays done). Either way the row follows HaloPSA, so this reopen is read once, not every interval.
+   */
   private async reopenFrom(api: HaloPsaTicketApi, ticket: TaskTicketWire, task: Task): Promise<void> {
     if (task.state === "done") {
       const { actor } = await this.lastChange(api, ticket);
@@ -317,7 +320,6 @@ export class TicketSync {
       } catch (e: unknown) {
         if (!isBridgeError(e)) throw e;
         this.d.log.warn("a HaloPSA ticket was reopened but its task could not be", { task: task.id, ticket: ticket.id, error: e.message });
-        return;
       }
     }
     this.d.store.reopenedInHaloPsa(task.id);

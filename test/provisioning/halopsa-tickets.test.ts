@@ -145,6 +145,24 @@ describe("tasks as HaloPSA tickets", () => {
     expect((await rig.admin("GET", `/tasks/${task.id}`)).body.state).toBe("cancelled");
   });
 
+  it("closes the ticket of a task a newer plan superseded, with a note naming the task that replaces it, which gets its own ticket", async () => {
+    const rig = await rigForTest({ ...ticketed, extraRules: [...ticketed.extraRules, { group: "Huntress Admins", app: "huntress", role: "admin" }] });
+    const { user, task } = await joinPortal(rig, "promoted@example.com");
+    const ticket = await ticketOf(rig, task.id);
+
+    // Before anyone invited her, she is made an admin: the standard invitation is pointless now.
+    await rig.createGroup("Huntress Admins", [user.id]);
+    const replacement = await waitFor(async () => (await rig.admin("GET", `/tasks?user=${user.id}&state=open`)).body.tasks.find((t: any) => t.role === "admin"), 10_000, "the admin invitation");
+    await waitFor(() => !rig.sim.state.isOpen(rig.sim.state.tickets.get(ticket.id)!), 10_000, "the superseded ticket closed");
+
+    expect((await rig.admin("GET", `/tasks/${task.id}`)).body).toMatchObject({ state: "cancelled", supersededBy: replacement.id });
+    expect(rig.sim.actions.of(ticket.id).map((a) => a.note)).toEqual([`Cancelled in scim-bridge: superseded by a newer plan: ${replacement.title}`]);
+    const replacementTicket = await ticketOf(rig, replacement.id);
+    expect(replacementTicket.id).not.toBe(ticket.id);
+    expect(rig.sim.state.isOpen(replacementTicket)).toBe(true);
+    expect([...bridgeTickets(rig).values()].map((ts) => ts.length)).toEqual([1, 1]);
+  });
+
   it("closes the ticket with a note naming the reviewer when the task is marked done in the bridge, and leaves a failed task's ticket open", async () => {
     const rig = await rigForTest(ticketed);
     const { task } = await joinPortal(rig, "here@example.com");

@@ -102,6 +102,14 @@ describe.each(MODES)("tasks as HaloPSA tickets, verified by reading Huntress bac
       expect(halo(r).actions.of(t.id).every((a) => a.who_agentid === tess.id)).toBe(true);
     }
     expect(r.open(carol)).toBeUndefined();
+
+    // Reopened in HaloPSA after Huntress showed the work: the verified task stays done, and the reopen is read once.
+    halo(r).actions.reopenAsAgent(confirmTicket.id, tess.id, "Reopening to double-check");
+    await readTickets(r);
+    expect(task(r, confirm.id)).toMatchObject({ state: "done", verification: "verified" });
+    halo(r).resetCounts();
+    await readTickets(r);
+    expect(halo(r).requestCount("GET", "/api/Actions")).toBe(0);
   });
 
   it("a ticket closed but the work not in Huntress reopens the task with what Huntress shows, and reopens the same ticket with that note", async () => {
