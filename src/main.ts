@@ -190,7 +190,7 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
     trustProxy: config.trustProxy,
     limits,
     readiness: () => checkReadiness(db, () => worker.alive, health),
-    admin: { provisioning, jobs, drift, reconciler, clock, tasks, review, approvals: stores.approvals, ruleWatch, appChecks },
+    admin: { provisioning, jobs, drift, reconciler, clock, tasks, review, approvals: stores.approvals, ruleWatch, appChecks, ticketSync },
   });
   const server = createServer(
     {

@@ -442,4 +442,31 @@ export const migrations: readonly Migration[] = [
       UPDATE users SET active = 0 WHERE active = 1 AND json_type(data, '$.active') IS NOT 'true';
     `,
   },
+  {
+    version: 14,
+    name: "a ticket the bridge reopens: task_tickets state to-reopen, and its note for either step",
+    sql: `
+      -- A done task reopened in the bridge (read-back found the work missing) reopens its ticket:
+      -- closed → to-reopen → open. SQLite cannot change a CHECK in place, so the table is rebuilt;
+      -- close_note becomes note, the text posted on the ticket by a to-close or a to-reopen.
+      CREATE TABLE task_tickets_v14 (
+        task_id     INTEGER PRIMARY KEY REFERENCES tasks(id),
+        halopsa_app TEXT NOT NULL,
+        ticket_id   INTEGER,
+        state       TEXT NOT NULL CHECK (state IN ('to-create', 'open', 'to-close', 'closed', 'to-reopen')),
+        note        TEXT,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        run_at      TEXT NOT NULL,
+        last_error  TEXT,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+      INSERT INTO task_tickets_v14 (task_id, halopsa_app, ticket_id, state, note, attempts, run_at, last_error, created_at, updated_at)
+        SELECT task_id, halopsa_app, ticket_id, state, close_note, attempts, run_at, last_error, created_at, updated_at FROM task_tickets;
+      DROP TABLE task_tickets;
+      ALTER TABLE task_tickets_v14 RENAME TO task_tickets;
+      CREATE INDEX task_tickets_due ON task_tickets(state, run_at);
+      CREATE UNIQUE INDEX task_tickets_ticket ON task_tickets(halopsa_app, ticket_id) WHERE ticket_id IS NOT NULL;
+    `,
+  },
 ];

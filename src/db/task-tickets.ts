@@ -1,5 +1,5 @@
 /**
- * The task → HaloPSA ticket outbox (migration 12; docs/manual-tasks.md, "Tasks as HaloPSA tickets"):
+ * The task → HaloPSA ticket outbox (migrations 12 and 14; docs/manual-tasks.md, "Tasks as HaloPSA tickets"):
  * the only place its SQL lives. A row is written in the transaction that raises or ends its task
  * (TaskStore calls in), so a crash can neither lose a ticket nor make one for a task that never was.
  * The ticket sync claims due rows, carries them out against HaloPSA and records what happened.
@@ -7,7 +7,7 @@
 import type { Clock } from "../clock.js";
 import type { Db } from "./database.js";
 
-export type TicketState = "to-create" | "open" | "to-close" | "closed";
+export type TicketState = "to-create" | "open" | "to-close" | "closed" | "to-reopen";
 
 /** The actor of a task completed because its ticket was closed: `halopsa:<agent>`. */
 export const TICKET_ACTOR_PREFIX = "halopsa:";
@@ -17,7 +17,8 @@ export interface TaskTicket {
   readonly halopsaApp: string;
   readonly ticketId: number | null;
   readonly state: TicketState;
-  readonly closeNote: string | null;
+  /** What the bridge posts on the ticket when it closes (to-close) or reopens (to-reopen) it. */
+  readonly note: string | null;
   readonly attempts: number;
   readonly runAt: string;
   readonly lastError: string | null;
@@ -30,7 +31,7 @@ interface RawTicket {
   halopsa_app: string;
   ticket_id: number | null;
   state: TicketState;
-  close_note: string | null;
+  note: string | null;
   attempts: number;
   run_at: string;
   last_error: string | null;
@@ -42,7 +43,7 @@ const toTicket = (r: RawTicket): TaskTicket => ({
   halopsaApp: r.halopsa_app,
   ticketId: r.ticket_id,
   state: r.state,
-  closeNote: r.close_note,
+  note: r.note,
   attempts: r.attempts,
   runAt: r.run_at,
   lastError: r.last_error,
@@ -60,9 +61,11 @@ export interface WatchedTicket {
 }
 
 export interface TicketSyncHealth {
-  /** Rows waiting to be created or closed in HaloPSA. */
-  readonly pending: number;
-  /** Of those, rows whose last attempt failed. */
+  /** Rows waiting to be carried out in HaloPSA, by step. */
+  readonly toCreate: number;
+  readonly toClose: number;
+  readonly toReopen: number;
+  /** Of those, rows whose last attempt failed, and the newest failure. */
   readonly failing: number;
   readonly lastError: string | null;
 }
@@ -121,14 +124,33 @@ export class TaskTicketStore {
    */
   requestClose(taskId: number, note: string): boolean {
     const now = this.now();
-    const never = this.db.prepare("UPDATE task_tickets SET state = 'closed', close_note = ?, updated_at = ? WHERE task_id = ? AND state = 'to-create' AND attempts = 0").run(note, now, taskId);
+    const never = this.db.prepare("UPDATE task_tickets SET state = 'closed', note = ?, updated_at = ? WHERE task_id = ? AND state = 'to-create' AND attempts = 0").run(note, now, taskId);
     if (never.changes > 0) return false;
     const queued =
       this.db
-        .prepare("UPDATE task_tickets SET state = 'to-close', close_note = ?, run_at = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE task_id = ? AND state IN ('to-create', 'open')")
+        .prepare("UPDATE task_tickets SET state = 'to-close', note = ?, run_at = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE task_id = ? AND state IN ('to-create', 'open', 'to-reopen')")
         .run(note, now, now, taskId).changes > 0;
     if (queued) this.notify();
     return queued;
+  }
+
+  /**
+   * A done task reopened in the bridge (read-back found the work missing): the same ticket comes
+   * back, with `note`. A ticket never made (its task ended before the create) is made now; one
+   * whose create may have been tried is looked for first (attempts 1: the next try searches).
+   */
+  requestReopen(taskId: number, note: string): void {
+    const now = this.now();
+    const made = this.db
+      .prepare("UPDATE task_tickets SET state = 'to-reopen', note = ?, run_at = ?, attempts = 0, last_error = NULL, updated_at = ? WHERE task_id = ? AND ticket_id IS NOT NULL AND state IN ('to-close', 'closed')")
+      .run(note, now, now, taskId).changes;
+    const unmade = this.db
+      .prepare(
+        `UPDATE task_tickets SET state = 'to-create', note = NULL, run_at = ?, attempts = CASE WHEN state = 'closed' AND attempts = 0 THEN 0 ELSE 1 END, last_error = NULL, updated_at = ?
+         WHERE task_id = ? AND ticket_id IS NULL AND state IN ('to-close', 'closed')`,
+      )
+      .run(now, now, taskId).changes;
+    if (made + unmade > 0) this.notify();
   }
 
   /** The task was completed because its ticket was closed in HaloPSA (the completion's transaction). */
@@ -141,27 +163,28 @@ export class TaskTicketStore {
     this.db.prepare("UPDATE task_tickets SET state = 'open', updated_at = ? WHERE task_id = ? AND state = 'closed' AND ticket_id IS NOT NULL").run(this.now(), taskId);
   }
 
-  /** Rows to create or close whose time has come, oldest first. */
+  /** Rows to create, close or reopen whose time has come, oldest first. */
   due(limit: number): TaskTicket[] {
-    return (this.db.prepare(`${SELECT} WHERE k.state IN ('to-create', 'to-close') AND k.run_at <= ? ORDER BY k.run_at, k.task_id LIMIT ?`).all(this.now(), limit) as RawTicket[]).map(
+    return (this.db.prepare(`${SELECT} WHERE k.state IN ('to-create', 'to-close', 'to-reopen') AND k.run_at <= ? ORDER BY k.run_at, k.task_id LIMIT ?`).all(this.now(), limit) as RawTicket[]).map(
       toTicket,
     );
   }
 
   /** When the next row falls due, if any. */
   nextDueAt(): string | undefined {
-    return this.db.prepare("SELECT min(run_at) FROM task_tickets WHERE state IN ('to-create', 'to-close')").pluck().get() as string | null ?? undefined;
+    return this.db.prepare("SELECT min(run_at) FROM task_tickets WHERE state IN ('to-create', 'to-close', 'to-reopen')").pluck().get() as string | null ?? undefined;
   }
 
   /**
    * Counts an attempt before it is made and pushes the row's next try out by `retryInMs`, so a
    * crash mid-call still counts and the next attempt knows to look for what this one may have made.
+   * Only a due row is claimed, so two drains that listed the same row never both carry it out.
    */
   claim(taskId: number, retryInMs: number): TaskTicket | undefined {
     const now = this.clock.now();
     const r = this.db
-      .prepare("UPDATE task_tickets SET attempts = attempts + 1, run_at = ?, updated_at = ? WHERE task_id = ? AND state IN ('to-create', 'to-close') RETURNING task_id")
-      .get(new Date(now.getTime() + retryInMs).toISOString(), now.toISOString(), taskId);
+      .prepare("UPDATE task_tickets SET attempts = attempts + 1, run_at = ?, updated_at = ? WHERE task_id = ? AND state IN ('to-create', 'to-close', 'to-reopen') AND run_at <= ? RETURNING task_id")
+      .get(new Date(now.getTime() + retryInMs).toISOString(), now.toISOString(), taskId, now.toISOString());
     return r === undefined ? undefined : this.get(taskId);
   }
 
@@ -173,6 +196,11 @@ export class TaskTicketStore {
            attempts = CASE state WHEN 'to-create' THEN 0 ELSE attempts END, last_error = NULL, updated_at = ? WHERE task_id = ?`,
       )
       .run(ticketId, this.now(), taskId);
+  }
+
+  /** HaloPSA shows the ticket open again, with the bridge's note. */
+  recordReopened(taskId: number): void {
+    this.db.prepare("UPDATE task_tickets SET state = 'open', last_error = NULL, updated_at = ? WHERE task_id = ? AND state = 'to-reopen'").run(this.now(), taskId);
   }
 
   recordClosed(taskId: number): void {
@@ -204,11 +232,12 @@ export class TaskTicketStore {
   health(): TicketSyncHealth {
     const r = this.db
       .prepare(
-        `SELECT count(*) AS pending, coalesce(sum(last_error IS NOT NULL), 0) AS failing,
+        `SELECT coalesce(sum(state = 'to-create'), 0) AS to_create, coalesce(sum(state = 'to-close'), 0) AS to_close, coalesce(sum(state = 'to-reopen'), 0) AS to_reopen,
+           coalesce(sum(last_error IS NOT NULL), 0) AS failing,
            (SELECT last_error FROM task_tickets WHERE last_error IS NOT NULL ORDER BY updated_at DESC LIMIT 1) AS last_error
-         FROM task_tickets WHERE state IN ('to-create', 'to-close')`,
+         FROM task_tickets WHERE state IN ('to-create', 'to-close', 'to-reopen')`,
       )
-      .get() as { pending: number; failing: number; last_error: string | null };
-    return { pending: r.pending, failing: r.failing, lastError: r.last_error };
+      .get() as { to_create: number; to_close: number; to_reopen: number; failing: number; last_error: string | null };
+    return { toCreate: r.to_create, toClose: r.to_close, toReopen: r.to_reopen, failing: r.failing, lastError: r.last_error };
   }
 }

@@ -196,17 +196,23 @@ export class TaskStore {
   /**
    * Opens a done task that is not verified again, saying why (the app does not show the work, or
    * its ticket was reopened). False when it is not such a task, or another task is open for the
-   * same user and app (the caller cancels that one first).
+   * same user and app (the caller cancels that one first). Reopened from its ticket (`by` a
+   * HaloPSA agent): the ticket is open already. Reopened here: its ticket reopens with the reason.
    */
-  reopenDone(id: number, reason: string): boolean {
+  reopenDone(id: number, reason: string, by: string): boolean {
     const now = this.now();
-    return this.openAgain(
+    const reopened = this.openAgain(
       `UPDATE tasks SET state = 'open', completed_by = NULL, completed_at = NULL, reason = ?, verification = NULL, verified_at = NULL, verified_how = NULL, updated_at = ?
        WHERE id = ? AND state = 'done' AND (verification IS NULL OR verification != 'verified')`,
       reason,
       now,
       id,
     );
+    if (reopened) {
+      if (by.startsWith(TICKET_ACTOR_PREFIX)) this.ticketing?.store.reopenedInHaloPsa(id);
+      else this.ticketing?.store.requestReopen(id, `Reopened in scim-bridge: ${reason}`);
+    }
+    return reopened;
   }
 
   /** Opens a failed task again (the person will retry it). False when another task is open for the same user and app. */

@@ -42,6 +42,8 @@ export interface AppOptions {
   readonly admin?: Omit<AdminApiOptions, "authenticate" | "log" | "status"> & {
     /** The bridge's periodic app checks, which the status page and API show. */
     readonly appChecks: Pick<AppChecks, "refresh" | "view">;
+    /** The HaloPSA ticket sync, shown on the status page and API when any app has tickets. */
+    readonly ticketSync?: StatusSources["tickets"];
   };
 }
 
@@ -127,6 +129,7 @@ function statusSourcesOf(o: AppOptions, admin: NonNullable<AppOptions["admin"]>,
     checks: admin.appChecks,
     callers,
     workerRunning: () => o.readiness?.().checks.worker ?? true,
+    tickets: admin.ticketSync,
     publicUrl: o.publicUrl,
     version: packageVersion(),
   };

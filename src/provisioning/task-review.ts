@@ -169,10 +169,12 @@ export class TaskReview {
       // The work is owed again: the reopened task replaces whatever followed it (a confirmation).
       const followUp = this.d.tasks.openFor(task.userId, task.app);
       if (followUp) this.d.tasks.cancel(followUp.id, `superseded: task ${id} was reopened (${reason})`, id);
-      if (!this.d.tasks.reopenDone(id, reason)) throw new BridgeError("preconditionFailed", `task ${id} could not be reopened`);
+      if (!this.d.tasks.reopenDone(id, reason, actor)) throw new BridgeError("preconditionFailed", `task ${id} could not be reopened`);
       const before = this.d.accounts.get(task.userId, task.app);
       if (shown && before) this.recordShown(before, shown);
-      this.event(actor, action, task, { state: "done", verification: task.verification, account: before ?? null }, { state: "open", reason, ...(shown ? { account: shown } : {}), ...(followUp ? { supersededTask: followUp.id } : {}) });
+      // Reopened by read-back, the event says the app contradicted the work, as task.verified says it showed it.
+      const found = shown ? { account: shown, verification: "contradicted" } : {};
+      this.event(actor, action, task, { state: "done", verification: task.verification, account: before ?? null }, { state: "open", reason, ...found, ...(followUp ? { supersededTask: followUp.id } : {}) });
       this.d.jobs.enqueueUsers([task.userId], task.requestId);
       return this.find(id);
     }).immediate();

@@ -1,7 +1,8 @@
 /**
  * Tasks as HaloPSA tickets (docs/manual-tasks.md, "Tasks as HaloPSA tickets"). Carries the ticket
- * outbox (src/db/task-tickets.ts) out against HaloPSA: creates a ticket for each task raised, and
- * notes and closes the ticket of a task the bridge ended. And reads the linked tickets back, in
+ * outbox (src/db/task-tickets.ts) out against HaloPSA: creates a ticket for each task raised,
+ * notes and closes the ticket of a task the bridge ended, and notes and reopens the ticket of a
+ * done task the bridge reopened (read-back found the work missing). And reads the linked tickets back, in
  * pages: a ticket closed in HaloPSA completes its task (TaskReview, the one path that moves the
  * identity map and raises the follow-up), a ticket reopened there reopens its done task.
  *
@@ -9,7 +10,7 @@
  * first looks for the ticket by its tag before creating, so a create whose answer was lost (a
  * timeout, a crash) is found instead of made twice. Failures back off per row; rows are on disk.
  */
-import type { TaskTicket, TaskTicketStore } from "../db/task-tickets.js";
+import type { TaskTicket, TaskTicketStore, TicketSyncHealth } from "../db/task-tickets.js";
 import { TICKET_ACTOR_PREFIX } from "../db/task-tickets.js";
 import type { TaskStore } from "../db/tasks.js";
 import type { Clock } from "../clock.js";
@@ -43,12 +44,15 @@ export interface TicketSyncDeps {
   readonly onFailure?: () => void;
 }
 
-export interface TicketSyncStatus {
-  /** When the outbox last ran or the tickets were last read, and what went wrong last. */
+/** When this process last ran the outbox and read the tickets back, and what the last read met. */
+interface TicketSyncRuns {
   readonly lastSyncAt: string | null;
   readonly lastReadAt: string | null;
   readonly lastReadError: string | null;
 }
+
+/** The sync's health for the status page and API: its last runs, and the outbox's waiting and failing rows. */
+export type TicketSyncStatus = TicketSyncRuns & TicketSyncHealth;
 
 /** Rows carried out per round: a HaloPSA outage stops a round at the first failure, not after all. */
 const ROUND = 25;
@@ -61,12 +65,12 @@ export class TicketSync {
   private readTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly closedStatuses = new Map<string, Promise<number[]>>();
-  private state: TicketSyncStatus = { lastSyncAt: null, lastReadAt: null, lastReadError: null };
+  private state: TicketSyncRuns = { lastSyncAt: null, lastReadAt: null, lastReadError: null };
 
   constructor(private readonly d: TicketSyncDeps) {}
 
   status(): TicketSyncStatus {
-    return this.state;
+    return { ...this.state, ...this.d.store.health() };
   }
 
   /** Drains the outbox now and whenever a row falls due; reads tickets back every `readIntervalMs`. */
@@ -141,6 +145,7 @@ export class TicketSync {
     try {
       if (!api) throw new Error(`no halopsa app "${row.halopsaApp}" is configured`);
       if (claimed.state === "to-create") await this.create(api, claimed, task);
+      else if (claimed.state === "to-reopen") await this.reopen(api, claimed, task);
       else await this.close(api, claimed, task);
       return true;
     } catch (e: unknown) {
@@ -202,9 +207,32 @@ export class TicketSync {
         return;
       }
     }
-    await api.addNote(ticketId, row.closeNote ?? "Ended in scim-bridge", closed[0]);
+    await api.addNote(ticketId, row.note ?? "Ended in scim-bridge", closed[0]);
     this.d.store.recordClosed(task.id);
     this.d.log.info("HaloPSA ticket closed: its task ended in the bridge", { task: task.id, ticket: ticketId });
+  }
+
+  /**
+   * The same ticket back, with the reason as a note, in the instance's first open status. Read first:
+   * a ticket already open (its close never carried out) gets the note only, and a retry whose
+   * earlier attempt may have landed without an answer posts nothing twice.
+   */
+  private async reopen(api: HaloPsaTicketApi, row: TaskTicket, task: Task): Promise<void> {
+    const ticketId = row.ticketId!;
+    const closed = await this.closedStatusIds(row.halopsaApp, task);
+    const [now] = await api.read([ticketId]);
+    if (!now) throw new Error(`HaloPSA has no ticket ${ticketId} to reopen`);
+    const isOpen = !closed.includes(now.status_id ?? -1);
+    if (!(isOpen && row.attempts > 1)) await api.addNote(ticketId, row.note ?? "Reopened in scim-bridge", isOpen ? undefined : await this.openStatusId(row.halopsaApp, closed));
+    this.d.store.recordReopened(task.id);
+    this.d.log.info("HaloPSA ticket reopened: its task was reopened in the bridge", { task: task.id, ticket: ticketId });
+  }
+
+  /** The first of the instance's open statuses (GET /api/Status?excludeclosed=true) that is not a configured closed one. */
+  private async openStatusId(halopsaApp: string, closed: readonly number[]): Promise<number> {
+    const open = (await this.d.apis.get(halopsaApp)!.openStatuses()).find((s) => !closed.includes(s.id));
+    if (!open) throw new Error("HaloPSA reports no open status (GET /api/Status?excludeclosed=true) to reopen a ticket in");
+    return open.id;
   }
 
   private settingsOf(task: Task): TicketSettings {
@@ -280,7 +308,10 @@ export class TicketSync {
     }
   }
 
-  /** Reopened in HaloPSA: the work is not done after all. */
+  /**
+   * Reopened in HaloPSA: the work is not done after all, unless the app showed it (a verified task
+   * stays done). Either way the row follows HaloPSA, so this reopen is read once, not every interval.
+   */
   private async reopenFrom(api: HaloPsaTicketApi, ticket: TaskTicketWire, task: Task): Promise<void> {
     if (task.state === "done") {
       const { actor } = await this.lastChange(api, ticket);
@@ -289,7 +320,6 @@ export class TicketSync {
       } catch (e: unknown) {
         if (!isBridgeError(e)) throw e;
         this.d.log.warn("a HaloPSA ticket was reopened but its task could not be", { task: task.id, ticket: ticket.id, error: e.message });
-        return;
       }
     }
     this.d.store.reopenedInHaloPsa(task.id);

@@ -145,6 +145,24 @@ describe("tasks as HaloPSA tickets", () => {
     expect((await rig.admin("GET", `/tasks/${task.id}`)).body.state).toBe("cancelled");
   });
 
+  it("closes the ticket of a task a newer plan superseded, with a note naming the task that replaces it, which gets its own ticket", async () => {
+    const rig = await rigForTest({ ...ticketed, extraRules: [...ticketed.extraRules, { group: "Huntress Admins", app: "huntress", role: "admin" }] });
+    const { user, task } = await joinPortal(rig, "promoted@example.com");
+    const ticket = await ticketOf(rig, task.id);
+
+    // Before anyone invited her, she is made an admin: the standard invitation is pointless now.
+    await rig.createGroup("Huntress Admins", [user.id]);
+    const replacement = await waitFor(async () => (await rig.admin("GET", `/tasks?user=${user.id}&state=open`)).body.tasks.find((t: any) => t.role === "admin"), 10_000, "the admin invitation");
+    await waitFor(() => !rig.sim.state.isOpen(rig.sim.state.tickets.get(ticket.id)!), 10_000, "the superseded ticket closed");
+
+    expect((await rig.admin("GET", `/tasks/${task.id}`)).body).toMatchObject({ state: "cancelled", supersededBy: replacement.id });
+    expect(rig.sim.actions.of(ticket.id).map((a) => a.note)).toEqual([`Cancelled in scim-bridge: superseded by a newer plan: ${replacement.title}`]);
+    const replacementTicket = await ticketOf(rig, replacement.id);
+    expect(replacementTicket.id).not.toBe(ticket.id);
+    expect(rig.sim.state.isOpen(replacementTicket)).toBe(true);
+    expect([...bridgeTickets(rig).values()].map((ts) => ts.length)).toEqual([1, 1]);
+  });
+
   it("closes the ticket with a note naming the reviewer when the task is marked done in the bridge, and leaves a failed task's ticket open", async () => {
     const rig = await rigForTest(ticketed);
     const { task } = await joinPortal(rig, "here@example.com");
@@ -179,6 +197,10 @@ describe("tasks as HaloPSA tickets", () => {
 
     expect((await rig.admin("GET", `/tasks/${confirm.id}`)).body).toMatchObject({ state: "open", completedBy: null });
     expect(rig.audit("task.reopen").at(-1)).toMatchObject({ actor: `halopsa:agent ${tech.id}`, after: { state: "open", reason: `HaloPSA ticket ${confirmTicket.id} was reopened` } });
+    // Reopened there, so nothing goes back: no note from the bridge, the row simply open again.
+    await rig.bridge.running.ticketSync!.drain();
+    expect(rig.sim.actions.of(confirmTicket.id).map((a) => a.note)).toEqual(["Accepted, saw her in the portal", "She never accepted: the invite bounced"]);
+    expect(rig.bridge.running.db.prepare("SELECT state FROM task_tickets WHERE task_id = ?").pluck().get(confirm.id)).toBe("open");
     // Closed again later, it completes the task again.
     rig.sim.actions.closeAsAgent(confirmTicket.id, tech.id, "Accepted for real this time");
     await rig.bridge.running.ticketSync!.readBack();

@@ -127,6 +127,69 @@ describe("ticket sync", () => {
     expect(sim.actions.of(made!.id).map((a) => a.note)).toEqual(["Cancelled in scim-bridge: the user left the group"]);
   });
 
+  it("reopens the same ticket a done task had when the bridge reopens the task, and a retry whose answer was lost posts the note once", async () => {
+    const sim = await startHaloPsaSimulator({ rateLimit: null });
+    cleanups.push(() => sim.close());
+    const parts = await bridgeParts(configFor(sim, mkdtempSync(join(tmpdir(), "scim-bridge-tickets-"))));
+    cleanups.push(() => void parts.db.close());
+    // Steps are carried out when this test drains, not when a row falls due.
+    await parts.sync.stop();
+    const task = raiseTask(parts, "back@example.com");
+    await parts.sync.drain();
+    const ticketId = parts.stores.taskTickets.get(task.id)!.ticketId!;
+    parts.db.transaction(() => parts.stores.tasks.close(task.id, "done", "reviewer@msp.example", null)).immediate();
+    await parts.sync.drain();
+    expect(sim.state.tickets.get(ticketId)).toMatchObject({ status_id: 21 });
+
+    parts.db.transaction(() => parts.stores.tasks.reopenDone(task.id, "Huntress has no account for back@example.com", "read-back")).immediate();
+    expect(parts.stores.taskTickets.get(task.id)).toMatchObject({ state: "to-reopen", note: "Reopened in scim-bridge: Huntress has no account for back@example.com" });
+    // HaloPSA applies the note, then the answer never comes.
+    sim.faults.hangNext(1, { commit: true, match: { method: "POST", path: "/api/Actions" } });
+    await parts.sync.drain();
+    expect(parts.stores.taskTickets.get(task.id)).toMatchObject({ state: "to-reopen", attempts: 1 });
+    expect(parts.sync.status()).toMatchObject({ toCreate: 0, toClose: 0, toReopen: 1, failing: 1, lastError: expect.stringMatching(/timed out|timeout/i) });
+    await waitFor(async () => (await parts.sync.drain(), parts.stores.taskTickets.get(task.id)!.state === "open"), 5000, "the reopen retried");
+
+    expect(sim.state.isOpen(sim.state.tickets.get(ticketId)!)).toBe(true);
+    expect(sim.actions.of(ticketId).map((a) => [a.note, a.new_status])).toEqual([
+      ["Done in scim-bridge by reviewer@msp.example", 21],
+      ["Reopened in scim-bridge: Huntress has no account for back@example.com", 1],
+    ]);
+    expect(sim.state.tickets.size).toBe(1);
+    expect(parts.sync.status()).toMatchObject({ toCreate: 0, toClose: 0, toReopen: 0, failing: 0, lastError: null });
+  });
+
+  it("makes the ticket of a task reopened before its create was tried, and only notes a ticket whose close had not been carried out", async () => {
+    const sim = await startHaloPsaSimulator({ rateLimit: null });
+    cleanups.push(() => sim.close());
+    const parts = await bridgeParts(configFor(sim, mkdtempSync(join(tmpdir(), "scim-bridge-tickets-"))));
+    cleanups.push(() => void parts.db.close());
+    await parts.sync.stop();
+    const task = raiseTask(parts, "quick@example.com");
+    const doneThenReopened = () =>
+      parts.db
+        .transaction(() => {
+          parts.stores.tasks.close(task.id, "done", "reviewer@msp.example", null);
+          parts.stores.tasks.reopenDone(task.id, "Huntress shows no such account", "read-back");
+        })
+        .immediate();
+
+    // Done and reopened before the sync ran: no ticket was ever asked of HaloPSA, so one is made now.
+    doneThenReopened();
+    expect(parts.stores.taskTickets.get(task.id)).toMatchObject({ state: "to-create", attempts: 0 });
+    await parts.sync.drain();
+    const [ticket, ...more] = [...sim.state.tickets.values()];
+    expect(more).toEqual([]);
+    expect(parts.stores.taskTickets.get(task.id)).toMatchObject({ state: "open", ticketId: ticket!.id });
+
+    // Again, now the ticket exists but its close was never sent: it gets the note and keeps its open status.
+    doneThenReopened();
+    await parts.sync.drain();
+    expect(sim.actions.of(ticket!.id).map((a) => [a.note, a.new_status])).toEqual([["Reopened in scim-bridge: Huntress shows no such account", null]]);
+    expect(sim.state.tickets.get(ticket!.id)).toMatchObject({ status_id: 1 });
+    expect(sim.requestCount("POST", "/api/Tickets")).toBe(1);
+  });
+
   it("makes no ticket for a blocked task, which is not to be worked yet", async () => {
     const sim = await startHaloPsaSimulator({ rateLimit: null });
     cleanups.push(() => sim.close());

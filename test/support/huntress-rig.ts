@@ -10,6 +10,7 @@ import { expect, onTestFinished } from "vitest";
 import { stringify } from "yaml";
 import type { Task } from "../../src/domain/task.js";
 import { startHuntressSimulator, type HuntressSimulator } from "../../src/dev/huntress-simulator.js";
+import { startHaloPsaSimulator, type HaloPsaSimulator } from "../../src/dev/halopsa-simulator.js";
 import { startBridge, type TestBridge } from "./bridge.js";
 import { waitFor } from "./provisioning.js";
 import { create, patch, userBody } from "./scim.js";
@@ -24,10 +25,14 @@ export interface RigOptions {
   readonly huntress?: Record<string, unknown>;
   /** Extra environment (wins over the defaults pointing at the simulator). */
   readonly env?: Record<string, string>;
+  /** The huntress app's tasks also as tickets in a HaloPSA simulator (`tickets.halopsa` of the app). */
+  readonly tickets?: Record<string, unknown>;
 }
 
 export interface Rig {
   readonly sim: HuntressSimulator;
+  /** The HaloPSA simulator holding the tickets, when the rig was asked for `tickets`. */
+  readonly halo: HaloPsaSimulator | undefined;
   readonly bridge: TestBridge;
   newUser(name: string): Promise<string>;
   join(userId: string, group: string): Promise<void>;
@@ -44,18 +49,24 @@ export interface Rig {
 /** A simulator and a bridge for the current test only, closed when it ends, pass or fail. */
 export async function rig(o: RigOptions = {}): Promise<Rig> {
   const sim = await startHuntressSimulator();
+  const halo = o.tickets ? await startHaloPsaSimulator({ rateLimit: null }) : undefined;
   const dir = mkdtempSync(join(tmpdir(), "scim-bridge-huntress-"));
   const file = join(dir, "bridge.yaml");
   writeFileSync(
     file,
     stringify({
-      apps: [{ name: "huntress", type: "huntress", ...o.app }],
+      apps: [
+        { name: "huntress", type: "huntress", ...o.app, ...(o.tickets ? { tickets: { halopsa: o.tickets } } : {}) },
+        ...(halo ? [{ name: "halopsa", type: "halopsa", roles: [{ name: "agent", haloRoles: ["Agent"] }] }] : []),
+      ],
       rules: [
         { group: ADMINS, app: "huntress", role: "admin" },
         { group: USERS, app: "huntress", role: "standard" },
       ],
       provisioning: { reconcileIntervalMinutes: 0, backoffBaseSeconds: 0.05, maxBackoffSeconds: 0.5 },
       huntress: { maxRetries: 1, timeoutSeconds: 2, ...o.huntress },
+      // Tickets are read back when a test says so (ticketSync.readBack), not on a timer.
+      ...(halo ? { halopsa: { url: halo.url, clientId: halo.clientId, clientSecret: halo.clientSecret, rateLimit: null, timeoutSeconds: 2, ticketReadSeconds: 3600 } } : {}),
     }),
   );
   const bridge = await startBridge({
@@ -72,6 +83,7 @@ export async function rig(o: RigOptions = {}): Promise<Rig> {
       await bridge.close();
     } finally {
       await sim.close();
+      await halo?.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -87,6 +99,7 @@ export async function rig(o: RigOptions = {}): Promise<Rig> {
   };
   return {
     sim,
+    halo,
     bridge,
     async newUser(name) {
       const [given, family] = name.split(" ") as [string, string];

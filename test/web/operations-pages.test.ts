@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN } from "../support/bridge.js";
 import { waitFor } from "../support/provisioning.js";
 import { create, patch } from "../support/scim.js";
-import { accessibilityProblems, CONFIG, createUser, screenshot, signIn, usePagesWith } from "./browser.js";
+import { accessibilityProblems, CONFIG, createUser, joinGroup, screenshot, signIn, startWebBridge, usePagesWith } from "./browser.js";
 
 const BROKEN = CONFIG.replace(
   "provisioning: { reconcileIntervalMinutes: 0 }",
@@ -90,5 +90,54 @@ describe("status and jobs pages", () => {
     expect(w.bridge.running.db.prepare("SELECT count(*) FROM jobs").pluck().get()).toBe(0);
     await page.reload();
     expect(await page.locator("#jobs-dead + p.empty").textContent()).toContain("No dead letters");
+  });
+});
+
+/** CONFIG with Huntress tasks also as tickets in the built-in HaloPSA simulator. */
+const TICKETED = CONFIG.replace("- { name: huntress, type: manual, template: huntress }", '- { name: huntress, type: manual, template: huntress, tickets: { halopsa: { ticketTypeId: 3, team: "1st Line" } } }');
+
+describe("status page: tasks as HaloPSA tickets", () => {
+  const t = usePagesWith({}, TICKETED);
+
+  it("shows the last ticket read, what waits in the outbox and the last error, as GET /admin/api/status does", async () => {
+    const { w, page } = t;
+    const sim = w.bridge.running.haloPsaSimulator!;
+    // HaloPSA refuses ticket creates for a while: the task's ticket waits, failing.
+    sim.faults.failNext(1000, { status: 503, match: { method: "POST", path: "/api/Tickets" } });
+    const hal = await createUser(w, "Hal Hunt", "hal@example.com");
+    await joinGroup(w, hal, "Huntress Users");
+    await waitFor(() => w.bridge.running.ticketSync!.status().failing === 1, 10_000, "a failing ticket create");
+    await w.bridge.running.ticketSync!.readBack();
+
+    const api = await fetch(`${w.origin}/admin/api/status`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const { tickets } = (await api.json()) as { tickets: Record<string, unknown> };
+    expect(tickets).toMatchObject({ toCreate: 1, toClose: 0, toReopen: 0, failing: 1, lastReadError: null, lastError: expect.stringContaining("503") });
+    expect(Date.parse(tickets["lastReadAt"] as string)).not.toBeNaN();
+
+    await signIn(page, w.origin, ADMIN_TOKEN);
+    await page.goto(`${w.origin}/admin/status`);
+    const section = page.locator("#ticket-sync");
+    const text = (await section.innerText()).replace(/\s+/g, " ");
+    expect(text).toMatch(/Last read of the tickets just now/);
+    expect(text).toContain("Waiting for HaloPSA 1 to create, 0 to close, 0 to reopen");
+    expect(text).toMatch(/Failing 1 retried with backoff; last error: .*503/);
+    expect(await page.getByRole("heading", { level: 2, name: "HaloPSA tickets" }).isVisible()).toBe(true);
+    await checkBothWidths(page, "status-tickets");
+
+    // HaloPSA recovers: the ticket is made, nothing waits.
+    sim.faults.reset();
+    await waitFor(() => w.bridge.running.ticketSync!.status().toCreate === 0, 20_000, "the ticket made");
+    await page.reload();
+    expect((await page.locator("#ticket-sync").innerText()).replace(/\s+/g, " ")).toContain("Waiting for HaloPSA 0 to create, 0 to close, 0 to reopen Failing none");
+  });
+
+  it("leaves the section out where no app has tickets", async () => {
+    const w = await startWebBridge();
+    try {
+      const api = await fetch(`${w.origin}/admin/api/status`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(await api.json()).not.toHaveProperty("tickets");
+    } finally {
+      await w.bridge.close();
+    }
   });
 });

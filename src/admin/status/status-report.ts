@@ -13,6 +13,7 @@ import type { Reconciler } from "../../provisioning/reconcile.js";
 import type { ProvisioningDeps } from "../../provisioning/sync-user.js";
 import type { ScimCaller, ScimCallers } from "../../http/scim-callers.js";
 import type { AppCheckView, AppChecks } from "../../provisioning/app-checks.js";
+import type { TicketSync, TicketSyncStatus } from "../../provisioning/ticket-sync.js";
 
 export interface StatusReport {
   readonly version: string;
@@ -34,6 +35,8 @@ export interface StatusReport {
   readonly worker: { readonly running: boolean };
   readonly queue: { readonly queued: number; readonly running: number; readonly dead: number; readonly oldestAgeMs: number | null };
   readonly approvals: { readonly pending: number; readonly waiting: number };
+  /** Tasks as HaloPSA tickets: the last read, what waits in the outbox, the last error; absent when no app has tickets. */
+  readonly tickets?: TicketSyncStatus;
 }
 
 export interface StatusSources {
@@ -47,6 +50,8 @@ export interface StatusSources {
   readonly callers: Pick<ScimCallers, "latest">;
   /** Whether the provisioning worker runs (readiness); true where no readiness is wired. */
   readonly workerRunning: () => boolean;
+  /** The HaloPSA ticket sync, when any task app has `tickets.halopsa`. */
+  readonly tickets?: Pick<TicketSync, "status"> | undefined;
   readonly publicUrl: string | undefined;
   readonly version: string;
 }
@@ -94,5 +99,6 @@ export async function statusReport(s: StatusSources, requestOrigin: string): Pro
     worker: { running: s.workerRunning() },
     queue: s.jobs.depth(),
     approvals: { pending: pending.length, waiting: pending.reduce((n, set) => n + set.waiting, 0) },
+    ...(s.tickets ? { tickets: s.tickets.status() } : {}),
   };
 }

@@ -38,6 +38,7 @@ export type HaloAction = z.infer<typeof actionSchema>;
 /** swagger TStatus. */
 export const statusSchema = z.object({ id: z.number().int(), name: text });
 export type HaloStatus = z.infer<typeof statusSchema>;
+const STATUSES = bareOrWrapped(statusSchema, "statuses");
 
 /** What a task ticket is made of (swagger Faults). */
 export interface TaskTicketWrite {
@@ -99,9 +100,9 @@ export class HaloPsaTicketApi {
     return out;
   }
 
-  /** swagger POST /Actions: a note on the ticket; with `closeWith`, `new_status` closes it in the same action. */
-  async addNote(ticketId: number, note: string, closeWith?: number): Promise<void> {
-    const action = { ticket_id: ticketId, outcome: "Note", note, hiddenfromuser: true, ...(closeWith === undefined ? {} : { new_status: closeWith }) };
+  /** swagger POST /Actions: a note on the ticket; with `newStatus`, `new_status` closes or reopens it in the same action. */
+  async addNote(ticketId: number, note: string, newStatus?: number): Promise<void> {
+    const action = { ticket_id: ticketId, outcome: "Note", note, hiddenfromuser: true, ...(newStatus === undefined ? {} : { new_status: newStatus }) };
     await this.client.call("POST", "/api/Actions", { body: [action], schema: oneOrMany(actionSchema), idempotent: false });
   }
 
@@ -116,9 +117,13 @@ export class HaloPsaTicketApi {
    * response"), so closed = all minus the rest. TStatus has no field documented to say it.
    */
   async closedStatuses(): Promise<HaloStatus[]> {
-    const schema = bareOrWrapped(statusSchema, "statuses");
-    const all = await this.client.call("GET", "/api/Status", { schema });
-    const open = new Set((await this.client.call("GET", "/api/Status", { query: { excludeclosed: "true" }, schema })).map((s) => s.id));
+    const all = await this.client.call("GET", "/api/Status", { schema: STATUSES });
+    const open = new Set((await this.openStatuses()).map((s) => s.id));
     return all.filter((s) => !open.has(s.id));
+  }
+
+  /** The instance's open statuses, in its order: swagger GET /Status with `excludeclosed`. */
+  async openStatuses(): Promise<HaloStatus[]> {
+    return this.client.call("GET", "/api/Status", { query: { excludeclosed: "true" }, schema: STATUSES });
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { AppConfig } from "../../../provisioning/config-schema.js";
 import type { StatusReport } from "../../status/status-report.js";
+import type { TicketSyncStatus } from "../../../provisioning/ticket-sync.js";
 import { appLabel } from "../app-labels.js";
 import { html, type SafeHtml } from "../html.js";
 import { layout, type Viewer } from "../layout.js";
@@ -38,6 +39,19 @@ function driftCell(a: StatusReport["apps"][number], now: Date): SafeHtml {
   }
   if (a.drift.error !== null) return html`<span class="badge overdue">read-back failed</span> ${ago(a.drift.checkedAt, now)}<br>${a.drift.error}`;
   return html`<a href="/admin/drift">${plural(a.drift.items, "difference", "differences")}</a><br><span class="muted">checked ${ago(a.drift.checkedAt, now)}</span>`;
+}
+
+/** Tasks as HaloPSA tickets: is HaloPSA read, and does anything wait or fail in the outbox. */
+function ticketsSection(t: TicketSyncStatus, now: Date): SafeHtml {
+  const read = t.lastReadAt === null ? "none since the bridge started" : when(t.lastReadAt, now);
+  return html`<section aria-labelledby="status-tickets">
+<h2 id="status-tickets">HaloPSA tickets</h2>
+<dl class="facts" id="ticket-sync">
+  <dt>Last read of the tickets</dt><dd>${read}${t.lastReadError !== null && html`<br><span class="badge overdue">read failed</span> ${t.lastReadError}`}</dd>
+  <dt>Waiting for HaloPSA</dt><dd>${t.toCreate} to create, ${t.toClose} to close, ${t.toReopen} to reopen</dd>
+  <dt>Failing</dt><dd>${t.failing === 0 ? "none" : html`<strong>${t.failing}</strong> retried with backoff; last error: ${t.lastError ?? ""}`}</dd>
+</dl>
+</section>`;
 }
 
 export function statusPage(d: StatusPageData): SafeHtml {
@@ -114,6 +128,7 @@ ${
   <dt>Approvals</dt><dd>${r.approvals.pending === 0 ? "nothing waits" : html`<a href="/admin/approvals">${plural(r.approvals.pending, "change set waits", "change sets wait")}</a> (${plural(r.approvals.waiting, "person", "people")} held)`}</dd>
 </dl>
 </section>
+${r.tickets && ticketsSection(r.tickets, d.now)}
 ${d.deprovisioning && deprovisioningSection(d.deprovisioning, d.apps, d.now)}`;
   return layout({ title: "Status", viewer: d.viewer, section: "status", body });
 }

@@ -12,10 +12,18 @@ import { utc } from "../time-format.js";
 
 const SOURCES: Record<string, string> = { idp: "IdP", app: "App", approval: "Approval" };
 
-/** A `verification` detail as the event recorded it: text as is, an object as its fields. */
+/** The bridge's own verification values in words (docs/manual-tasks.md, "Verified by read-back"). */
+const VERIFICATIONS: Record<string, string> = {
+  pending: "pending: the app not read since",
+  verified: "verified: the app shows it",
+  unverifiable: "unverified: the app cannot be read",
+  contradicted: "not shown by the app",
+};
+
+/** A `verification` detail as the event recorded it: the bridge's values in words, other text as is, an object as its fields. */
 function verificationText(v: unknown): string {
   if (v === null || v === undefined) return "";
-  if (typeof v === "string") return v;
+  if (typeof v === "string") return VERIFICATIONS[v] ?? v;
   if (typeof v === "object" && !Array.isArray(v)) return Object.entries(v).map(([k, x]) => `${k}: ${typeof x === "string" ? x : JSON.stringify(x)}`).join("; ");
   return JSON.stringify(v);
 }
