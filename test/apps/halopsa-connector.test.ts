@@ -67,7 +67,7 @@ describe("HaloPsaConnector", () => {
       clientSecret: sim.clientSecret,
       log,
       rateLimit: null,
-      timeoutMs: 200,
+      timeoutMs: 1_000, // generous: a loaded machine must not turn an ordinary answer into a timeout
       backoff: { baseMs: 5, maxMs: 20 },
     });
   });

@@ -59,7 +59,7 @@ describe("HaloPSA faults", () => {
   });
 
   it("converges with no duplicate agents after HaloPSA stops answering for a while, including creates that landed without an answer", async () => {
-    const rig = await rigForTest({ timeoutSeconds: 0.3 });
+    const rig = await rigForTest({ timeoutSeconds: 1 });
     // Two creates land in HaloPSA but their answers are lost; then every call hangs a few times.
     rig.sim.faults.hangNext(2, { commit: true, match: { method: "POST", path: "/api/Agent" } });
     rig.sim.faults.hangNext(4, { match: { method: "GET" } });
