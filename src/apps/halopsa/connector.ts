@@ -84,7 +84,7 @@ export class HaloPsaConnector implements Connector {
     return "profile" in action && action.profile && result.profile ? { ...result, profile: action.profile } : result;
   }
 
-  async dispatch(action: ApplicableAction, ctx: ApplyContext): Promise<ApplyResult> {
+  private async dispatch(action: ApplicableAction, ctx: ApplyContext): Promise<ApplyResult> {
     const log = this.opts.log.child({ app: this.app, action: action.kind, userId: action.userId, requestId: ctx.requestId });
     switch (action.kind) {
       case "create":
@@ -328,7 +328,7 @@ function loginProfile(p: Profile): Profile {
   return p.userName.includes("@") ? { ...p, email: p.userName } : p;
 }
 
-export function withLoginEmail(action: ApplicableAction): ApplicableAction {
+function withLoginEmail(action: ApplicableAction): ApplicableAction {
   switch (action.kind) {
     case "deactivate":
       return action.profile ? { ...action, profile: loginProfile(action.profile) } : action;
