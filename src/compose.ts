@@ -7,6 +7,8 @@ import { HaloPsaClient } from "./apps/halopsa/client.js";
 import { HuntressClient } from "./apps/huntress/client.js";
 import { instanceOf, readsAccounts, ticketTargets } from "./apps/app-types.js";
 import { HaloPsaTicketApi } from "./apps/halopsa/ticket-api.js";
+import { HaloPsaConnector } from "./apps/halopsa/connector.js";
+import type { RollingWindowLimiter } from "./apps/http/rate-limiter.js";
 import type { HaloPsaConnection } from "./apps/halopsa/app-type.js";
 import type { HuntressConnection } from "./apps/huntress/app-type.js";
 import type { TransportObserver } from "./apps/http/observer.js";
@@ -156,6 +158,8 @@ export interface Connections {
   readonly haloPsaSimulator: HaloPsaSimulator | undefined;
   /** Per halopsa app that receives task tickets: the ticket calls, on that app's own client (one rate budget). */
   readonly ticketApis: Map<string, HaloPsaTicketApi>;
+  /** Per HaloPSA instance, the one rolling window of its client, kept across restarts (src/provisioning/rate-windows.ts). */
+  readonly rateWindows: Map<string, RollingWindowLimiter>;
 }
 
 /**
@@ -195,11 +199,11 @@ export async function connect(
       ...tenant,
       observer,
       timeoutMs: h.timeoutSeconds * 1000,
-      rateLimit: h.rateLimit === null ? null : { requests: h.rateLimit.requests, windowMs: h.rateLimit.windowSeconds * 1000 },
+      rateLimit: h.rateLimit === null ? null : { requests: Math.max(1, Math.floor(h.rateLimit.requests * h.rateBudgetShare)), windowMs: h.rateLimit.windowSeconds * 1000 },
     });
     // Two requests every few minutes: outside the rate budget, which leaves room for other tools anyway.
     const checkClient = new HaloPsaClient({ ...tenant, ...CHECK_TRANSPORT });
-    return { client, checkClient, licenceTypes: h.licenceTypes, createSettleMs: h.createSettleSeconds * 1000 };
+    return { client, checkClient, licenceTypes: h.licenceTypes, createSettleMs: h.createSettleSeconds * 1000, batchSize: h.batchSize };
   });
   const huntress = once((): Promise<HuntressConnection> => Promise.resolve(huntressConnection(config, log, observer, scrubber)));
   const connectors = await createConnectors(apps, appInstances(config, apps), { log, haloPsa, huntress });
@@ -207,7 +211,11 @@ export async function connect(
   for (const { halopsaApp } of ticketTargets(apps).values()) {
     if (!ticketApis.has(halopsaApp)) ticketApis.set(halopsaApp, new HaloPsaTicketApi((await haloPsa()).client));
   }
-  return { connectors, haloPsaSimulator: simulator, ticketApis };
+  const rateWindows = new Map<string, RollingWindowLimiter>();
+  const halo = [...connectors.values()].find((c) => c instanceof HaloPsaConnector);
+  const window = halo && (await haloPsa()).client.rateWindow;
+  if (halo && window) rateWindows.set(halo.instance, window);
+  return { connectors, haloPsaSimulator: simulator, ticketApis, rateWindows };
 }
 
 /**

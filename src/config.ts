@@ -93,12 +93,19 @@ const configSchema = z
         scope: z.string().min(1).default("all"),
         /** HaloPSA licence type numbers by the names rules use (HaloPSA does not publish its numbering). */
         licenceTypes: z.record(z.string(), z.number().int()).default({}),
-        /** Client-side budget under hosted Halo's 300 requests per rolling 5 minutes; null turns it off. */
+        /** The tenant's limit (hosted Halo: 300 requests per rolling 5 minutes); null turns the client-side limit off. */
         rateLimit: z
           .object({ requests: z.number().int().positive(), windowSeconds: z.number().positive() })
           .strict()
           .nullable()
-          .default({ requests: 270, windowSeconds: 300 }),
+          .default({ requests: 300, windowSeconds: 300 }),
+        /**
+         * The share of `rateLimit` the bridge may spend; the rest is left to the tenant's other
+         * integrations (RMM, billing, email), which share the same budget (docs/operations.md).
+         */
+        rateBudgetShare: z.number().gt(0).max(1).default(0.5),
+        /** Agents per `POST /api/Agent` array in a pass over many users. */
+        batchSize: z.number().int().min(1).max(500).default(50),
         timeoutSeconds: z.number().positive().default(30),
         /**
          * A create that got no answer may still land: for this long a retry that finds no agent
@@ -109,7 +116,7 @@ const configSchema = z
         ticketReadSeconds: z.number().positive().default(120),
       })
       .strict()
-      .default({ scope: "all", licenceTypes: {}, rateLimit: { requests: 270, windowSeconds: 300 }, timeoutSeconds: 30, createSettleSeconds: 120, ticketReadSeconds: 120 }),
+      .default({ scope: "all", licenceTypes: {}, rateLimit: { requests: 300, windowSeconds: 300 }, rateBudgetShare: 0.5, batchSize: 50, timeoutSeconds: 30, createSettleSeconds: 120, ticketReadSeconds: 120 }),
     /** The Huntress API (apps of type huntress): the memberships API. */
     huntress: z
       .object({

@@ -12,6 +12,7 @@ import { systemClock, type Clock } from "./clock.js";
 import { APP_CHECK_TIMEOUT_MS, connect, openStores, provisioningOf, scrubberOf, ticketSyncOf } from "./compose.js";
 import { appsAndRules, ConfigError, loadConfig, type Config } from "./config.js";
 import { BridgeState } from "./db/bridge-state.js";
+import { keepRateWindows } from "./provisioning/rate-windows.js";
 import { openDatabase, type Db } from "./db/database.js";
 import { DatabaseHealth } from "./db/database-health.js";
 import { InstanceLock } from "./db/instance-lock.js";
@@ -133,7 +134,8 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
   const { audit, jobs, accounts, tasks, drift } = stores;
   const { apps, rules } = appsAndRules(config);
   const metrics = new BridgeMetrics();
-  const { connectors, haloPsaSimulator, ticketApis } = await connect(config, log, metrics, { simulator: true, scrubber });
+  const { connectors, haloPsaSimulator, ticketApis, rateWindows } = await connect(config, log, metrics, { simulator: true, scrubber });
+  keepRateWindows(rateWindows, new BridgeState(db, clock), log);
   const foreignLinks = checkInstances(accounts, connectors, log);
   // A HaloPSA check is two requests (token, then a read), each bounded by the check transport's timeout.
   const appChecks = new AppChecks({ connectors, clock, log, timeoutMs: 2 * APP_CHECK_TIMEOUT_MS });
@@ -162,6 +164,7 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
       concurrency: p.workerConcurrency,
       leaseMs: p.leaseSeconds * 1000,
       idleMs: 5000,
+      ...(p.batch.maxJobs === 0 ? {} : { batch: p.batch }),
     },
     health,
   );

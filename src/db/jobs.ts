@@ -282,4 +282,13 @@ export class JobQueue {
       .get() as { next: string | null };
     return r.next ?? undefined;
   }
+
+  /** How many jobs could be claimed now (the worker's cue to gather a batch). */
+  readyCount(): number {
+    const now = this.now();
+    return this.db
+      .prepare("SELECT count(*) FROM jobs WHERE dead = 0 AND run_at <= ? AND (locked_until IS NULL OR locked_until <= ?)")
+      .pluck()
+      .get(now, now) as number;
+  }
 }

@@ -94,6 +94,15 @@ export interface AccountProgress {
   readonly task?: TaskIntent;
 }
 
+/** One user's action in a batch, with that user's read-only views. */
+export interface BatchItem {
+  readonly action: ApplicableAction;
+  readonly ctx: ApplyContext;
+}
+
+/** What `apply` would have answered for one item: its result, or what it would have thrown. */
+export type BatchOutcome = { readonly ok: true; readonly result: ApplyResult } | { readonly ok: false; readonly error: unknown };
+
 export interface Connector {
   readonly app: string;
   /**
@@ -107,6 +116,12 @@ export interface Connector {
    * when it is retryable). Must be idempotent.
    */
   apply(action: ApplicableAction, ctx: ApplyContext): Promise<ApplyResult>;
+  /**
+   * Carries many users' actions out together (one read of the app, writes in batches), answering
+   * per item, in the order given, exactly what `apply` would have. Where an app can do it, the
+   * worker hands it every action of a pass over many users (./provisioning/apply-batch.ts).
+   */
+  applyMany?(items: readonly BatchItem[]): Promise<BatchOutcome[]>;
   /** Every account in the app (enabled and disabled), where the app can list them. */
   readBack?(): Promise<RemoteAccount[]>;
   /** Reads the app and reports progress on these accounts; the reconciler records it. */

@@ -37,6 +37,21 @@ export const provisioningSchema = z
     maxBackoffSeconds: z.number().positive().default(3600),
     leaseSeconds: z.number().int().min(5).default(120),
     reconcileIntervalMinutes: z.number().min(0).default(15),
+    /**
+     * Passes over many users (docs/provisioning.md, "HaloPSA"): when at least `minJobs` are ready
+     * at once, up to `maxJobs` run as one batch, so HaloPSA is read once and written in arrays.
+     * The worker gathers while jobs keep arriving, until none came for `quietMs`, never more than
+     * `maxWaitMs`. `maxJobs: 0` turns batching off.
+     */
+    batch: z
+      .object({
+        minJobs: z.number().int().min(2).default(4),
+        maxJobs: z.number().int().min(0).default(250),
+        quietMs: z.number().int().min(0).max(1000).default(200),
+        maxWaitMs: z.number().int().min(0).max(1000).default(1000),
+      })
+      .strict()
+      .default({ minJobs: 4, maxJobs: 250, quietMs: 200, maxWaitMs: 1000 }),
     /** A change of apps or rules that would deactivate, remove or downgrade anyone waits for an admin. */
     approveRuleChanges: z.boolean().default(true),
     /**

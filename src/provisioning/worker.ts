@@ -14,6 +14,7 @@ import { errorText } from "../domain/secret-scrubber.js";
 import { databaseFailureOf } from "../db/database-failure.js";
 import type { JobQueue, Job } from "../db/jobs.js";
 import type { Logger } from "../log.js";
+import { ApplyBatch } from "./apply-batch.js";
 import { syncUser, type ProvisioningDeps } from "./sync-user.js";
 
 export interface WorkerOptions {
@@ -22,8 +23,21 @@ export interface WorkerOptions {
   readonly leaseMs: number;
   /** Longest sleep when idle; a new job wakes the worker at once through notify(). */
   readonly idleMs: number;
+  /** Passes over many users at once (./apply-batch.ts); none: one job at a time, up to `concurrency`. */
+  readonly batch?: BatchOptions;
   /** Backoff after a database failure: doubles from minMs up to maxMs, reset by a good turn (default 0.5 s → 30 s). */
   readonly databaseBackoff?: { readonly minMs: number; readonly maxMs: number };
+}
+
+export interface BatchOptions {
+  /** At least this many ready jobs make a batch; fewer run one by one as usual. */
+  readonly minJobs: number;
+  /** At most this many jobs in one batch. */
+  readonly maxJobs: number;
+  /** While jobs keep arriving, wait until none came for this long (ms)... */
+  readonly quietMs: number;
+  /** ...but never longer than this in all (ms), so a change starts within a second. */
+  readonly maxWaitMs: number;
 }
 
 const DEFAULT_BACKOFF = { minMs: 500, maxMs: 30_000 };
@@ -36,6 +50,8 @@ export class Worker {
   private lastBeat = Date.now();
   /** The current backoff after database failures; 0 while the database works. */
   private backoffMs = 0;
+  /** While gathering a batch: when it started, and how many jobs were ready at the last look. */
+  private gathering: { startedAt: number; lastChangeAt: number; ready: number } | undefined;
 
   constructor(
     private readonly deps: ProvisioningDeps,
@@ -116,6 +132,11 @@ export class Worker {
     // After a failure, a probe that waits at most 250 ms for the lock comes first: a claim would
     // block the whole process for busy_timeout (5 s) while another process still holds it.
     if (this.health.problem) probeDatabase(this.deps.db);
+    const batch = this.options.batch;
+    if (batch && [...this.deps.connectors.values()].some((c) => c.applyMany)) {
+      const waitMs = this.gatherBatch(batch);
+      if (waitMs !== null) return waitMs;
+    }
     while (this.running.size < this.options.concurrency && !this.stopping) {
       const job = this.jobs.claim(this.options.id, this.options.leaseMs);
       if (!job) break;
@@ -128,6 +149,47 @@ export class Worker {
     const next = this.jobs.nextRunAt();
     const untilNext = next === undefined ? this.options.idleMs : Math.max(10, Date.parse(next) - Date.now());
     return Math.min(this.options.idleMs, untilNext);
+  }
+
+  /**
+   * Several jobs ready at once (a first sync, a reconcile pass, a large group change): wait while
+   * more keep arriving (bounded), then run them all as one batch. Answers how long to sleep, or
+   * null when one-by-one claiming should go on (a lone job starts at once, never waits here).
+   */
+  private gatherBatch(batch: BatchOptions): number | null {
+    if (this.running.size > 0) return null;
+    const ready = this.jobs.readyCount();
+    if (ready < 2) {
+      this.gathering = undefined;
+      return null;
+    }
+    const now = Date.now();
+    const g = this.gathering;
+    if (!g) {
+      this.gathering = { startedAt: now, lastChangeAt: now, ready };
+      return Math.min(batch.quietMs, batch.maxWaitMs);
+    }
+    if (ready !== g.ready) Object.assign(g, { ready, lastChangeAt: now });
+    const quietFor = now - g.lastChangeAt;
+    const left = batch.maxWaitMs - (now - g.startedAt);
+    if (quietFor < batch.quietMs && left > 0 && ready < batch.maxJobs) return Math.max(1, Math.min(batch.quietMs - quietFor, left));
+    this.gathering = undefined;
+    if (ready < batch.minJobs) return null;
+    const claimed: Job[] = [];
+    for (let job = this.jobs.claim(this.options.id, this.options.leaseMs); job; ) {
+      claimed.push(job);
+      job = claimed.length < batch.maxJobs ? this.jobs.claim(this.options.id, this.options.leaseMs) : undefined;
+    }
+    const gate = new ApplyBatch(this.deps.connectors, claimed.length, batch.maxWaitMs);
+    const deps = { ...this.deps, connectors: gate.connectors };
+    for (const job of claimed) {
+      const p: Promise<void> = this.run(job, () => syncUser(deps, job.userId, job.requestId).finally(() => gate.passDone())).finally(() => {
+        this.running.delete(p);
+        this.wake();
+      });
+      this.running.add(p);
+    }
+    return this.options.idleMs;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -148,7 +210,7 @@ export class Worker {
     else this.log.error("worker step failed: will retry", context);
   }
 
-  private async run(job: Job): Promise<void> {
+  private async run(job: Job, pass = () => syncUser(this.deps, job.userId, job.requestId)): Promise<void> {
     const { id, leaseMs } = this.options;
     const heartbeat = setInterval(() => {
       try {
@@ -159,7 +221,7 @@ export class Worker {
     }, Math.max(1000, leaseMs / 3));
     heartbeat.unref();
     try {
-      const outcome = await syncUser(this.deps, job.userId, job.requestId);
+      const outcome = await pass();
       if (outcome.failures.length === 0) {
         this.jobs.complete(job, id);
         this.backoffMs = 0;

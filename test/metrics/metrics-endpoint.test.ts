@@ -169,6 +169,8 @@ describe("/metrics", () => {
   });
 
   it("shows queued jobs and the age of the oldest while no worker takes them", async () => {
+    // The reconcile above queued every user; the worker gathers them into one pass first (up to 1 s).
+    await waitFor(async () => sample(await scrape(), "scim_bridge_jobs", { state: "queued" }) === 0, 10_000);
     await t.bridge.running.worker.stop();
     const carol = await t.newUser("Carol Queued");
     const r = await t.bridge.scim("PATCH", `/Groups/${t.groupId("Huntress Users")}`, {

@@ -131,6 +131,16 @@ describe("HaloPSA simulator", () => {
       expect(two.body).toHaveLength(2);
     });
 
+    it("answers a multi-element POST in reverse when told to, since HaloPSA documents no order", async () => {
+      sim.listShapes.agentSaveOrder = "reversed";
+      try {
+        const saved = await post("/api/Agent", [{ name: "First", email: "first@example.com" }, { name: "Second", email: "second@example.com" }]);
+        expect(saved.body.map((a: { email: string }) => a.email)).toEqual(["second@example.com", "first@example.com"]);
+      } finally {
+        sim.listShapes.agentSaveOrder = "input";
+      }
+    });
+
     it("updates only the fields sent when the element carries an id", async () => {
       const a = sim.seedAgent({ name: "Grace Hopper", firstname: "Grace", surname: "Hopper", email: "grace@example.com", licence_type: 2 });
       const res = await post("/api/Agent", [{ id: a.id, isdisabled: true }]);
@@ -185,6 +195,16 @@ describe("HaloPSA simulator", () => {
   });
 
   describe("tickets, teams and roles", () => {
+    it("lists the open tickets of several agents at once by the agent array filter", async () => {
+      const [x, y, z] = [sim.seedAgent(), sim.seedAgent(), sim.seedAgent()];
+      const [tx] = sim.seedTickets(1, { agent_id: x.id });
+      const [ty] = sim.seedTickets(1, { agent_id: y.id });
+      sim.seedTickets(1, { agent_id: z.id });
+      const res = await api(`/api/Tickets?agent=${x.id},${y.id}&open_only=true&pageinate=true&page_no=1&page_size=100`);
+      expect(res.body.tickets.map((t: { id: number }) => t.id).sort()).toEqual([tx!.id, ty!.id].sort());
+      expect((await api("/api/Tickets?agent=1,x")).status).toBe(400);
+    });
+
     it("pages open tickets of an agent with record_count and reassigns with an array POST", async () => {
       const a = sim.seedAgent({ name: "Ticket Owner" });
       sim.seedTickets(230, { agent_id: a.id });

@@ -63,11 +63,11 @@ export function rigConfig(halo: { url: string; clientId: string; clientSecret: s
     },
     // A create that got no answer settles for 0.3 s here (120 s by default), so fault tests stay quick.
     halopsa: {
+      rateLimit: null,
       ...o.halopsa,
       url: halo.url,
       clientId: halo.clientId,
       clientSecret: halo.clientSecret,
-      rateLimit: null,
       timeoutSeconds: o.timeoutSeconds ?? 1,
       createSettleSeconds: o.createSettleSeconds ?? 0.3,
     },

@@ -51,6 +51,8 @@ export interface HaloPsaConnection {
   readonly checkClient?: HaloPsaClient;
   readonly licenceTypes: Readonly<Record<string, number>>;
   readonly createSettleMs: number;
+  /** Agents per POST in a pass over many users. */
+  readonly batchSize?: number;
 }
 
 export interface HaloPsaDeps {
@@ -73,6 +75,7 @@ export const haloPsaAppType = {
       ...(halo.checkClient === undefined ? {} : { checkClient: halo.checkClient }),
       instance: deps.instance,
       createSettleMs: halo.createSettleMs,
+      ...(halo.batchSize === undefined ? {} : { batchSize: halo.batchSize }),
       roles: Object.fromEntries(app.roles.map((r) => [r.name, { haloRoles: r.haloRoles ?? [] }])),
       reassignTicketsTo: app.reassignTicketsTo,
       ssoEmailMustMatch: app.ssoEmailMustMatch,

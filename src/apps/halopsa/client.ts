@@ -44,7 +44,7 @@ export interface HaloPsaClientOptions extends ClientTransportOptions {
   readonly scope?: string;
   /** Epoch ms, for token expiry. */
   readonly now?: () => number;
-  /** Client-side rolling window; default 270 per 5 minutes (HaloPSA allows 300, domain.md). null: off. */
+  /** Client-side rolling window; default 270 per 5 minutes (HaloPSA allows 300, domain.md). null: off. The bridge passes its share of the tenant's limit (config `halopsa.rateBudgetShare`). */
   readonly rateLimit?: RateLimit | null;
   /** The bridge's one secret scrubber; the client registers its secret and every access token with it. Default: its own. */
   readonly scrubber?: SecretScrubber;
@@ -100,6 +100,11 @@ export class HaloPsaClient {
     this.api = new Transport(transport);
     this.auth = new Transport(transport);
     this.tokens = new TokenCache(() => this.requestToken(), opts.now ?? Date.now, (token) => scrubber.registerRotating(token));
+  }
+
+  /** The one rolling window every call of this tenant goes through (null: no client-side limit). */
+  get rateWindow(): RollingWindowLimiter | null {
+    return this.limiter;
   }
 
   stats(): HaloPsaClientStats {
@@ -179,6 +184,16 @@ export class HaloPsaClient {
     return saved;
   }
 
+  /**
+   * One POST of many agents, the answer taken as a set: HaloPSA documents no order for the answer
+   * to a multi-element POST (swagger "HaloPSA API", POST /Agent: request and response are arrays,
+   * nothing more), so callers match updates by id and confirm creates by a later list read.
+   */
+  async postAgents(agents: readonly HaloAgentWrite[]): Promise<HaloAgent[]> {
+    if (agents.length === 0) return [];
+    return this.call("POST", "/api/Agent", { body: agents, schema: oneOrMany(agentSchema), idempotent: agents.every((a) => a.id !== undefined) });
+  }
+
   async listTeams(): Promise<HaloTeam[]> {
     return this.call("GET", "/api/Team", { schema: bareOrWrapped(teamSchema, "teams") });
   }
@@ -191,9 +206,18 @@ export class HaloPsaClient {
 
   /** Every open ticket assigned to the agent, following pages until record_count is reached. */
   async listOpenTickets(agentId: number): Promise<HaloTicket[]> {
+    return this.openTickets({ agent_id: String(agentId) });
+  }
+
+  /** swagger GET /Tickets `agent`: "(array of int) Returns tickets based on Agent ID's in the array": one paged read for many agents. */
+  async listOpenTicketsOf(agentIds: readonly number[]): Promise<HaloTicket[]> {
+    return agentIds.length === 0 ? [] : this.openTickets({ agent: agentIds.join(",") });
+  }
+
+  private async openTickets(filter: Record<string, string>): Promise<HaloTicket[]> {
     const byId = new Map<number, HaloTicket>();
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const query = { agent_id: String(agentId), open_only: "true", pageinate: "true", page_no: String(page), page_size: String(PAGE_SIZE) };
+      const query = { ...filter, open_only: "true", pageinate: "true", page_no: String(page), page_size: String(PAGE_SIZE) };
       const res = await this.call("GET", "/api/Tickets", { query, schema: ticketPageSchema });
       for (const t of res.tickets) byId.set(t.id, t);
       if (res.tickets.length < PAGE_SIZE || page * PAGE_SIZE >= res.record_count) break;

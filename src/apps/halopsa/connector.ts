@@ -13,10 +13,11 @@
  *   costs two calls (lookup + create) once the catalogue is warm.
  */
 import { ConnectorError } from "../../domain/connector-error.js";
-import type { ApplicableAction, ApplyContext, ApplyResult, Connector, EventIntent, RemoteAccount } from "../../domain/connector.js";
+import type { ApplicableAction, ApplyContext, ApplyResult, BatchItem, BatchOutcome, Connector, EventIntent, RemoteAccount } from "../../domain/connector.js";
 import type { Action, Profile } from "../../domain/model.js";
 import type { Logger } from "../../log.js";
 import { refuseOwned } from "../ownership.js";
+import { applyAgentBatch } from "./agent-batch.js";
 import type { HaloPsaClient, TicketTarget } from "./client.js";
 import {
   Catalogue,
@@ -49,6 +50,8 @@ export interface HaloPsaConnectorOptions {
   readonly licenceTypes?: Readonly<Record<string, number>>;
   /** The instance the links are bound to: base URL and tenant, or the built-in simulator. */
   readonly instance: string;
+  /** Agents per `POST /api/Agent` in a batch (default 50). */
+  readonly batchSize?: number;
   /** How long a create that got no answer may still land (default 120 s). */
   readonly createSettleMs?: number;
   readonly now?: () => number;
@@ -97,6 +100,19 @@ export class HaloPsaConnector implements Connector {
     }
   }
 
+  /** A pass over many users: one list read, writes in batches (./agent-batch.ts). */
+  async applyMany(items: readonly BatchItem[]): Promise<BatchOutcome[]> {
+    const sso = this.opts.ssoEmailMustMatch;
+    const deps = { client: this.opts.client, connector: this, reassignTicketsTo: this.opts.reassignTicketsTo, batchSize: this.opts.batchSize ?? 50, log: this.opts.log };
+    const outcomes = await applyAgentBatch(deps, sso ? items.map((i) => ({ ...i, action: withLoginEmail(i.action) })) : items);
+    if (!sso) return outcomes;
+    // As apply(): the identity map keeps the directory profile.
+    return outcomes.map((o, i) => {
+      const action = items[i]!.action;
+      return o.ok && "profile" in action && action.profile && o.result.profile ? { ok: true, result: { ...o.result, profile: action.profile } } : o;
+    });
+  }
+
   async readBack(): Promise<RemoteAccount[]> {
     const agents = await this.opts.client.listAgents({ includeEnabled: true, includeDisabled: true, includeRoles: true });
     // The API agent the bridge signs in as is not a person.
@@ -136,7 +152,7 @@ export class HaloPsaConnector implements Connector {
    * out, and a second create now would make a second agent. Wait until the settle time has passed;
    * the lookup above finds the agent if it landed meanwhile.
    */
-  private refuseWhileUnsettled(ctx: ApplyContext): void {
+  refuseWhileUnsettled(ctx: ApplyContext): void {
     const since = ctx.current?.createUnsettledAt;
     if (!since) return;
     const settleMs = this.opts.createSettleMs ?? 120_000;
@@ -162,6 +178,13 @@ export class HaloPsaConnector implements Connector {
   // --- update: only what changed ---
 
   private async update(action: Extract<Action, { kind: "update" }>): Promise<ApplyResult> {
+    const { fields, events } = await this.updateWrite(action);
+    if (fields === null) return this.unchanged(action, events);
+    return this.write(action, fields, events);
+  }
+
+  /** The agent write an update needs (only what changed; null: nothing) and its events. For ./agent-batch.ts too. */
+  async updateWrite(action: Extract<Action, { kind: "update" }>): Promise<{ fields: HaloAgentWrite | null; events: Event[] }> {
     const after = parseSettings(action.settings);
     let before: HaloSettings;
     try {
@@ -181,10 +204,12 @@ export class HaloPsaConnector implements Connector {
       // domain.md: with SAML/Azure AD SSO the agent email must equal the IdP login exactly, or sign-in fails silently.
       events.push({ action: "halopsa.sso-email-changed", detail: { agentId: agentId(action.externalId), oldEmail, newEmail: action.profile.email } });
     }
-    if (Object.keys(fields).length === 0) {
-      return { externalId: action.externalId, state: "active", role: action.role, profile: action.profile, settings: action.settings, events };
-    }
-    return this.write(action, { id: agentId(action.externalId), ...fields }, events);
+    return { fields: Object.keys(fields).length === 0 ? null : { id: agentId(action.externalId), ...fields }, events };
+  }
+
+  /** An update with nothing to send: the account as it stands. */
+  unchanged(action: Extract<Action, { kind: "update" }>, events: Event[]): ApplyResult {
+    return { externalId: action.externalId, state: "active", role: action.role, profile: action.profile, settings: action.settings, events };
   }
 
   // --- reactivate: the same agent, enabled, with everything re-asserted ---
@@ -244,7 +269,7 @@ export class HaloPsaConnector implements Connector {
     return this.result(agent!, action, { events });
   }
 
-  private result(
+  result(
     agent: HaloAgent,
     action: Extract<ApplicableAction, { role: string }>,
     extra: { createdByBridge?: boolean; events?: Event[] },
@@ -261,7 +286,7 @@ export class HaloPsaConnector implements Connector {
   }
 
   /** Every field the bridge owns: profile, roles, teams, licence. */
-  private async fullFields(role: string, rawSettings: Readonly<Record<string, unknown>>, profile: Parameters<typeof profileFields>[0]): Promise<HaloAgentWrite> {
+  async fullFields(role: string, rawSettings: Readonly<Record<string, unknown>>, profile: Parameters<typeof profileFields>[0]): Promise<HaloAgentWrite> {
     const settings = parseSettings(rawSettings);
     const [teams, roles] = await Promise.all([this.teamFields(settings), this.roleFields(role, settings)]);
     return { ...profileFields(profile), ...teams, ...roles, ...this.licenceField(settings) };
@@ -284,14 +309,14 @@ export class HaloPsaConnector implements Connector {
   }
 }
 
-function agentId(externalId: string): number {
+export function agentId(externalId: string): number {
   const id = Number(externalId);
   if (!Number.isInteger(id) || id <= 0) throw configError(`"${externalId}" is not a HaloPSA agent id`);
   return id;
 }
 
 /** Several agents with one email (made by hand before the bridge): prefer an enabled one, then the oldest. */
-function pickAgent(agents: readonly HaloAgent[], log: Logger): HaloAgent | null {
+export function pickAgent(agents: readonly HaloAgent[], log: Logger): HaloAgent | null {
   if (agents.length === 0) return null;
   const sorted = [...agents].sort((a, b) => Number(a.isdisabled) - Number(b.isdisabled) || a.id - b.id);
   if (agents.length > 1) log.warn("several HaloPSA agents share an email; using one", { agentIds: sorted.map((a) => a.id), chosen: sorted[0]!.id });

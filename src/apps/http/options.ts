@@ -1,6 +1,7 @@
 /**
  * The transport settings every client takes the same way and defaults alike: 30 s per request,
  * 4 retries, backoff from 500 ms to 30 s, and a client-side rolling window unless turned off.
+ * The window runs on the wall clock, so its bookings mean the same after a restart.
  */
 import type { Logger } from "../../log.js";
 import type { TransportObserver } from "./observer.js";
@@ -33,7 +34,7 @@ export function transportOptions(opts: ClientTransportOptions, defaultRateLimit:
     timeoutMs: opts.timeoutMs ?? 30_000,
     maxRetries: opts.maxRetries ?? 4,
     backoff: { baseMs: opts.backoff?.baseMs ?? 500, maxMs: opts.backoff?.maxMs ?? 30_000 },
-    limiter: opts.rateLimit === null ? null : new RollingWindowLimiter(opts.rateLimit ?? defaultRateLimit, () => performance.now(), sleep),
+    limiter: opts.rateLimit === null ? null : new RollingWindowLimiter(opts.rateLimit ?? defaultRateLimit, Date.now, sleep),
     sleep,
     observer: opts.observer ?? null,
   };

@@ -13,6 +13,12 @@ export interface ListShapes {
   teams: "bare" | "wrapped";
   /** `GET /api/Roles`: a bare array (default) or `{roles:[...]}`. */
   roles: "bare" | "wrapped";
+  /**
+   * The order of the answer to a multi-element `POST /api/Agent`: the swagger ("HaloPSA API",
+   * POST /Agent) documents an array in and an array out, and no order, so a client must not rely
+   * on it. "reversed" answers last-sent first, so a test can prove the bridge does not.
+   */
+  agentSaveOrder: "input" | "reversed";
 }
 
 /** express 5 re-parses req.query on every access: read it once into plain strings. */
@@ -90,11 +96,11 @@ export function getAgent(state: SimState) {
   };
 }
 
-export function saveAgents(state: SimState) {
+export function saveAgents(state: SimState, shapes: ListShapes) {
   return (req: Request, res: Response): void => {
     const inputs = parseArrayBody(req.body, agentWriteSchema, "Agent");
     const saved = inputs.map((input) => renderAgent(state.saveAgent(input), true));
-    res.json(oneOrMany(saved));
+    res.json(oneOrMany(shapes.agentSaveOrder === "reversed" ? saved.reverse() : saved));
   };
 }
 
@@ -132,12 +138,15 @@ export function listTickets(state: SimState, queries: Record<string, string>[]) 
     const q = queryOf(req);
     queries.push(q);
     const agentId = intParam(q, "agent_id");
+    // swagger GET /Tickets `agent`: "(array of int) Returns tickets based on Agent ID's in the array" (comma-separated here).
+    const agents = idList(q, "agent");
     const openOnly = flag(q, "open_only", false);
     const ids = idList(q, "ticketids");
     // swagger GET /Tickets `search_summary`: "Returns tickets based on the summary matching the search" (a contains match here).
     const inSummary = q["search_summary"]?.toLowerCase();
     const all = [...state.tickets.values()]
       .filter((t) => agentId === undefined || t.agent_id === agentId)
+      .filter((t) => agents === undefined || agents.has(t.agent_id))
       .filter((t) => !openOnly || state.isOpen(t))
       .filter((t) => ids === undefined || ids.has(t.id))
       .filter((t) => inSummary === undefined || t.summary.toLowerCase().includes(inSummary))

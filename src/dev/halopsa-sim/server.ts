@@ -88,7 +88,7 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
   const state = new SimState(clock);
   if (options.seed ?? true) state.seedDefaults();
   const faults = new Faults();
-  const listShapes: routes.ListShapes = { teams: "bare", roles: "bare", ...options.listShapes };
+  const listShapes: routes.ListShapes = { teams: "bare", roles: "bare", agentSaveOrder: "input", ...options.listShapes };
   const issuer = new TokenIssuer({ clientId, clientSecret, tenant, ttlSeconds: options.tokenTtlSeconds ?? 3600, clock });
   let window: RollingWindow | null = options.rateLimit === null ? null : new RollingWindow(options.rateLimit ?? { requests: 300, windowMs: 300_000 });
   const counter = new RequestCounter();
@@ -151,7 +151,7 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
   });
   api("get", "/api/Agent", routes.listAgents(state));
   api("get", "/api/Agent/:id", routes.getAgent(state));
-  api("post", "/api/Agent", routes.saveAgents(state));
+  api("post", "/api/Agent", routes.saveAgents(state, listShapes));
   const agentDeletes: routes.AgentDeleteRecord[] = [];
   api("delete", "/api/Agent/:id", routes.deleteAgent(state, agentDeletes));
   const ticketQueries: Record<string, string>[] = [];
