@@ -49,7 +49,10 @@ export function soakFailed(errors: number, loadSeconds: number, window: HeapWind
   return errors > 0 || (loadSeconds >= JUDGED_RUN_SECONDS && window.mibPerHour > MAX_HEAP_SLOPE_MIB_PER_HOUR);
 }
 
-const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, "0")}`;
+function clock(seconds: number): string {
+  const whole = Math.round(seconds);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}
 
 /**
  * One row per 5 minutes of load (the sample nearest each mark), plus the last sample of the load;

@@ -135,8 +135,11 @@ export async function runSoakBench(): Promise<BenchReport> {
   const dbFile = join(dir, "bridge.db");
   const port = await freePort();
   // Production defaults, except: no client-side HaloPSA budget (hosted Halo's 300 per 5 minutes
-  // would make the drain time a measure of that budget, not of the bridge) and no reconcile timer.
-  writeFileSync(join(dir, "config.json"), JSON.stringify({ provisioning: { reconcileIntervalMinutes: 0 }, halopsa: { rateLimit: null, timeoutSeconds: 10 } }));
+  // would make the drain time a measure of that budget, not of the bridge), no reconcile timer, and
+  // no deprovision limit: the mix deactivates and removes a few users a second, and past the
+  // limit's 10 an hour they would wait for an admin instead of reaching HaloPSA.
+  const provisioning = { reconcileIntervalMinutes: 0, deprovisionLimit: { count: 0 } };
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ provisioning, halopsa: { rateLimit: null, timeoutSeconds: 10 } }));
   const child = fork(join(here, "soak-server.js"), [], {
     execArgv: ["--expose-gc"],
     env: {
@@ -313,6 +316,8 @@ export async function runSoakBench(): Promise<BenchReport> {
     })();
     const enabled = [...sim.state.agents.values()].filter((a) => !a.isapiagent && !a.isdisabled).map((a) => a.email.toLowerCase()).sort();
     const haloMatches = last.pendingJobs === 0 && JSON.stringify(wanted) === JSON.stringify(enabled);
+    // When it does not match, who differs (the first few each way).
+    const haloMismatch = { enabledNotWanted: enabled.filter((e) => !wanted.includes(e)).slice(0, 10), wantedNotEnabled: wanted.filter((w) => !enabled.includes(w)).slice(0, 10) };
 
     const row = (label: string, os: readonly Outcome[]) => {
       const ms = os.map((o) => o.ms).sort((a, b) => a - b);
@@ -366,6 +371,7 @@ export async function runSoakBench(): Promise<BenchReport> {
         errorRate,
         firstErrors: outcomes.filter((o) => !o.ok).slice(0, 10).map((o) => o.detail),
         haloStatuses,
+        ...(haloMatches ? {} : { haloMismatch }),
         injected: chaos.injected,
         samples: [...samples, end].map((s) => ({ t: Math.round(s.t), rssMiB: mib(s.rssBytes), heapMiB: mib(s.heapUsedBytes), pendingJobs: s.pendingJobs, deadJobs: s.deadJobs, gcForced: s.gcForced })),
         heapSlopeWindowSeconds: [heap.fromSeconds, heap.toSeconds],

@@ -37,4 +37,9 @@ describe("soak memory verdict", () => {
     expect(rows.map((r) => r["at (m:ss)"])).toEqual(["0:00", "5:00", "10:00", "15:00", "20:00", "25:00", "30:00", "35:00", "40:00", "45:00", "50:00", "55:00", "60:00"]);
     expect(rows.map((r) => r["window"] === "warm-up")).toEqual([true, true, true, true, false, false, false, false, false, false, false, false, false]);
   });
+
+  it("writes a time just under a whole minute as that minute, never as :60", () => {
+    const samples = [0, 59.6].map((t) => ({ t, heapMiB: 20, rssMiB: 100, pendingJobs: 0 }));
+    expect(timeline(samples, heapWindow(samples, 59.6)).map((r) => r["at (m:ss)"])).toEqual(["0:00", "1:00"]);
+  });
 });
