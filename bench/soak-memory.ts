@@ -10,6 +10,8 @@ export interface MemorySample {
   /** Seconds since the load started. */
   readonly t: number;
   readonly heapMiB: number;
+  /** Of the heap, compiled code. */
+  readonly codeMiB: number;
   readonly rssMiB: number;
   readonly pendingJobs: number;
 }
@@ -67,6 +69,7 @@ export function timeline(samples: readonly MemorySample[], window: HeapWindow): 
   return rows.map((s) => ({
     "at (m:ss)": clock(s.t),
     heapAfterGcMiB: s.heapMiB,
+    ofWhichCodeMiB: s.codeMiB,
     rssMiB: s.rssMiB,
     pendingJobs: s.pendingJobs,
     window: s.t >= window.fromSeconds ? `slope (from ${clock(window.fromSeconds)})` : "warm-up",

@@ -6,13 +6,15 @@
  * set, for a heap snapshot. Forked with --expose-gc.
  */
 import { join } from "node:path";
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { loadConfig } from "../src/config.js";
 import { start } from "../src/main.js";
 
 export interface SoakSample {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /** Of which compiled code: the JIT optimising more functions as they get hot, warm-up rather than data. */
+  readonly codeBytes: number;
   readonly pendingJobs: number;
   readonly deadJobs: number;
   readonly gcForced: boolean;
@@ -28,7 +30,8 @@ async function main(): Promise<void> {
       gc?.();
       const { rss, heapUsed } = process.memoryUsage();
       const { pending, dead } = queue.get() as { pending: number; dead: number };
-      const sample: SoakSample = { rssBytes: rss, heapUsedBytes: heapUsed, pendingJobs: pending, deadJobs: dead, gcForced: gc !== undefined };
+      const codeBytes = getHeapSpaceStatistics().find((s) => s.space_name === "code_space")?.space_used_size ?? 0;
+      const sample: SoakSample = { rssBytes: rss, heapUsedBytes: heapUsed, codeBytes, pendingJobs: pending, deadJobs: dead, gcForced: gc !== undefined };
       process.send?.(sample);
     }
     const snapshotDir = process.env["SOAK_HEAP_SNAPSHOT_DIR"];

@@ -39,6 +39,9 @@ const DRAIN_TIMEOUT_MS = 10 * 60_000;
 /** When set, the bridge writes a heap snapshot there as the slope's window opens and as the load stops (for finding a leak; it stalls the bridge for a moment). */
 const SNAPSHOT_DIR = process.env["SOAK_HEAP_SNAPSHOT_DIR"];
 const TOKEN = "soak-scim-token-0123456789abcdef";
+const ADMIN_TOKEN = "soak-admin-token-0123456789abcdef";
+/** How often the bridge is probed as a deployment probes it: Prometheus scrapes /metrics, the orchestrator asks /readyz. */
+const PROBE_SECONDS = Number(process.env["SOAK_PROBE_SECONDS"] ?? 15);
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -88,7 +91,7 @@ class Pool {
 }
 
 interface Outcome {
-  readonly kind: Kind;
+  readonly kind: Kind | "probe";
   readonly ms: number;
   readonly ok: boolean;
   readonly detail?: string;
@@ -150,6 +153,7 @@ export async function runSoakBench(): Promise<BenchReport> {
       SCIM_BRIDGE_DB: dbFile,
       SCIM_BRIDGE_CONFIG: join(dir, "config.json"),
       SCIM_BRIDGE_SCIM_TOKEN: TOKEN,
+      SCIM_BRIDGE_ADMIN_TOKEN: ADMIN_TOKEN,
       HALOPSA_URL: sim.url,
       HALOPSA_CLIENT_ID: sim.clientId,
       HALOPSA_CLIENT_SECRET: sim.clientSecret,
@@ -266,6 +270,18 @@ export async function runSoakBench(): Promise<BenchReport> {
     }, SAMPLE_EVERY_MS);
     const snapshots: string[] = [];
     const snapshot = () => ask<{ file: string }>(child, "snapshot").then(({ file }) => void snapshots.push(file));
+    // Not SCIM, but a deployment sends them all day: /metrics rebuilds gauges from the database at each scrape.
+    const probe = async (path: string, headers: Record<string, string>) => {
+      const started = performance.now();
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
+        await res.arrayBuffer();
+        outcomes.push({ kind: "probe", ms: performance.now() - started, ok: res.status === 200, ...(res.status === 200 ? {} : { detail: `GET ${path} → ${res.status}` }) });
+      } catch (e: unknown) {
+        outcomes.push({ kind: "probe", ms: performance.now() - started, ok: false, detail: `GET ${path} → ${e instanceof Error ? e.message : String(e)}` });
+      }
+    };
+    const prober = setInterval(() => void Promise.all([probe("/metrics", { authorization: `Bearer ${ADMIN_TOKEN}` }), probe("/readyz", {})]), PROBE_SECONDS * 1000);
     const windowSnapshot = SNAPSHOT_DIR === undefined ? undefined : setTimeout(() => void (sampling = sampling.then(snapshot)), (SECONDS * 1000) / 3);
 
     // The open loop.
@@ -282,6 +298,7 @@ export async function runSoakBench(): Promise<BenchReport> {
       void p.finally(() => inflight.delete(p));
     }
     await Promise.all(inflight);
+    clearInterval(prober);
     const loadSeconds = (performance.now() - t0) / 1000;
     clearInterval(sampler);
     clearTimeout(windowSnapshot);
@@ -330,10 +347,13 @@ export async function runSoakBench(): Promise<BenchReport> {
         maxMs: Math.round((ms[ms.length - 1] ?? 0) * 10) / 10,
       };
     };
-    const rows = [row("all", outcomes), ...Object.keys(MIX).map((k) => row(k, outcomes.filter((o) => o.kind === k)))];
+    const scim = outcomes.filter((o) => o.kind !== "probe");
+    const probes = row("probes: /metrics, /readyz", outcomes.filter((o) => o.kind === "probe"));
+    const rows = [row("all SCIM", scim), ...Object.keys(MIX).map((k) => row(k, outcomes.filter((o) => o.kind === k))), probes];
     const all = rows[0]!;
+    const errors = all.errors + probes.errors;
     const errorRate = all.sent === 0 ? 1 : all.errors / all.sent;
-    const memory: MemorySample[] = samples.map((s) => ({ t: s.t, heapMiB: mib(s.heapUsedBytes), rssMiB: mib(s.rssBytes), pendingJobs: s.pendingJobs }));
+    const memory: MemorySample[] = samples.map((s) => ({ t: s.t, heapMiB: mib(s.heapUsedBytes), codeMiB: mib(s.codeBytes), rssMiB: mib(s.rssBytes), pendingJobs: s.pendingJobs }));
     const heap = heapWindow(memory, loadSeconds);
     const inWindow = memory.filter((s) => s.t >= heap.fromSeconds);
     const rssSlope = slope(inWindow.map((s) => [s.t / 3600, s.rssMiB]));
@@ -345,6 +365,7 @@ export async function runSoakBench(): Promise<BenchReport> {
     const haloStatuses = Object.fromEntries([...sim.statusCounts].sort(([a], [b]) => a - b).map(([s, n]) => [String(s), n]));
     const targets = [
       { target: "error rate 0 (every answer 2xx, no network error)", value: `${all.errors} of ${all.sent}`, pass: all.errors === 0 },
+      { target: `every probe answered 200 (/metrics and /readyz every ${PROBE_SECONDS} s)`, value: `${probes.errors} of ${probes.sent} failed`, pass: probes.errors === 0 },
       { target: `achieved rate ≥ 99% of ${RATE}/s (open loop)`, value: `${(all.sent / loadSeconds).toFixed(2)}/s, max send lag ${Math.round(maxLagMs)} ms`, pass: all.sent / loadSeconds >= 0.99 * RATE },
       { target: "SCIM p99 ≤ 100 ms with HaloPSA slow and failing", value: `${all.p99Ms} ms`, pass: all.p99Ms <= 100 },
       {
@@ -373,7 +394,7 @@ export async function runSoakBench(): Promise<BenchReport> {
         haloStatuses,
         ...(haloMatches ? {} : { haloMismatch }),
         injected: chaos.injected,
-        samples: [...samples, end].map((s) => ({ t: Math.round(s.t), rssMiB: mib(s.rssBytes), heapMiB: mib(s.heapUsedBytes), pendingJobs: s.pendingJobs, deadJobs: s.deadJobs, gcForced: s.gcForced })),
+        samples: [...samples, end].map((s) => ({ t: Math.round(s.t), rssMiB: mib(s.rssBytes), heapMiB: mib(s.heapUsedBytes), codeMiB: mib(s.codeBytes), pendingJobs: s.pendingJobs, deadJobs: s.deadJobs, gcForced: s.gcForced })),
         heapSlopeWindowSeconds: [heap.fromSeconds, heap.toSeconds],
         heapSlopeMiBPerHour: heap.mibPerHour,
         rssSlopeMiBPerHour: rssSlope,
@@ -381,8 +402,8 @@ export async function runSoakBench(): Promise<BenchReport> {
         snapshots,
         drainSeconds,
       },
-      failed: soakFailed(all.errors, loadSeconds, heap),
-      failure: all.errors > 0 ? "some requests failed" : `heap after GC grew ${heap.mibPerHour.toFixed(2)} MiB/h over ${windowText}, above ${MAX_HEAP_SLOPE_MIB_PER_HOUR} MiB/h`,
+      failed: soakFailed(errors, loadSeconds, heap),
+      failure: errors > 0 ? "some requests failed" : `heap after GC grew ${heap.mibPerHour.toFixed(2)} MiB/h over ${windowText}, above ${MAX_HEAP_SLOPE_MIB_PER_HOUR} MiB/h`,
     };
   } finally {
     // A graceful stop (it closes the database), forced after 10 s.

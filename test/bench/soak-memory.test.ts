@@ -4,7 +4,7 @@ import { heapWindow, soakFailed, timeline, type MemorySample } from "../../bench
 
 /** A sample every 10 s for `seconds`, heap from `heapAt(t)`. */
 function run(seconds: number, heapAt: (t: number) => number): MemorySample[] {
-  return Array.from({ length: seconds / 10 + 1 }, (_, i) => ({ t: i * 10, heapMiB: heapAt(i * 10), rssMiB: 100, pendingJobs: 0 }));
+  return Array.from({ length: seconds / 10 + 1 }, (_, i) => ({ t: i * 10, heapMiB: heapAt(i * 10), codeMiB: 1, rssMiB: 100, pendingJobs: 0 }));
 }
 
 describe("soak memory verdict", () => {
@@ -39,7 +39,7 @@ describe("soak memory verdict", () => {
   });
 
   it("writes a time just under a whole minute as that minute, never as :60", () => {
-    const samples = [0, 59.6].map((t) => ({ t, heapMiB: 20, rssMiB: 100, pendingJobs: 0 }));
+    const samples = [0, 59.6].map((t) => ({ t, heapMiB: 20, codeMiB: 1, rssMiB: 100, pendingJobs: 0 }));
     expect(timeline(samples, heapWindow(samples, 59.6)).map((r) => r["at (m:ss)"])).toEqual(["0:00", "1:00"]);
   });
 });
