@@ -358,7 +358,7 @@ export async function runSoakBench(): Promise<BenchReport> {
     const inWindow = memory.filter((s) => s.t >= heap.fromSeconds);
     const rssSlope = slope(inWindow.map((s) => [s.t / 3600, s.rssMiB]));
     const heapAt = (s: number) => memory.reduce((best, m) => (Math.abs(m.t - s) < Math.abs(best.t - s) ? m : best)).heapMiB;
-    const heapEvery10Minutes = Object.fromEntries(Array.from({ length: Math.floor(loadSeconds / 600) }, (_, i) => [`${(i + 1) * 10} min`, heapAt((i + 1) * 600)]));
+    const heapEvery10Minutes = Object.fromEntries(Array.from({ length: Math.floor(Math.round(loadSeconds) / 600) }, (_, i) => [`${(i + 1) * 10} min`, heapAt((i + 1) * 600)]));
     const windowText = `${Math.round(heap.fromSeconds / 60)}–${Math.round(heap.toSeconds / 60)} min`;
     const judged = loadSeconds >= JUDGED_RUN_SECONDS;
     const first = samples[0]!;
