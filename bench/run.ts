@@ -24,11 +24,12 @@ async function main(): Promise<void> {
     console.log(`\n== ${name}: ${report.summary}\n`);
     console.table(report.rows);
     console.table(report.targets);
+    if (report.timeline) console.table(report.timeline);
     const file = join(resultsDir, `${name}.json`);
     writeFileSync(file, `${JSON.stringify({ at: new Date().toISOString(), ...report }, null, 2)}\n`);
     console.log(`Wrote ${file}`);
     if (report.failed) {
-      console.error(`${name}: some requests failed; the figures above are not valid.`);
+      console.error(report.failure === undefined ? `${name}: some requests failed; the figures above are not valid.` : `${name}: ${report.failure}.`);
       process.exitCode = 1;
     }
   }
