@@ -160,8 +160,24 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, cut), key.slice(cut + 1)];
 }
 
-/** How long each completed removal took, per app: what the Prometheus histogram observes. */
-export function removalDurations(db: Db): { durations(): { app: string; seconds: number }[] } {
+/**
+ * How long each completed removal took, per app: what the Prometheus histogram observes. Worked
+ * out from the audit log at most once per `maxAgeMs` of real time (a minute by default): the
+ * work grows with the log, and a scraper polling every few seconds must not keep a core busy.
+ */
+export function removalDurations(
+  db: Db,
+  maxAgeMs = 60_000,
+  now: () => number = () => performance.now(),
+): { durations(): { app: string; seconds: number }[] } {
   const reader = new EvidenceReader(db);
-  return { durations: () => removals(reader).flatMap((r) => (r.seconds === null ? [] : [{ app: r.app, seconds: r.seconds }])) };
+  let last: { at: number; durations: { app: string; seconds: number }[] } | undefined;
+  return {
+    durations: () => {
+      if (last === undefined || now() - last.at >= maxAgeMs) {
+        last = { at: now(), durations: removals(reader).flatMap((r) => (r.seconds === null ? [] : [{ app: r.app, seconds: r.seconds }])) };
+      }
+      return last.durations;
+    },
+  };
 }

@@ -3,11 +3,15 @@
  * removal task wins over its "done" time, a removal superseded by another removal keeps its first
  * request, and nearest-rank percentiles pick durations that really happened.
  */
-import { describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
 import { nearestRank } from "../../src/admin/deprovisioning-report.js";
 import type { AuditRow } from "../../src/db/audit.js";
-import type { EvidenceTask } from "../../src/db/evidence.js";
-import { removals } from "../../src/provisioning/removals.js";
+import { openDatabase } from "../../src/db/database.js";
+import { EvidenceReader, type EvidenceTask } from "../../src/db/evidence.js";
+import { removalDurations, removals } from "../../src/provisioning/removals.js";
 
 let seq = 0;
 const event = (at: string, action: string, requestId: string | null, after: unknown, resource: { type: string; id: string } = { type: "AppAccount", id: "u1/huntress" }): AuditRow => ({
@@ -95,5 +99,27 @@ describe("nearestRank", () => {
     expect(nearestRank([1, 2, 3, 4], 90)).toBe(4);
     expect(nearestRank([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90)).toBe(9);
     expect(nearestRank([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 100)).toBe(10);
+  });
+});
+
+describe("removalDurations", () => {
+  it("reads the audit log at most once per interval, however often the histogram is scraped", () => {
+    const db = openDatabase(join(mkdtempSync(join(tmpdir(), "scim-bridge-removals-")), "bridge.db"));
+    const reads = vi.spyOn(EvidenceReader.prototype, "removalEvents");
+    try {
+      let now = 0;
+      const source = removalDurations(db, 60_000, () => now);
+      for (let i = 0; i < 5; i++) expect(source.durations()).toEqual([]);
+      expect(reads).toHaveBeenCalledTimes(1);
+      now = 59_999;
+      source.durations();
+      expect(reads).toHaveBeenCalledTimes(1);
+      now = 60_000;
+      source.durations();
+      expect(reads).toHaveBeenCalledTimes(2);
+    } finally {
+      reads.mockRestore();
+      db.close();
+    }
   });
 });
