@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import type { HaloPsaClient } from "./client.js";
-import { bareOrWrapped, oneOrMany, text } from "./wire.js";
+import { bareOrWrapped, oneOrMany, text, ticketPageOf } from "./wire.js";
 
 const optionalInt = z.number().int().nullish();
 
@@ -22,7 +22,7 @@ export const taskTicketSchema = z.object({
 });
 export type TaskTicketWire = z.infer<typeof taskTicketSchema>;
 
-const taskTicketPage = z.object({ record_count: z.number().int().nonnegative(), tickets: z.array(taskTicketSchema) });
+const taskTicketPage = ticketPageOf(taskTicketSchema);
 
 /** swagger Actions: `who_agentid` is the agent who did it, `new_status` a status it set. */
 export const actionSchema = z.object({

@@ -84,8 +84,9 @@ export const ticketSchema = z.object({
 });
 export type HaloTicket = z.infer<typeof ticketSchema>;
 
-/** domain.md: `GET /api/Tickets?pageinate=true...` answers `{record_count, tickets:[...]}`. */
-export const ticketPageSchema = z.object({ record_count: z.number().int().nonnegative(), tickets: z.array(ticketSchema) });
+/** HaloPSA API swagger (Halo API v2), GET /Tickets with `pageinate=true`: `{record_count, tickets:[...]}`, one shape for every ticket view. */
+export const ticketPageOf = <T extends z.ZodTypeAny>(ticket: T) => z.object({ record_count: z.number().int().nonnegative(), tickets: z.array(ticket) });
+export const ticketPageSchema = ticketPageOf(ticketSchema);
 
 /** domain.md: a one-element POST answers with the object, a longer one with the array. */
 export function oneOrMany<T extends z.ZodType>(item: T) {
