@@ -5,7 +5,8 @@
  * transactions, then starts the real bridge (`node dist/src/main.js`, production defaults, the
  * HaloPSA simulator as its app) and measures: spawn to /readyz 200, single requests that read
  * the whole directory or a huge group (health, metrics, status, the 20,000-member group), `userName eq`
- * at 20 connections, startIndex pages at the start, middle and end, and resident memory after a walk.
+ * at 20 connections, startIndex and cursor pages at the start, middle and end, and resident memory
+ * after a full cursor walk.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -32,6 +33,11 @@ const DURATION_S = Number(process.env["BENCH_SECONDS"] ?? 6);
 /** Users and memberships written per transaction while seeding. */
 const SEED_BATCH = 10_000;
 const SCIM_TOKEN = "scale-scim-token-0123456789abcdef";
+/**
+ * Cursor pages are loaded at 20 connections, as every other scenario, and at 4: a cursor walk is
+ * sequential (each page needs the one before), so 4 connections is four importers walking at once.
+ */
+const CURSOR_CONNECTIONS = [20, 4] as const;
 const ADMIN_TOKEN = "scale-admin-token-0123456789abcdef";
 
 function freePort(): Promise<number> {
@@ -124,20 +130,24 @@ async function load(scenario: string, origin: string, connections: number, path:
 }
 
 /**
- * Reads the first 10,000 users (or all, when fewer) page by page, as an IdP's import does. The
- * hook for cursor paging: once /Users serves `cursor`, this walks the whole directory by cursor.
+ * Reads the whole directory by RFC 9865 cursor, 100 users a page, as an IdP's import does, and
+ * keeps the cursors that start the pages at `offsets` (0 = the first page) for the load below.
  */
-async function walkUsers(scim: string): Promise<{ pages: number; users: number }> {
-  const upTo = Math.min(USERS, 10_000);
+async function walkUsers(scim: string, offsets: readonly number[]): Promise<{ pages: number; users: number; cursors: Map<number, string> }> {
+  const cursors = new Map<number, string>();
+  let cursor = "";
   let users = 0;
   let pages = 0;
-  for (let start = 1; start <= upTo; start += 100) {
-    const res = await fetch(`${scim}/Users?startIndex=${start}&count=100`, { headers: { authorization: `Bearer ${SCIM_TOKEN}` } });
-    if (res.status !== 200) throw new Error(`walk: page at ${start} answered ${res.status}`);
-    users += ((await res.json()) as { Resources?: unknown[] }).Resources?.length ?? 0;
+  for (;;) {
+    if (offsets.includes(users)) cursors.set(users, cursor);
+    const res = await fetch(`${scim}/Users?count=100&cursor=${cursor}`, { headers: { authorization: `Bearer ${SCIM_TOKEN}` } });
+    if (res.status !== 200) throw new Error(`walk: page after ${users} users answered ${res.status}`);
+    const body = (await res.json()) as { Resources?: unknown[]; nextCursor?: string };
+    users += body.Resources?.length ?? 0;
     pages++;
+    if (body.nextCursor === undefined) return { pages, users, cursors };
+    cursor = body.nextCursor;
   }
-  return { pages, users };
 }
 
 export async function runScaleBench(): Promise<BenchReport> {
@@ -183,17 +193,41 @@ export async function runScaleBench(): Promise<BenchReport> {
     const random = () => Math.floor(Math.random() * USERS);
     const rows: LoadRow[] = [];
     rows.push(await load("GET /Users?filter=userName eq", origin, 20, () => `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "user${random()}@example.com"`)}`));
-    for (const [depth, at] of [["start", 1], ["middle", Math.floor(USERS / 2)], ["end", Math.max(1, USERS - 100)]] as const) {
-      rows.push(await load(`GET /Users page of 100 by startIndex, ${depth}`, origin, 10, () => `/scim/v2/Users?startIndex=${at}&count=100`));
+    const depths = [
+      ["start", 0],
+      ["middle", Math.floor(USERS / 200) * 100],
+      ["end", Math.max(0, Math.ceil(USERS / 100) * 100 - 100)],
+    ] as const;
+    for (const [depth, at] of depths) {
+      rows.push(await load(`GET /Users page of 100 by startIndex, ${depth}`, origin, 10, () => `/scim/v2/Users?startIndex=${at + 1}&count=100`));
     }
-    const walk = await walkUsers(scim);
+    const walk = await walkUsers(scim, depths.map(([, at]) => at));
     const rssWalked = rssOf(child);
+    for (const [depth, at] of depths) {
+      const cursor = walk.cursors.get(at)!;
+      for (const connections of CURSOR_CONNECTIONS) {
+        rows.push(await load(`GET /Users cursor page of 100, ${depth}`, origin, connections, () => `/scim/v2/Users?count=100&cursor=${cursor}`));
+      }
+    }
+    const rssEnd = rssOf(child);
 
     const eq = rows[0]!;
     const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
     const targets = [
       { target: `userName eq p99 ≤ 15 ms at 20 connections (${USERS} users)`, value: `${eq.p99Ms} ms (${eq.reqPerSec} req/s)`, pass: eq.p99Ms <= 15 },
-      { target: "resident memory after seeding and a walk ≤ 300 MB", value: `${mib(rssWalked)} MiB (${walk.users} users in ${walk.pages} pages)`, pass: rssWalked <= 300e6 },
+      ...CURSOR_CONNECTIONS.map((connections) => {
+        const pages = rows.filter((r) => r.scenario.includes("cursor page") && r.connections === connections);
+        return {
+          target: `cursor page of 100 p99 ≤ 50 ms at start, middle and end (${connections} connections)`,
+          value: pages.map((r) => `${r.p99Ms} ms`).join(" / "),
+          pass: pages.every((r) => r.p99Ms <= 50),
+        };
+      }),
+      {
+        target: "resident memory after seeding and a full cursor walk ≤ 300 MB",
+        value: `${mib(rssWalked)} MiB (${walk.users} users in ${walk.pages} pages; ${mib(rssEnd)} MiB after all loads)`,
+        pass: rssWalked <= 300e6 && walk.users === USERS,
+      },
       { target: "spawn to /readyz 200 ≤ 3 s", value: `${Math.round(readyMs)} ms`, pass: readyMs <= 3000 },
     ];
     return {
@@ -201,7 +235,7 @@ export async function runScaleBench(): Promise<BenchReport> {
       summary: `${USERS} users, ${GROUPS} groups (largest ${BIG_GROUP} members) seeded in ${Math.round(seedMs)} ms; ready in ${Math.round(readyMs)} ms at ${mib(rssReady)} MiB; ${DURATION_S} s per load`,
       rows: [...rows, ...probes],
       targets,
-      extra: { node: process.version, users: USERS, groups: GROUPS, bigGroup: BIG_GROUP, seedMs, readyMs, rssReadyBytes: rssReady, rssAfterWalkBytes: rssWalked, walk },
+      extra: { node: process.version, users: USERS, groups: GROUPS, bigGroup: BIG_GROUP, seedMs, readyMs, rssReadyBytes: rssReady, rssAfterWalkBytes: rssWalked, rssEndBytes: rssEnd, walk: { pages: walk.pages, users: walk.users } },
       failed: rows.some((r) => r.errors > 0 || r.non2xx > 0) || probes.some((p) => p.status !== 200),
     };
   } finally {

@@ -29,7 +29,13 @@ export interface ResourceKind<Row extends StoredRow> {
   rows(directory: Directory): RowReader<Row>;
   /** The `related` values of each row, one query for a whole page. */
   relatedOf(directory: Directory, pks: readonly number[]): Map<number, MemberRef[]>;
-  render(row: Row, related: readonly MemberRef[] | undefined, baseUrl: string): JsonObject;
+  render(row: Row, related: readonly MemberRef[] | undefined, baseUrl: string, computed?: JsonObject): JsonObject;
+  /**
+   * The same resource as JSON text, written without building the object (users: render.ts,
+   * userJson). Only asked for the full resource (no attributes/excludedAttributes); undefined
+   * means "render the object".
+   */
+  renderJson?(row: Row, related: readonly MemberRef[] | undefined, baseUrl: string, computed?: JsonObject): string | undefined;
   /**
    * Read-only attributes computed outside the directory, merged into each resource of a page
    * (a user's per-app access from the identity map). One query for a whole page.
@@ -37,18 +43,25 @@ export interface ResourceKind<Row extends StoredRow> {
   computedOf?(deps: ScimDeps, rows: readonly Row[], projection: Projection): Map<number, JsonObject>;
 }
 
-/** Renders rows with their related values and computed attributes, then applies the projection. */
-function renderRows<Row extends StoredRow>(kind: ResourceKind<Row>, deps: ScimDeps, rows: readonly Row[], baseUrl: string, projection: Projection): JsonObject[] {
+/** What a page's rows need besides themselves: related values and computed attributes, one query each for the page. */
+function pageContext<Row extends StoredRow>(kind: ResourceKind<Row>, deps: ScimDeps, rows: readonly Row[], projection: Projection) {
   const related = projection.wants(kind.related) ? kind.relatedOf(deps.directory, rows.map((r) => r.pk)) : undefined;
   const computed = kind.computedOf?.(deps, rows, projection);
+  return { related: (r: Row) => related?.get(r.pk), computed: (r: Row) => computed?.get(r.pk) };
+}
+
+/** Renders rows with their related values and computed attributes, then applies the projection. */
+function renderRows<Row extends StoredRow>(kind: ResourceKind<Row>, deps: ScimDeps, rows: readonly Row[], baseUrl: string, projection: Projection): JsonObject[] {
+  const page = pageContext(kind, deps, rows, projection);
+  return rows.map((r) => projection.apply(kind.render(r, page.related(r), baseUrl, page.computed(r))));
+}
+
+/** The same as renderRows, as JSON texts: the full resource is written straight to text where the kind can. */
+function renderRowsJson<Row extends StoredRow>(kind: ResourceKind<Row>, deps: ScimDeps, rows: readonly Row[], baseUrl: string, projection: Projection): string[] {
+  const page = pageContext(kind, deps, rows, projection);
   return rows.map((r) => {
-    const resource = kind.render(r, related?.get(r.pk), baseUrl);
-    const extra = computed?.get(r.pk);
-    if (extra) {
-      Object.assign(resource, extra);
-      resource["schemas"] = [...(resource["schemas"] as string[]), ...Object.keys(extra)];
-    }
-    return projection.apply(resource);
+    const fast = projection.isDefault ? kind.renderJson?.(r, page.related(r), baseUrl, page.computed(r)) : undefined;
+    return fast ?? JSON.stringify(projection.apply(kind.render(r, page.related(r), baseUrl, page.computed(r))));
   });
 }
 
@@ -125,8 +138,7 @@ export function listPage<Row extends StoredRow>(
     const rows = table.list({ where: q.where, params: q.params, orderBy: q.orderBy, limit, offset });
     readAll = rows.length < limit;
     offset += rows.length;
-    for (const resource of renderRows(kind, deps, rows, ctx.baseUrl, q.projection)) {
-      const json = JSON.stringify(resource);
+    for (const json of renderRowsJson(kind, deps, rows, ctx.baseUrl, q.projection)) {
       const size = Buffer.byteLength(json) + 1;
       if (budget.served + resources.length > 0 && bytes + size > budget.bytes) {
         overBudget = true;
@@ -181,9 +193,8 @@ export function keysetPage<Row extends StoredRow>(
     const keyed = table.listKeyed({ where: `(${q.where}) AND ${beyond.sql}`, params: [...q.params, ...beyond.params], orderBy, limit: limit + 1, sortKey: q.sort?.expr });
     more = keyed.length > limit;
     const batch = keyed.slice(0, limit);
-    const rendered = renderRows(kind, deps, batch.map((k) => k.row), ctx.baseUrl, q.projection);
-    for (const [i, resource] of rendered.entries()) {
-      const json = JSON.stringify(resource);
+    const rendered = renderRowsJson(kind, deps, batch.map((k) => k.row), ctx.baseUrl, q.projection);
+    for (const [i, json] of rendered.entries()) {
       const size = Buffer.byteLength(json) + 1;
       if (budget.served + resources.length > 0 && bytes + size > budget.bytes) {
         cut = more = true;

@@ -11,7 +11,7 @@ import { parseListQuery, type ListParams } from "./list-query.js";
 import { applyPatch } from "./patch/apply.js";
 import { normalizePatchRequest } from "./patch/normalize.js";
 import type { RequestContext, ScimRequest, ScimResponse } from "./protocol.js";
-import { etagOf, renderUser } from "./render.js";
+import { etagOf, renderUser, userJson } from "./render.js";
 import {
   checkIfMatch,
   findResource,
@@ -34,6 +34,7 @@ const users: ResourceKind<UserRow> = {
   rows: (directory) => directory.users,
   relatedOf: (directory, pks) => directory.groupsOfUsers(pks),
   render: renderUser,
+  renderJson: userJson,
   computedOf: (deps, rows, projection) => {
     const out = new Map<number, JsonObject>();
     if (!projection.wantsSchema(ACCESS_EXTENSION) || rows.length === 0) return out;

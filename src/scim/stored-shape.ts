@@ -1,0 +1,31 @@
+/**
+ * Whether render.ts's userJson may write a stored attribute text into a response as it is, and
+ * whether it holds the enterprise extension. Substring checks, no parse: they run for every user
+ * of every list page.
+ *
+ * They rely on two facts of the stored text. It is JSON.stringify's output (RFC 8259: no
+ * whitespace, a `"` inside a string written `\"`), so in a text without `\` every `"` delimits a
+ * string and `"name":` is exactly a key. And input coercion (scim/coerce.ts) stores only the
+ * attributes and sub-attributes the schemas define, so no nested key is named like a top-level
+ * one: `"<enterprise URN>":` is the extension itself.
+ */
+
+/** Names the bridge writes into a served user; stored attributes never hold them (coerce drops them on input). */
+const SERVED_NAMES = ["schemas", "id", "groups", "meta"];
+
+export interface StoredShape {
+  readonly hasKey: (name: string) => boolean;
+}
+
+/**
+ * The shape of `text`, or undefined when it must be rendered the slow way: a `\` anywhere (a
+ * quoted quote could look like a key), an empty array anywhere (a top-level one is unassigned and
+ * omitted when served: RFC 7643 §2.5), a served name among the keys, or `added` names (computed
+ * extensions about to be appended) among them.
+ */
+export function storedShape(text: string, added: readonly string[] = []): StoredShape | undefined {
+  if (text.includes("\\") || text.includes(":[]")) return undefined;
+  const hasKey = (name: string): boolean => text.includes(`"${name}":`);
+  if (SERVED_NAMES.some(hasKey) || added.some(hasKey)) return undefined;
+  return { hasKey };
+}
