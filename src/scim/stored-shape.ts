@@ -10,8 +10,12 @@
  * one: `"<enterprise URN>":` is the extension itself.
  */
 
-/** Names the bridge writes into a served user; stored attributes never hold them (coerce drops them on input). */
-const SERVED_NAMES = ["schemas", "id", "groups", "meta"];
+/**
+ * What rules a text out, in one pass: a `\`, an empty array, or a name the bridge writes into a
+ * served user as a key (`schemas`, `id`, `groups`, `meta`: stored attributes never hold them, coerce
+ * drops them on input, so this only guards against a text written some other way).
+ */
+const NOT_SPLICEABLE = /\\|:\[\]|"(?:schemas|id|groups|meta)":/;
 
 export interface StoredShape {
   readonly hasKey: (name: string) => boolean;
@@ -24,8 +28,8 @@ export interface StoredShape {
  * extensions about to be appended) among them.
  */
 export function storedShape(text: string, added: readonly string[] = []): StoredShape | undefined {
-  if (text.includes("\\") || text.includes(":[]")) return undefined;
+  if (NOT_SPLICEABLE.test(text)) return undefined;
   const hasKey = (name: string): boolean => text.includes(`"${name}":`);
-  if (SERVED_NAMES.some(hasKey) || added.some(hasKey)) return undefined;
+  if (added.some(hasKey)) return undefined;
   return { hasKey };
 }
