@@ -52,6 +52,8 @@ export class Worker {
   private backoffMs = 0;
   /** While gathering a batch: when it started, and how many jobs were ready at the last look. */
   private gathering: { startedAt: number; lastChangeAt: number; ready: number } | undefined;
+  /** Passes of the batch in flight, if one is: one batch at a time. */
+  private batchPasses = 0;
 
   constructor(
     private readonly deps: ProvisioningDeps,
@@ -155,9 +157,11 @@ export class Worker {
    * Several jobs ready at once (a first sync, a reconcile pass, a large group change): wait while
    * more keep arriving (bounded), then run them all as one batch. Answers how long to sleep, or
    * null when one-by-one claiming should go on (a lone job starts at once, never waits here).
+   * Passes already running one by one do not stop a batch from gathering: a burst that arrives
+   * while earlier single jobs finish is still one batch, not hundreds of single passes.
    */
   private gatherBatch(batch: BatchOptions): number | null {
-    if (this.running.size > 0) return null;
+    if (this.batchPasses > 0) return null;
     const ready = this.jobs.readyCount();
     if (ready < 2) {
       this.gathering = undefined;
@@ -182,8 +186,10 @@ export class Worker {
     }
     const gate = new ApplyBatch(this.deps.connectors, claimed.length, batch.maxWaitMs);
     const deps = { ...this.deps, connectors: gate.connectors };
+    this.batchPasses = claimed.length;
     for (const job of claimed) {
       const p: Promise<void> = this.run(job, () => syncUser(deps, job.userId, job.requestId).finally(() => gate.passDone())).finally(() => {
+        this.batchPasses--;
         this.running.delete(p);
         this.wake();
       });

@@ -95,6 +95,29 @@ describe("bulk HaloPSA", () => {
     expect(apiCalls(rig.sim)).toBeLessThanOrEqual(2);
   });
 
+  it("gathers a burst that arrives while a single pass is still running into one batch", async () => {
+    const rig = await rigForTest();
+    const lone = await usersNamed(rig, ["lone.first@example.com"]);
+    const emails = Array.from({ length: 30 }, (_, i) => `burst.${i}@example.com`);
+    const ids = await usersNamed(rig, emails);
+    await rig.idle();
+    const group = await rig.createGroup(AGENTS, []);
+    await rig.idle();
+    rig.sim.resetCounts();
+    // HaloPSA answers slowly: the lone user's pass is still waiting on it when the burst arrives.
+    rig.sim.faults.latencyMs = 400;
+    await rig.addMembers(group.id as string, lone);
+    await waitFor(() => rig.sim.requestCounts.size > 0, 5_000);
+    await rig.addMembers(group.id as string, ids);
+    await waitFor(() => rig.people().length === 31 && rig.jobs().length === 0, 30_000);
+    rig.sim.faults.latencyMs = 0;
+
+    for (const email of emails) expect(rig.agentsWithEmail(email), email).toHaveLength(1);
+    // One by one, thirty users would take thirty creates; as one batch, a POST per 50 agents.
+    expect(rig.sim.requestCount("POST", "/api/Agent")).toBeLessThanOrEqual(3);
+    expect(apiCalls(rig.sim)).toBeLessThanOrEqual(12);
+  });
+
   it("keeps the rolling window across a restart: a new bridge on the same database waits instead of being refused", async () => {
     // HaloPSA here allows 10 requests per 5 s and the bridge takes half: the first agent (token,
     // look-up, teams, roles, create) spends its whole share. The rest is the app checks' (a token
