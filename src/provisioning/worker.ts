@@ -14,8 +14,8 @@ import { errorText } from "../domain/secret-scrubber.js";
 import { databaseFailureOf } from "../db/database-failure.js";
 import type { JobQueue, Job } from "../db/jobs.js";
 import type { Logger } from "../log.js";
-import { ApplyBatch } from "./apply-batch.js";
-import { syncUser, type ProvisioningDeps } from "./sync-user.js";
+import { ApplyBatch, PASSES_PER_TURN, turns } from "./apply-batch.js";
+import { syncUser, type ProvisioningDeps, type SyncOutcome } from "./sync-user.js";
 
 export interface WorkerOptions {
   readonly id: string;
@@ -187,8 +187,14 @@ export class Worker {
     const gate = new ApplyBatch(this.deps.connectors, claimed.length, batch.maxWaitMs);
     const deps = { ...this.deps, connectors: gate.connectors };
     this.batchPasses = claimed.length;
-    for (const job of claimed) {
-      const p: Promise<void> = this.run(job, () => syncUser(deps, job.userId, job.requestId).finally(() => gate.passDone())).finally(() => {
+    for (const [i, job] of claimed.entries()) {
+      // Each pass plans (and reserves) synchronously up to its HaloPSA call; started PASSES_PER_TURN
+      // per turn of the event loop, a batch of 250 never holds SCIM requests behind all 250 plans.
+      const pass = async (): Promise<SyncOutcome> => {
+        await turns(Math.floor(i / PASSES_PER_TURN));
+        return syncUser(deps, job.userId, job.requestId);
+      };
+      const p: Promise<void> = this.run(job, () => pass().finally(() => gate.passDone())).finally(() => {
         this.batchPasses--;
         this.running.delete(p);
         this.wake();
