@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ApplicableAction, ApplyContext, ApplyResult, BatchItem, BatchOutcome, Connector } from "../../src/domain/connector.js";
-import { ApplyBatch } from "../../src/provisioning/apply-batch.js";
+import { ApplyBatch, PASSES_PER_TURN } from "../../src/provisioning/apply-batch.js";
 
 const ctx: ApplyContext = { requestId: null, ownerOf: () => undefined, keepersOf: () => [] };
 const action = (userId: string): ApplicableAction =>
@@ -72,5 +72,21 @@ describe("ApplyBatch", () => {
     const halo = gate.connectors.get("halopsa")!;
     const calls = [halo.apply(action("a"), ctx), halo.apply(action("b"), ctx)];
     for (const call of calls) await expect(call).rejects.toThrow("HaloPSA is down");
+  });
+
+  it("settles a large batch a slice at a time, so requests waiting on the event loop are served in between", async () => {
+    const connector = batching();
+    const n = PASSES_PER_TURN * 4;
+    const gate = new ApplyBatch(new Map([["halopsa", connector]]), n);
+    const halo = gate.connectors.get("halopsa")!;
+    const settled: number[] = [];
+    let settledWhenServed: number | undefined;
+    const passes = Array.from({ length: n }, (_, i) => halo.apply(action(`u${i}`), ctx).then(() => settled.push(i)));
+    // A request that arrived while the batch was out: it runs at the next turn of the event loop.
+    setImmediate(() => (settledWhenServed = settled.length));
+    await Promise.all(passes);
+    expect(settled).toHaveLength(n);
+    expect(settledWhenServed).toBeDefined();
+    expect(settledWhenServed!).toBeLessThanOrEqual(PASSES_PER_TURN);
   });
 });
