@@ -75,6 +75,9 @@ export function userJobKey(userId: string): string {
 export class JobQueue {
   private readonly upsert;
   private readonly claimOne;
+  private readonly nextFree;
+  private readonly nextLeased;
+  private readonly readyUpTo;
   private readonly random: () => number;
   private readonly listeners: (() => void)[] = [];
 
@@ -107,6 +110,14 @@ export class JobQueue {
        )
        RETURNING *`,
     );
+    // jobs_ready (dead, run_at) in order: the first job nobody holds.
+    this.nextFree = db.prepare("SELECT run_at FROM jobs WHERE dead = 0 AND locked_until IS NULL ORDER BY run_at LIMIT 1").pluck();
+    // jobs_leased (migration 15) holds only the leased rows: a batch's worth at most. `+dead` keeps
+    // SQLite from preferring jobs_ready, which would walk every queued job.
+    this.nextLeased = db.prepare("SELECT min(max(run_at, locked_until)) FROM jobs WHERE locked_until IS NOT NULL AND +dead = 0").pluck();
+    this.readyUpTo = db
+      .prepare("SELECT count(*) FROM (SELECT 1 FROM jobs WHERE dead = 0 AND run_at <= ? AND (locked_until IS NULL OR locked_until <= ?) LIMIT ?)")
+      .pluck();
   }
 
   private now(): string {
@@ -275,20 +286,25 @@ export class JobQueue {
     };
   }
 
-  /** The earliest time a job becomes ready, so an idle worker can sleep exactly that long. */
+  /**
+   * The earliest time a job becomes ready, so an idle worker can sleep exactly that long. Two
+   * indexed reads, never a scan of the queue: the worker asks after every pass, and a reconcile
+   * pass queues every user (a scan of 20,000 jobs after each of them kept the process from
+   * answering HTTP for most of a minute).
+   */
   nextRunAt(): string | undefined {
-    const r = this.db
-      .prepare("SELECT min(max(run_at, coalesce(locked_until, run_at))) AS next FROM jobs WHERE dead = 0")
-      .get() as { next: string | null };
-    return r.next ?? undefined;
+    const free = this.nextFree.get() as string | undefined;
+    const leased = (this.nextLeased.get() as string | null) ?? undefined;
+    if (free === undefined || leased === undefined) return free ?? leased;
+    return free < leased ? free : leased;
   }
 
-  /** How many jobs could be claimed now (the worker's cue to gather a batch). */
-  readyCount(): number {
+  /**
+   * How many jobs could be claimed now, counted up to `atMost` (the worker's cue to gather a batch
+   * needs no more than a batch's worth: counting a whole queue of 100,000 would cost milliseconds).
+   */
+  readyCount(atMost = -1): number {
     const now = this.now();
-    return this.db
-      .prepare("SELECT count(*) FROM jobs WHERE dead = 0 AND run_at <= ? AND (locked_until IS NULL OR locked_until <= ?)")
-      .pluck()
-      .get(now, now) as number;
+    return this.readyUpTo.get(now, now, atMost) as number;
   }
 }

@@ -469,4 +469,13 @@ export const migrations: readonly Migration[] = [
       CREATE UNIQUE INDEX task_tickets_ticket ON task_tickets(halopsa_app, ticket_id) WHERE ticket_id IS NOT NULL;
     `,
   },
+  {
+    version: 15,
+    name: "jobs_leased: the leased jobs, so the worker finds the next ready time without scanning the queue",
+    sql: `
+      -- A reconcile pass queues every user; the worker asks after each pass when the next job is due.
+      -- Only leased rows carry locked_until (every release clears it), so this index stays small.
+      CREATE INDEX jobs_leased ON jobs(locked_until) WHERE locked_until IS NOT NULL;
+    `,
+  },
 ];

@@ -162,7 +162,7 @@ export class Worker {
    */
   private gatherBatch(batch: BatchOptions): number | null {
     if (this.batchPasses > 0) return null;
-    const ready = this.jobs.readyCount();
+    const ready = this.jobs.readyCount(batch.maxJobs);
     if (ready < 2) {
       this.gathering = undefined;
       return null;
@@ -204,12 +204,18 @@ export class Worker {
     return this.options.idleMs;
   }
 
+  /**
+   * Sleeps `ms`, or until woken. A wake still lets the event loop turn once (setImmediate) before
+   * the next claim: passes with nothing to do end in microtasks, and waking straight from one into
+   * the next claim drained a reconcile pass of 20,000 users in one unbroken chain, with no HTTP
+   * request (not even /healthz) answered for five seconds.
+   */
   private sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {
         clearTimeout(timer);
-        resolve();
+        setImmediate(resolve);
       };
     });
   }
