@@ -35,7 +35,7 @@ export function provisioningCommand(command: "plan" | "reconcile", args: readonl
     const everyone = () => [...new Set([...directory.userIds(), ...accounts.userIds()])];
     if (command === "reconcile") {
       const ids = everyone();
-      db.transaction(() => jobs.enqueueUsers(ids, "cli:reconcile")).immediate();
+      db.transaction(() => jobs.enqueueSweep(ids, "cli:reconcile")).immediate();
       out(`Queued a provisioning pass for ${ids.length} user(s); the running bridge's worker applies it.`);
       return EXIT_OK;
     }

@@ -88,10 +88,12 @@ export class JobQueue {
   ) {
     this.random = options.random ?? Math.random;
     this.upsert = db.prepare(
-      `INSERT INTO jobs (key, user_id, request_id, run_at, max_attempts, created_at, updated_at)
-       VALUES (@key, @userId, @requestId, @now, @maxAttempts, @now, @now)
+      `INSERT INTO jobs (key, user_id, request_id, run_at, max_attempts, sweep, created_at, updated_at)
+       VALUES (@key, @userId, @requestId, @now, @maxAttempts, @sweep, @now, @now)
        ON CONFLICT (key) DO UPDATE SET
          request_id = excluded.request_id,
+         -- a change from the IdP takes a queued sweep job out of the sweep (it goes ahead of it)
+         sweep = min(jobs.sweep, excluded.sweep),
          -- a fresh change runs now, even if an earlier failure scheduled a retry later
          run_at = min(jobs.run_at, excluded.run_at),
          -- running right now: it may have read the old state, so run once more when it ends
@@ -106,12 +108,13 @@ export class JobQueue {
        WHERE id = (
          SELECT id FROM jobs
          WHERE dead = 0 AND run_at <= @now AND (locked_until IS NULL OR locked_until <= @now)
-         ORDER BY run_at, id LIMIT 1
+         ORDER BY sweep, run_at, id LIMIT 1
        )
        RETURNING *`,
     );
-    // jobs_ready (dead, run_at) in order: the first job nobody holds.
-    this.nextFree = db.prepare("SELECT run_at FROM jobs WHERE dead = 0 AND locked_until IS NULL ORDER BY run_at LIMIT 1").pluck();
+    // jobs_ready (dead, sweep, run_at) in order: the first job nobody holds, in or out of a sweep.
+    const firstFree = (sweep: 0 | 1) => `SELECT run_at FROM jobs WHERE dead = 0 AND sweep = ${sweep} AND locked_until IS NULL ORDER BY run_at LIMIT 1`;
+    this.nextFree = db.prepare(`SELECT min(run_at) FROM (SELECT * FROM (${firstFree(0)}) UNION ALL SELECT * FROM (${firstFree(1)}))`).pluck();
     // jobs_leased (migration 15) holds only the leased rows: a batch's worth at most. `+dead` keeps
     // SQLite from preferring jobs_ready, which would walk every queued job.
     this.nextLeased = db.prepare("SELECT min(max(run_at, locked_until)) FROM jobs WHERE locked_until IS NOT NULL AND +dead = 0").pluck();
@@ -130,10 +133,23 @@ export class JobQueue {
    * transaction has committed.
    */
   enqueueUsers(userIds: Iterable<string>, requestId: string | null): void {
+    this.enqueue(userIds, requestId, 0);
+  }
+
+  /**
+   * Queues a pass for every user of a sweep (a reconcile pass, the CLI's reconcile, changed rules).
+   * The worker takes every other job first: an IdP's change (a leaver above all) never waits behind
+   * a sweep of the whole directory.
+   */
+  enqueueSweep(userIds: Iterable<string>, requestId: string | null): void {
+    this.enqueue(userIds, requestId, 1);
+  }
+
+  private enqueue(userIds: Iterable<string>, requestId: string | null, sweep: 0 | 1): void {
     const now = this.now();
     let queued = 0;
     for (const userId of new Set(userIds)) {
-      this.upsert.run({ key: userJobKey(userId), userId, requestId, now, maxAttempts: this.options.maxAttempts });
+      this.upsert.run({ key: userJobKey(userId), userId, requestId, now, maxAttempts: this.options.maxAttempts, sweep });
       queued++;
     }
     if (queued > 0) this.notify();
@@ -293,7 +309,7 @@ export class JobQueue {
    * answering HTTP for most of a minute).
    */
   nextRunAt(): string | undefined {
-    const free = this.nextFree.get() as string | undefined;
+    const free = (this.nextFree.get() as string | null) ?? undefined;
     const leased = (this.nextLeased.get() as string | null) ?? undefined;
     if (free === undefined || leased === undefined) return free ?? leased;
     return free < leased ? free : leased;

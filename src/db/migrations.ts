@@ -471,10 +471,15 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 15,
-    name: "jobs_leased: the leased jobs, so the worker finds the next ready time without scanning the queue",
+    name: "jobs: sweeps after the IdP's changes, and jobs_leased so the worker never scans the queue",
     sql: `
-      -- A reconcile pass queues every user; the worker asks after each pass when the next job is due.
-      -- Only leased rows carry locked_until (every release clears it), so this index stays small.
+      -- A reconcile pass (or changed rules) queues every user: those jobs are a sweep, and every other
+      -- job is claimed first, so a leaver's change never waits behind the whole directory.
+      ALTER TABLE jobs ADD COLUMN sweep INTEGER NOT NULL DEFAULT 0;
+      DROP INDEX jobs_ready;
+      CREATE INDEX jobs_ready ON jobs(dead, sweep, run_at);
+      -- The worker asks after each pass when the next job is due. Only leased rows carry
+      -- locked_until (every release clears it), so this index stays small.
       CREATE INDEX jobs_leased ON jobs(locked_until) WHERE locked_until IS NOT NULL;
     `,
   },

@@ -96,7 +96,7 @@ export class Reconciler {
     await this.readTickets?.();
     const directoryIds = deps.directory.userIds();
     const userIds = [...new Set([...directoryIds, ...deps.accounts.userIds()])];
-    deps.db.transaction(() => this.jobs.enqueueUsers(userIds, requestId)).immediate();
+    deps.db.transaction(() => this.jobs.enqueueSweep(userIds, requestId)).immediate();
 
     // Read without yielding: who is granted and the links read below must be one moment's view, or a
     // user provisioned meanwhile would look like an account nobody granted (and enforcement would remove it).

@@ -64,7 +64,7 @@ export function replanOnRulesChange(deps: ProvisioningDeps, jobs: JobQueue, stat
         const preview = ids.flatMap((id) => planUser(deps, id).actions.filter((a) => destructiveKind(a, deps.apps) !== undefined));
         held = deps.guard.holdRulesChange(preview, { diff: ruleDiff(before === undefined ? undefined : (JSON.parse(before) as Applied), applied), fingerprint }, REQUEST_ID);
       }
-      jobs.enqueueUsers(ids, REQUEST_ID);
+      jobs.enqueueSweep(ids, REQUEST_ID);
       state.set(FINGERPRINT, fingerprint);
       state.set(APPLIED, JSON.stringify(applied));
       deps.audit.append({

@@ -32,6 +32,42 @@ describe("job queue", () => {
     ]);
   });
 
+  it("claims every change from the IdP before the jobs of a sweep queued earlier", () => {
+    jobs.enqueueSweep(["s1", "s2", "leaver"], "reconcile");
+    clock.advance(1000);
+    jobs.enqueueUsers(["joiner"], "scim-1");
+    // A change for a user the sweep already queued takes that job out of the sweep.
+    jobs.enqueueUsers(["leaver"], "scim-2");
+    // A sweep never pushes an IdP change back into the sweep.
+    jobs.enqueueSweep(["joiner", "s3"], "reconcile-2");
+    const order: string[] = [];
+    for (let job = jobs.claim("w", 30_000); job; job = jobs.claim("w", 30_000)) order.push(job.userId);
+    expect(order).toEqual(["leaver", "joiner", "s1", "s2", "s3"]);
+  });
+
+  it("knows when the next job is due, sweep or not, leased or not", () => {
+    expect(jobs.nextRunAt()).toBeUndefined();
+    jobs.enqueueSweep(["s1"], null);
+    const sweepAt = clock.now().toISOString();
+    clock.advance(5000);
+    jobs.enqueueUsers(["u1"], null);
+    expect(jobs.nextRunAt()).toBe(sweepAt);
+    const claimed = jobs.claim("w", 30_000)!;
+    expect(claimed.userId).toBe("u1");
+    expect(jobs.nextRunAt()).toBe(sweepAt);
+    jobs.claim("w", 30_000);
+    // Both leased: the earliest lease to run out is when a job could be claimed again.
+    expect(jobs.nextRunAt()).toBe(new Date(clock.ms + 30_000).toISOString());
+    expect(jobs.readyCount()).toBe(0);
+  });
+
+  it("counts ready jobs up to a cap", () => {
+    jobs.enqueueUsers(["a", "b", "c"], null);
+    jobs.enqueueSweep(["d", "e"], null);
+    expect(jobs.readyCount()).toBe(5);
+    expect(jobs.readyCount(2)).toBe(2);
+  });
+
   it("claims one job per user at a time, counting the attempt and taking a lease in one step", () => {
     jobs.enqueueUsers(["u1"], null);
     const job = jobs.claim("w1", 30_000)!;
