@@ -32,8 +32,8 @@ import { checkReadiness } from "./http/readiness.js";
 import { isMainModule } from "./is-main.js";
 import { createLogger, type Logger } from "./log.js";
 import { BridgeMetrics } from "./metrics/bridge-metrics.js";
-import { registerStateMetrics } from "./metrics/state.js";
-import { removalDurations } from "./provisioning/removals.js";
+import { DEPROVISION_BUCKETS, registerStateMetrics } from "./metrics/state.js";
+import { removalHistograms } from "./provisioning/removals.js";
 import { queueUrlOf, WebhookNotifier } from "./notify/webhook.js";
 import type { Rule } from "./provisioning/config-schema.js";
 import { checkInstances, describeForeignLinks, type ForeignLinks } from "./provisioning/instances.js";
@@ -181,7 +181,7 @@ export async function start(config: Config, givenLog?: Logger, givenScrubber?: S
   // Checked before anything is planned, so a rule that grants nobody is in the log ahead of what follows from it.
   const ruleWatch = new RuleWatch({ rules, groups: stores.directory, log, settleMs: RULE_CHECK_SETTLE_MS });
   ruleWatch.recheck();
-  registerStateMetrics(metrics.registry, { jobs, tasks, drift, approvals: stores.approvals, apps: apps.map((a) => a.name), authFailures, requestLimits: limits, appChecks, deprovisions: removalDurations(db) });
+  registerStateMetrics(metrics.registry, { jobs, tasks, drift, approvals: stores.approvals, apps: apps.map((a) => a.name), authFailures, requestLimits: limits, appChecks, deprovisions: removalHistograms(db, DEPROVISION_BUCKETS) });
   const app = createApp({
     deps: { directory: new Directory(db, clock), audit, jobs, access: accounts, groupsChanged: () => ruleWatch.groupsChanged(), maxResponseBytes: config.maxResponseBytes, clock },
     verifier: new TokenVerifier(tokens, statics, Date.now, (token) => scrubber.registerRotating(token)),

@@ -4,11 +4,12 @@
  * survive restarts, so one cheap aggregate query per metric at scrape time is both exact and free
  * on the request path.
  */
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, type Metric, type Registry } from "prom-client";
 import type { ApprovalStore } from "../db/approvals.js";
 import type { DriftStore } from "../db/drift.js";
 import type { JobQueue } from "../db/jobs.js";
 import type { TaskStore } from "../db/tasks.js";
+import type { RemovalHistogram } from "../provisioning/removals.js";
 import { METRIC_PREFIX } from "./bridge-metrics.js";
 
 export interface StateSources {
@@ -24,7 +25,7 @@ export interface StateSources {
   /** Requests refused by the request rate limits so far, by limit (src/http/rate-limit.ts). */
   readonly requestLimits?: { refusals(): readonly { readonly kind: string; readonly count: number }[] };
   /** Completed removals of access and how long each took (src/provisioning/removals.ts). */
-  readonly deprovisions?: { durations(): readonly { readonly app: string; readonly seconds: number }[] };
+  readonly deprovisions?: { byApp(): ReadonlyMap<string, RemovalHistogram> };
   /** The latest app checks (src/provisioning/app-checks.ts): reachable with the configured credentials or not. */
   readonly appChecks?: { latest(): ReadonlyMap<string, { readonly ok: boolean }> };
 }
@@ -33,7 +34,7 @@ export interface StateSources {
  * An API deactivation takes seconds, a manual removal hours to days (a Huntress task's SLA is 24 h
  * by default): 1 and 5 minutes, a quarter, half an hour, 1, 2, 4 and 8 hours, 1, 2 and 7 days.
  */
-const DEPROVISION_BUCKETS = [60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800];
+export const DEPROVISION_BUCKETS = [60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800];
 
 /** Registers the scrape-time metrics of `sources` on `registry`. */
 export function registerStateMetrics(registry: Registry, sources: StateSources): void {
@@ -155,17 +156,29 @@ export function registerStateMetrics(registry: Registry, sources: StateSources):
 
   const { deprovisions } = sources;
   if (deprovisions) {
-    new Histogram({
-      name: `${METRIC_PREFIX}deprovision_seconds`,
-      help: "Time from the IdP request that took access away to the access gone in the app, per app, over every removal the audit log holds (docs/offboarding-evidence.md)",
-      labelNames: ["app"],
-      buckets: DEPROVISION_BUCKETS,
-      registers,
-      collect() {
-        // Rebuilt from the audit log at each scrape: exact across restarts, and a removal counts once.
-        this.reset();
-        for (const { app, seconds } of deprovisions.durations()) this.observe({ app }, seconds);
+    // Written from the removals' bucket counts (removals.ts keeps nothing else between reads):
+    // prom-client's Histogram only takes one observation at a time, which would mean keeping every
+    // removal's duration ever made in memory to replay them at each scrape.
+    const name = `${METRIC_PREFIX}deprovision_seconds`;
+    const help = "Time from the IdP request that took access away to the access gone in the app, per app, over every removal the audit log holds (docs/offboarding-evidence.md)";
+    const metric = {
+      name,
+      help,
+      type: "histogram",
+      aggregator: "sum",
+      reset: () => undefined,
+      get: () => {
+        const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
+        for (const [app, h] of deprovisions.byApp()) {
+          DEPROVISION_BUCKETS.forEach((bound, i) => values.push({ metricName: `${name}_bucket`, labels: { le: bound, app }, value: h.cumulative[i]! }));
+          values.push({ metricName: `${name}_bucket`, labels: { le: "+Inf", app }, value: h.count });
+          values.push({ metricName: `${name}_sum`, labels: { app }, value: h.sum });
+          values.push({ metricName: `${name}_count`, labels: { app }, value: h.count });
+        }
+        return Promise.resolve({ name, help, type: "histogram", aggregator: "sum", values });
       },
-    });
+    };
+    // The registry reads a metric only through name, get() and reset(): a plain object serves.
+    for (const r of registers) r.registerMetric(metric as unknown as Metric);
   }
 }

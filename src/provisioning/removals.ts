@@ -160,24 +160,47 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, cut), key.slice(cut + 1)];
 }
 
+/** Completed removals of one app as a histogram: how many took at most each bound, their total and count. */
+export interface RemovalHistogram {
+  /** Per bound of `buckets` (seconds), how many removals took at most that long (cumulative). */
+  readonly cumulative: readonly number[];
+  readonly sum: number;
+  readonly count: number;
+}
+
 /**
- * How long each completed removal took, per app: what the Prometheus histogram observes. Worked
- * out from the audit log at most once per `maxAgeMs` of real time (a minute by default): the
- * work grows with the log, and a scraper polling every few seconds must not keep a core busy.
+ * How long each completed removal took, per app, as histogram buckets: what the Prometheus metric
+ * shows. Worked out from the audit log at most once per `maxAgeMs` of real time (a minute by
+ * default): the work grows with the log, and a scraper polling every few seconds must not keep a
+ * core busy. Only the buckets are kept between reads, never a list of every removal ever made,
+ * so the memory it holds does not grow with history.
  */
-export function removalDurations(
+export function removalHistograms(
   db: Db,
+  buckets: readonly number[],
   maxAgeMs = 60_000,
   now: () => number = () => performance.now(),
-): { durations(): { app: string; seconds: number }[] } {
+): { byApp(): ReadonlyMap<string, RemovalHistogram> } {
   const reader = new EvidenceReader(db);
-  let last: { at: number; durations: { app: string; seconds: number }[] } | undefined;
+  let last: { at: number; byApp: ReadonlyMap<string, RemovalHistogram> } | undefined;
+  const build = (): Map<string, RemovalHistogram> => {
+    const byApp = new Map<string, { cumulative: number[]; sum: number; count: number }>();
+    for (const r of removals(reader)) {
+      if (r.seconds === null) continue;
+      let h = byApp.get(r.app);
+      if (!h) byApp.set(r.app, (h = { cumulative: buckets.map(() => 0), sum: 0, count: 0 }));
+      buckets.forEach((bound, i) => {
+        if (r.seconds! <= bound) h.cumulative[i]!++;
+      });
+      h.sum += r.seconds;
+      h.count++;
+    }
+    return byApp;
+  };
   return {
-    durations: () => {
-      if (last === undefined || now() - last.at >= maxAgeMs) {
-        last = { at: now(), durations: removals(reader).flatMap((r) => (r.seconds === null ? [] : [{ app: r.app, seconds: r.seconds }])) };
-      }
-      return last.durations;
+    byApp: () => {
+      if (last === undefined || now() - last.at >= maxAgeMs) last = { at: now(), byApp: build() };
+      return last.byApp;
     },
   };
 }

@@ -11,7 +11,7 @@ import { nearestRank } from "../../src/admin/deprovisioning-report.js";
 import type { AuditRow } from "../../src/db/audit.js";
 import { openDatabase } from "../../src/db/database.js";
 import { EvidenceReader, type EvidenceTask } from "../../src/db/evidence.js";
-import { removalDurations, removals } from "../../src/provisioning/removals.js";
+import { removalHistograms, removals } from "../../src/provisioning/removals.js";
 
 let seq = 0;
 const event = (at: string, action: string, requestId: string | null, after: unknown, resource: { type: string; id: string } = { type: "AppAccount", id: "u1/huntress" }): AuditRow => ({
@@ -102,20 +102,20 @@ describe("nearestRank", () => {
   });
 });
 
-describe("removalDurations", () => {
+describe("removalHistograms", () => {
   it("reads the audit log at most once per interval, however often the histogram is scraped", () => {
     const db = openDatabase(join(mkdtempSync(join(tmpdir(), "scim-bridge-removals-")), "bridge.db"));
     const reads = vi.spyOn(EvidenceReader.prototype, "removalEvents");
     try {
       let now = 0;
-      const source = removalDurations(db, 60_000, () => now);
-      for (let i = 0; i < 5; i++) expect(source.durations()).toEqual([]);
+      const source = removalHistograms(db, [60, 3600], 60_000, () => now);
+      for (let i = 0; i < 5; i++) expect(source.byApp().size).toBe(0);
       expect(reads).toHaveBeenCalledTimes(1);
       now = 59_999;
-      source.durations();
+      source.byApp();
       expect(reads).toHaveBeenCalledTimes(1);
       now = 60_000;
-      source.durations();
+      source.byApp();
       expect(reads).toHaveBeenCalledTimes(2);
     } finally {
       reads.mockRestore();
