@@ -4,7 +4,7 @@
 import type { GroupRow, MemberRef, UserRow } from "../db/directory.js";
 import type { JsonObject } from "../domain/json.js";
 import { CORE_GROUP, CORE_USER, ENTERPRISE_USER } from "./schema.js";
-import { storedShape } from "./stored-shape.js";
+import { canSplice, hasKey } from "./stored-shape.js";
 
 /** Weak ETag from the row version (RFC 7644 §3.14); the same string is meta.version. */
 export function etagOf(version: number): string {
@@ -67,9 +67,8 @@ const ENTERPRISE_SCHEMAS = JSON.stringify([CORE_USER, ENTERPRISE_USER]);
  */
 export function userJson(row: UserRow, groups: readonly MemberRef[] | undefined, baseUrl: string, extensions?: JsonObject): string | undefined {
   const added = extensions ? Object.keys(extensions) : [];
-  const shape = storedShape(row.storedJson, added);
-  if (shape === undefined) return undefined;
-  const enterprise = shape.hasKey(ENTERPRISE_USER);
+  if (!canSplice(row.storedJson, added)) return undefined;
+  const enterprise = hasKey(row.storedJson, ENTERPRISE_USER);
   const schemas = added.length > 0 ? JSON.stringify(enterprise ? [CORE_USER, ENTERPRISE_USER, ...added] : [CORE_USER, ...added]) : enterprise ? ENTERPRISE_SCHEMAS : CORE_SCHEMAS;
   const stored = row.storedJson.slice(1, -1);
   let json = `{"schemas":${schemas},"id":${JSON.stringify(row.id)}${stored === "" ? "" : ","}${stored}`;

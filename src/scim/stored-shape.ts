@@ -17,19 +17,17 @@
  */
 const NOT_SPLICEABLE = /\\|:\[\]|"(?:schemas|id|groups|meta)":/;
 
-export interface StoredShape {
-  readonly hasKey: (name: string) => boolean;
+/** Whether the stored text has `name` as a key (see above: exact for a text that passes `canSplice`). */
+export function hasKey(text: string, name: string): boolean {
+  return text.includes(`"${name}":`);
 }
 
 /**
- * The shape of `text`, or undefined when it must be rendered the slow way: a `\` anywhere (a
+ * Whether `text` may be written into a response as it is. Not when it has a `\` anywhere (a
  * quoted quote could look like a key), an empty array anywhere (a top-level one is unassigned and
  * omitted when served: RFC 7643 §2.5), a served name among the keys, or `added` names (computed
  * extensions about to be appended) among them.
  */
-export function storedShape(text: string, added: readonly string[] = []): StoredShape | undefined {
-  if (NOT_SPLICEABLE.test(text)) return undefined;
-  const hasKey = (name: string): boolean => text.includes(`"${name}":`);
-  if (added.some(hasKey)) return undefined;
-  return { hasKey };
+export function canSplice(text: string, added: readonly string[] = []): boolean {
+  return !NOT_SPLICEABLE.test(text) && !added.some((name) => hasKey(text, name));
 }
