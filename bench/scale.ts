@@ -14,7 +14,6 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
 import { systemClock } from "../src/clock.js";
 import { appsAndRules, loadConfig } from "../src/config.js";
 import { BridgeState } from "../src/db/bridge-state.js";
@@ -22,6 +21,7 @@ import { openDatabase } from "../src/db/database.js";
 import { Directory } from "../src/db/directory.js";
 import { startHaloPsaSimulator } from "../src/dev/halopsa-simulator.js";
 import { rulesFingerprint } from "../src/provisioning/rules-change.js";
+import { DURATION_S, load, WARMUP_S, type LoadRow } from "./load.js";
 import type { BenchReport } from "./report.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,7 +29,6 @@ const USERS = Number(process.env["SCALE_USERS"] ?? 100_000);
 const GROUPS = Number(process.env["SCALE_GROUPS"] ?? 2_000);
 const BIG_GROUP = Math.min(USERS, Number(process.env["SCALE_BIG_GROUP"] ?? 20_000));
 const OTHER_GROUP_MEMBERS = 50;
-const DURATION_S = Number(process.env["BENCH_SECONDS"] ?? 6);
 /** Users and memberships written per transaction while seeding. */
 const SEED_BATCH = 10_000;
 const SCIM_TOKEN = "scale-scim-token-0123456789abcdef";
@@ -116,17 +115,8 @@ async function probe(name: string, url: string, token: string): Promise<{ probe:
   return { probe: name, status: res.status, ms: Math.round(performance.now() - started), bytes: body.byteLength };
 }
 
-type LoadRow = { scenario: string; connections: number; requests: number; reqPerSec: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number };
-
-async function load(scenario: string, origin: string, connections: number, path: () => string): Promise<LoadRow> {
-  const r = await autocannon({
-    url: origin,
-    connections,
-    duration: DURATION_S,
-    headers: { authorization: `Bearer ${SCIM_TOKEN}` },
-    requests: [{ setupRequest: (req) => ({ ...req, path: path() }) }],
-  });
-  return { scenario, connections, requests: r.requests.total, reqPerSec: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+function loadPath(scenario: string, origin: string, connections: number, path: () => string): Promise<LoadRow> {
+  return load({ scenario, url: origin, connections, headers: { authorization: `Bearer ${SCIM_TOKEN}` }, setupRequest: (req) => ({ ...req, path: path() }) });
 }
 
 /**
@@ -192,21 +182,21 @@ export async function runScaleBench(): Promise<BenchReport> {
     ];
     const random = () => Math.floor(Math.random() * USERS);
     const rows: LoadRow[] = [];
-    rows.push(await load("GET /Users?filter=userName eq", origin, 20, () => `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "user${random()}@example.com"`)}`));
+    rows.push(await loadPath("GET /Users?filter=userName eq", origin, 20, () => `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "user${random()}@example.com"`)}`));
     const depths = [
       ["start", 0],
       ["middle", Math.floor(USERS / 200) * 100],
       ["end", Math.max(0, Math.ceil(USERS / 100) * 100 - 100)],
     ] as const;
     for (const [depth, at] of depths) {
-      rows.push(await load(`GET /Users page of 100 by startIndex, ${depth}`, origin, 10, () => `/scim/v2/Users?startIndex=${at + 1}&count=100`));
+      rows.push(await loadPath(`GET /Users page of 100 by startIndex, ${depth}`, origin, 10, () => `/scim/v2/Users?startIndex=${at + 1}&count=100`));
     }
     const walk = await walkUsers(scim, depths.map(([, at]) => at));
     const rssWalked = rssOf(child);
     for (const [depth, at] of depths) {
       const cursor = walk.cursors.get(at)!;
       for (const connections of CURSOR_CONNECTIONS) {
-        rows.push(await load(`GET /Users cursor page of 100, ${depth}`, origin, connections, () => `/scim/v2/Users?count=100&cursor=${cursor}`));
+        rows.push(await loadPath(`GET /Users cursor page of 100, ${depth}`, origin, connections, () => `/scim/v2/Users?count=100&cursor=${cursor}`));
       }
     }
     const rssEnd = rssOf(child);
@@ -232,7 +222,7 @@ export async function runScaleBench(): Promise<BenchReport> {
     ];
     return {
       name: "scale",
-      summary: `${USERS} users, ${GROUPS} groups (largest ${BIG_GROUP} members) seeded in ${Math.round(seedMs)} ms; ready in ${Math.round(readyMs)} ms at ${mib(rssReady)} MiB; ${DURATION_S} s per load`,
+      summary: `${USERS} users, ${GROUPS} groups (largest ${BIG_GROUP} members) seeded in ${Math.round(seedMs)} ms; ready in ${Math.round(readyMs)} ms at ${mib(rssReady)} MiB; ${DURATION_S} s per load after ${WARMUP_S} s of warm-up`,
       rows: [...rows, ...probes],
       targets,
       extra: { node: process.version, users: USERS, groups: GROUPS, bigGroup: BIG_GROUP, seedMs, readyMs, rssReadyBytes: rssReady, rssAfterWalkBytes: rssWalked, rssEndBytes: rssEnd, walk: { pages: walk.pages, users: walk.users } },

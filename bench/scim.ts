@@ -9,49 +9,21 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
+import { DURATION_S, load, WARMUP_S, type LoadRow, type SetupRequest } from "./load.js";
 import type { BenchReport } from "./report.js";
 import type { CeilingReady } from "./ceiling.js";
 import type { BenchServerReady } from "./server.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const DURATION_S = Number(process.env["BENCH_SECONDS"] ?? 6);
 const TOKEN = "bench-token-0123456789abcdefghij";
 const USERS = Number(process.env["BENCH_SCIM_USERS"] ?? 10_000);
 /** Issue 13: a page of 100 by cursor, p99 at every depth of a 100,000-user directory. */
 const CURSOR_PAGE_P99_MS = 50;
 
-type Row = {
-  scenario: string;
-  connections: number;
-  requests: number;
-  reqPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-  errors: number;
-};
+const HEADERS = { authorization: `Bearer ${TOKEN}`, "content-type": "application/scim+json" };
 
-type SetupRequest = (request: autocannon.Request) => autocannon.Request;
-
-async function load(scenario: string, url: string, connections: number, setupRequest: SetupRequest): Promise<Row> {
-  const result = await autocannon({
-    url,
-    connections,
-    duration: DURATION_S,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/scim+json" },
-    requests: [{ setupRequest }],
-  });
-  return {
-    scenario,
-    connections,
-    requests: result.requests.total,
-    reqPerSec: Math.round(result.requests.average),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-  };
+function run(scenario: string, url: string, connections: number, setupRequest: SetupRequest): Promise<LoadRow> {
+  return load({ scenario, url, connections, headers: HEADERS, setupRequest });
 }
 
 /**
@@ -117,21 +89,21 @@ export async function runScimBench(): Promise<BenchReport> {
       };
     };
 
-  const rows: Row[] = [];
+  const rows: LoadRow[] = [];
   rows.push(
-    await load("bare express + SQLite lookup (ceiling)", `http://127.0.0.1:${ceiling.ready.port}`, 20, (req) => ({
+    await run("bare express + SQLite lookup (ceiling)", `http://127.0.0.1:${ceiling.ready.port}`, 20, (req) => ({
       ...req,
       path: `/bare/users?userName=${encodeURIComponent(randomUser(users))}`,
     })),
   );
   rows.push(
-    await load("GET /Users?filter=userName eq", scim, 20, (req) => ({
+    await run("GET /Users?filter=userName eq", scim, 20, (req) => ({
       ...req,
       path: `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${randomUser(users)}"`)}`,
     })),
   );
   rows.push(
-    await load("GET /Users page of 100", scim, 20, (req) => ({
+    await run("GET /Users page of 100", scim, 20, (req) => ({
       ...req,
       path: `/scim/v2/Users?startIndex=${1 + Math.floor(Math.random() * (users - 100))}&count=100`,
     })),
@@ -144,11 +116,11 @@ export async function runScimBench(): Promise<BenchReport> {
   const cursors = await cursorsAt(scim, depths.map((d) => d.offset));
   for (const [i, depth] of depths.entries()) {
     rows.push(
-      await load(`GET /Users cursor page of 100 at ${depth.name}`, scim, 20, (req) => ({ ...req, path: `/scim/v2/Users?count=100&cursor=${cursors[i]!}` })),
+      await run(`GET /Users cursor page of 100 at ${depth.name}`, scim, 20, (req) => ({ ...req, path: `/scim/v2/Users?count=100&cursor=${cursors[i]!}` })),
     );
   }
   rows.push(
-    await load("POST /Users", scim, 10, (req) => ({
+    await run("POST /Users", scim, 10, (req) => ({
       ...req,
       method: "POST",
       path: "/scim/v2/Users",
@@ -161,8 +133,8 @@ export async function runScimBench(): Promise<BenchReport> {
       }),
     })),
   );
-  rows.push(await load("PATCH member, 10-member group", scim, 10, memberPatch(ready.smallGroupId)));
-  rows.push(await load("PATCH member, 10,000-member group", scim, 10, memberPatch(ready.bigGroupId)));
+  rows.push(await run("PATCH member, 10-member group", scim, 10, memberPatch(ready.smallGroupId)));
+  rows.push(await run("PATCH member, 10,000-member group", scim, 10, memberPatch(ready.bigGroupId)));
 
   child.send("memory");
   const memory = await new Promise<{ rss: number }>((resolve) => child.once("message", (m) => resolve(m as { rss: number })));
@@ -199,10 +171,10 @@ export async function runScimBench(): Promise<BenchReport> {
 
   return {
     name: "scim",
-    summary: `Seeded ${users} users + groups of 10 and 10,000 in ${Math.round(ready.seedMs)} ms; ${DURATION_S} s per scenario; server RSS ${Math.round(memory.rss / 2 ** 20)} MiB`,
+    summary: `Seeded ${users} users + groups of 10 and 10,000 in ${Math.round(ready.seedMs)} ms; ${DURATION_S} s per scenario after ${WARMUP_S} s of warm-up; server RSS ${Math.round(memory.rss / 2 ** 20)} MiB`,
     rows,
     targets,
-    extra: { node: process.version, durationSeconds: DURATION_S, seedMs: ready.seedMs, serverRssBytes: memory.rss },
+    extra: { node: process.version, durationSeconds: DURATION_S, warmupSeconds: WARMUP_S, seedMs: ready.seedMs, serverRssBytes: memory.rss },
     // Errors in the load itself make the figures meaningless.
     failed: rows.some((r) => r.errors > 0 || r.non2xx > 0),
   };
