@@ -1,6 +1,6 @@
 /**
  * A Huntress API simulator for tests and local development: `startHuntressSimulator()` serves the
- * memberships API of the official reference (../shared/reference/huntress-openapi.json) on a
+ * memberships API of the official reference (the Huntress API Reference, api.huntress.io/docs) on a
  * loopback port: Basic auth, 60 requests per minute, the reference's envelopes and paging. Wire
  * details and their sources are documented in ./huntress-sim/*.ts.
  */

@@ -1,6 +1,6 @@
 /**
  * Keeps the HaloPSA client's rolling window across restarts. HaloPSA counts every request of the
- * last 5 minutes (domain.md), whoever sent it: a bridge restarted after spending its share must
+ * last 5 minutes (docs/vendor-facts.md), whoever sent it: a bridge restarted after spending its share must
  * not spend it again at once. The bookings are saved in bridge_state (one key per app instance)
  * after each send, coalesced to one write per turn of the event loop, and restored at start.
  */

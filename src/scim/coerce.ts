@@ -3,14 +3,14 @@
  *
  * - Attribute names match case-insensitively (RFC 7643 §2.1) and are stored with the schema's casing.
  * - Attributes the schema does not define are dropped, not rejected: Entra attribute mappings and
- *   Microsoft's own test collection send them in POST and PUT (domain.md).
+ *   Microsoft's own test collection send them in POST and PUT (docs/vendor-facts.md).
  * - readOnly attributes (id, meta, groups) and `password` (returned "never"; the bridge keeps no
  *   credentials) are dropped.
  * - Entra sends booleans as "True"/"False" strings and `manager` as a plain id string; both are
  *   normalised here so the rest of the code sees RFC shapes only.
  * - `schemas` must be a list of strings but its URNs are not matched against the resource type:
  *   Entra puts the non-standard http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group
- *   in Group POSTs (domain.md), and an extension the bridge does not know is ignored like any
+ *   in Group POSTs (docs/vendor-facts.md), and an extension the bridge does not know is ignored like any
  *   other unknown attribute.
  */
 import { BridgeError } from "../errors.js";
@@ -92,7 +92,7 @@ function coerceSingle(def: AttributeDef, value: unknown, where: string): Json | 
 
 function coerceComplex(def: AttributeDef, value: unknown, where: string): JsonObject | undefined {
   if (!isObject(value)) {
-    // Entra sends enterprise `manager` as the manager's id alone (domain.md); RFC 7643 §4.3 wants {value}.
+    // Entra sends enterprise `manager` as the manager's id alone (docs/vendor-facts.md); RFC 7643 §4.3 wants {value}.
     if (typeof value === "string" && def.subByKey.has("value")) {
       return value === "" ? undefined : { value };
     }

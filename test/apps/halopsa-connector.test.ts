@@ -75,7 +75,7 @@ describe("HaloPsaConnector", () => {
     sim.faults.reset();
   });
   afterAll(async () => {
-    // Agents hold ticket and time history: the bridge must never delete one (domain.md).
+    // Agents hold ticket and time history: the bridge must never delete one (docs/vendor-facts.md).
     expect(sim.requestCount("DELETE", "/api/Agent/:id")).toBe(0);
     await sim.close();
   });

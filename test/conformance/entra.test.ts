@@ -1,5 +1,5 @@
 /**
- * Microsoft Entra ID as a SCIM client (docs/domain.md "Microsoft Entra ID as a SCIM client"):
+ * Microsoft Entra ID as a SCIM client (docs/vendor-facts.md "Microsoft Entra ID as a SCIM client"):
  * the matching queries, both PATCH dialects (default, and aadOptscim062020), the soft/hard delete
  * lifecycle and the leniency Entra relies on, replayed over HTTP against a real bridge.
  */

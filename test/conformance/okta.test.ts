@@ -1,5 +1,5 @@
 /**
- * Okta as a SCIM client (docs/domain.md "Okta as a SCIM client"): the request sequences Okta's
+ * Okta as a SCIM client (docs/vendor-facts.md, "Okta as a SCIM client"): the request sequences Okta's
  * provisioning engine and its "SCIM 2.0 spec test" (Okta-SCIM-20-SPEC-Test.json) really send,
  * replayed over HTTP against a real bridge and a real SQLite file.
  */

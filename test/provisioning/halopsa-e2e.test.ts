@@ -2,7 +2,7 @@
  * Provisioning end to end over real HTTP: IdP requests go into a real bridge (SQLite file, HTTP
  * on loopback), HaloPSA requests come out into the simulator. Each test asserts what an admin
  * would see: agents in HaloPSA, the audit log, the admin API. Joiner, mover and leaver as issue 3
- * and domain.md (HaloPSA) describe them: one agent per person, never deleted, tickets moved.
+ * and docs/vendor-facts.md (HaloPSA) describe them: one agent per person, never deleted, tickets moved.
  */
 import { describe, expect, it } from "vitest";
 import { CLOSED_STATUS_ID } from "../../src/dev/halopsa-simulator.js";

@@ -1,7 +1,8 @@
 /**
  * Concurrent writes as IdPs produce them: Entra fans group-membership PATCHes out in parallel,
  * retries create the same user twice, and two writers race on one user. Nothing may be lost,
- * duplicated, or silently overwritten (docs/domain.md "What people complain about").
+ * duplicated, or silently overwritten: PATCH races that wipe group members and duplicate accounts
+ * after retries are what admins meet with other SCIM servers.
  */
 import { describe, expect, it } from "vitest";
 import { byCodeUnit, CORE_GROUP, CORE_USER, create, openReadOnly, patch, userBody, useBridge } from "../support/scim.js";

@@ -1,5 +1,5 @@
 /**
- * The HaloPSA simulator answers like HaloPSA (domain.md, HaloPSA section; HaloPSA's swagger):
+ * The HaloPSA simulator answers like HaloPSA (docs/vendor-facts.md, HaloPSA):
  * form-encoded client-credentials auth, bare agent arrays, array POSTs, paged tickets, the
  * rolling-window 429, and the faults tests switch on at runtime. Plain fetch, no client.
  */

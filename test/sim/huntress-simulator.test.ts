@@ -1,5 +1,5 @@
 /**
- * The Huntress simulator answers like the official API reference (../shared/reference/huntress-openapi.json):
+ * The Huntress simulator answers like the official API reference (the Huntress API Reference, api.huntress.io/docs):
  * HTTP Basic, the memberships envelopes, invitations that become memberships only once accepted,
  * keyset pages with next_page_token, the 60-requests-per-minute sliding window, and the faults
  * tests switch on at runtime. Plain fetch, no client.

@@ -1,5 +1,5 @@
 /**
- * PATCH generators (RFC 7644 §3.5.2) in the three dialects the bridge meets (domain.md): Okta's
+ * PATCH generators (RFC 7644 §3.5.2) in the three dialects the bridge meets (docs/vendor-facts.md): Okta's
  * lower-case operations and path-less `replace`, Entra's default one (capitalised `Add`/`Replace`/
  * `Remove`, "True"/"False" strings, member removal by value list), and Entra's aadOptscim062020
  * (URN-qualified and filtered keys in a path-less value, `members[value eq "id"]`), mixed with

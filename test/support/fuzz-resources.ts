@@ -12,7 +12,7 @@ const word = fc.oneof(fc.constantFrom(...WORDS), fc.string({ minLength: 1, maxLe
 function scalarOf(def: AttributeDef): fc.Arbitrary<unknown> {
   switch (def.type) {
     case "boolean":
-      // Entra sends booleans as "True"/"False" strings (domain.md); both are valid input.
+      // Entra sends booleans as "True"/"False" strings (docs/vendor-facts.md); both are valid input.
       return fc.oneof({ weight: 3, arbitrary: fc.boolean() }, fc.constantFrom("True", "False", "true"));
     case "dateTime":
       return fc.date({ min: new Date("2000-01-01"), max: new Date("2040-01-01"), noInvalidDate: true }).map((d) => d.toISOString());

@@ -10,7 +10,7 @@ import { startBridge, type ScimResult, type TestBridge } from "./bridge.js";
 export const CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User";
 export const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 export const CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
-/** The non-standard URN Entra puts in Group POSTs (domain.md). */
+/** The non-standard URN Entra puts in Group POSTs (docs/vendor-facts.md). */
 export const MS_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
 export const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 export const SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";

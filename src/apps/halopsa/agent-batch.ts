@@ -1,5 +1,5 @@
 /**
- * Many users' HaloPSA actions in a handful of calls: one list of every agent (domain.md: `GET
+ * Many users' HaloPSA actions in a handful of calls: one list of every agent (docs/vendor-facts.md: `GET
  * /api/Agent` answers a bare array, no paging), matched locally by the same rules as a single
  * create (NFKC, case-folded email; never another user's agent), then `POST /api/Agent` arrays of
  * at most `batchSize`, and one more list read to confirm the creates by email. HaloPSA documents

@@ -1,6 +1,6 @@
 /**
  * The HaloPSA API client: OAuth2 client credentials, JSON over HTTPS, typed methods for the
- * agent, ticket, team and role calls the connector makes. Wire details come from domain.md
+ * agent, ticket, team and role calls the connector makes. Wire details come from docs/vendor-facts.md
  * (HaloPSA section) and HaloPSA's swagger; the retry and rate-limit policy lives in transport.ts.
  *
  * Secrets: the client secret travels only in the token request body and access tokens only in the
@@ -40,11 +40,11 @@ export interface HaloPsaClientOptions extends ClientTransportOptions {
   readonly tenant?: string;
   readonly clientId: string;
   readonly clientSecret: string;
-  /** OAuth scope (domain.md: "all" or "admin"); default "all". */
+  /** OAuth scope (docs/vendor-facts.md: "all" or "admin"); default "all". */
   readonly scope?: string;
   /** Epoch ms, for token expiry. */
   readonly now?: () => number;
-  /** Client-side rolling window; default 270 per 5 minutes (HaloPSA allows 300, domain.md). null: off. The bridge passes its share of the tenant's limit (config `halopsa.rateBudgetShare`). */
+  /** Client-side rolling window; default 270 per 5 minutes (HaloPSA allows 300, docs/vendor-facts.md). null: off. The bridge passes its share of the tenant's limit (config `halopsa.rateBudgetShare`). */
   readonly rateLimit?: RateLimit | null;
   /** The bridge's one secret scrubber; the client registers its secret and every access token with it. Default: its own. */
   readonly scrubber?: SecretScrubber;
@@ -74,7 +74,7 @@ export interface HaloPsaClientStats {
   readonly rateLimitWaitedMs: number;
 }
 
-/** domain.md: tickets are read 100 per page. */
+/** docs/vendor-facts.md: tickets are read 100 per page. */
 const PAGE_SIZE = 100;
 const MAX_PAGES = 1000;
 
@@ -88,10 +88,10 @@ export class HaloPsaClient {
 
   constructor(private readonly opts: HaloPsaClientOptions) {
     this.base = opts.baseUrl.replace(/\/+$/, "").replace(/\/api$/i, "");
-    // domain.md and HaloAPI Connect-HaloAPI.ps1: {auth_url}/token?tenant=<tenant> (hosted), {base}/auth/token (self-hosted).
+    // docs/vendor-facts.md and HaloAPI Connect-HaloAPI.ps1: {auth_url}/token?tenant=<tenant> (hosted), {base}/auth/token (self-hosted).
     const authBase = (opts.authUrl ?? `${this.base}/auth`).replace(/\/+$/, "");
     this.tokenUrl = `${authBase}/token${opts.tenant ? `?tenant=${encodeURIComponent(opts.tenant)}` : ""}`;
-    // domain.md: HaloPSA allows 300 requests per rolling 5 minutes; 270 leaves room for other tools.
+    // docs/vendor-facts.md: HaloPSA allows 300 requests per rolling 5 minutes; 270 leaves room for other tools.
     // RFC 6749 §2.3.1: a token endpoint may also see the secret as client_secret_basic, base64("id:secret").
     const scrubber = opts.scrubber ?? new SecretScrubber();
     scrubber.register(opts.clientSecret, { user: opts.clientId });
@@ -118,7 +118,7 @@ export class HaloPsaClient {
     };
   }
 
-  // --- Agents (domain.md: GET bare array; POST an array to create or update; never DELETE) ---
+  // --- Agents (docs/vendor-facts.md: GET bare array; POST an array to create or update; never DELETE) ---
 
   async listAgents(filters: AgentFilters = {}): Promise<HaloAgent[]> {
     const query: Record<string, string> = {
@@ -202,7 +202,7 @@ export class HaloPsaClient {
     return this.call("GET", "/api/Roles", { schema: bareOrWrapped(roleSchema, "roles") });
   }
 
-  // --- Tickets (domain.md: open tickets of a deactivated agent drop out of every queue) ---
+  // --- Tickets (docs/vendor-facts.md: open tickets of a deactivated agent drop out of every queue) ---
 
   /** Every open ticket assigned to the agent, following pages until record_count is reached. */
   async listOpenTickets(agentId: number): Promise<HaloTicket[]> {
@@ -287,7 +287,7 @@ export class HaloPsaClient {
     return r.data;
   }
 
-  /** OAuth2 client credentials (RFC 6749 §4.4), form-encoded, as domain.md and HaloAPI describe. */
+  /** OAuth2 client credentials (RFC 6749 §4.4), form-encoded, as docs/vendor-facts.md and HaloAPI describe. */
   private async requestToken(): Promise<{ accessToken: string; expiresIn: number }> {
     const form = new URLSearchParams({
       grant_type: "client_credentials",

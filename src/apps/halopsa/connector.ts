@@ -1,7 +1,7 @@
 /**
  * The HaloPSA connector: carries provisioning actions out as HaloPSA agent changes.
  *
- * - Never deletes an agent: agents hold ticket and time history (domain.md), so leaving is
+ * - Never deletes an agent: agents hold ticket and time history (docs/vendor-facts.md), so leaving is
  *   `isdisabled: true`, after their open tickets are moved (HaloPSA does not move them, and they
  *   drop out of every queue).
  * - Never makes a second agent for one email: create looks the email up first and adopts what it
@@ -77,7 +77,7 @@ export class HaloPsaConnector implements Connector {
 
   async apply(action: ApplicableAction, ctx: ApplyContext): Promise<ApplyResult> {
     if (!this.opts.ssoEmailMustMatch) return this.dispatch(action, ctx);
-    // domain.md: with SAML/Azure AD SSO the agent email must equal the IdP login exactly, so the
+    // docs/vendor-facts.md: with SAML/Azure AD SSO the agent email must equal the IdP login exactly, so the
     // agent gets the login (userName) as its email. The identity map keeps the directory profile,
     // so the planner's comparison is unaffected.
     const result = await this.dispatch(withLoginEmail(action), ctx);
@@ -201,7 +201,7 @@ export class HaloPsaConnector implements Connector {
     const events: Event[] = [];
     const oldEmail = action.previous.profile?.email;
     if (this.opts.ssoEmailMustMatch && oldEmail !== undefined && oldEmail !== action.profile.email) {
-      // domain.md: with SAML/Azure AD SSO the agent email must equal the IdP login exactly, or sign-in fails silently.
+      // docs/vendor-facts.md: with SAML/Azure AD SSO the agent email must equal the IdP login exactly, or sign-in fails silently.
       events.push({ action: "halopsa.sso-email-changed", detail: { agentId: agentId(action.externalId), oldEmail, newEmail: action.profile.email } });
     }
     return { fields: Object.keys(fields).length === 0 ? null : { id: agentId(action.externalId), ...fields }, events };

@@ -1,6 +1,6 @@
 /**
  * HaloPSA's wire format, parsed once at the edge. Field names and types are those of HaloPSA's
- * swagger (../shared/reference/halopsa-openapi-subset.json): agents are `Uname`, memberships
+ * swagger ("HaloPSA API", served with the API documentation at <instance>/apidoc): agents are `Uname`, memberships
  * `UnameSection`, roles `NHD_Roles`, teams `SectionDetail`, tickets `Faults`. Nearly every field is
  * nullable there, so nulls become empty values here and inner code does not re-check.
  */
@@ -88,13 +88,13 @@ export type HaloTicket = z.infer<typeof ticketSchema>;
 export const ticketPageOf = <T extends z.ZodTypeAny>(ticket: T) => z.object({ record_count: z.number().int().nonnegative(), tickets: z.array(ticket) });
 export const ticketPageSchema = ticketPageOf(ticketSchema);
 
-/** domain.md: a one-element POST answers with the object, a longer one with the array. */
+/** docs/vendor-facts.md: a one-element POST answers with the object; a longer one is read as an array. */
 export function oneOrMany<T extends z.ZodType>(item: T) {
   return z.union([z.array(item), item.transform((v) => [v])]);
 }
 
 /**
- * domain.md: the list layout of `GET /api/Team` and `GET /api/Roles` is unconfirmed; HaloAPI's
+ * docs/vendor-facts.md: the list layout of `GET /api/Team` and `GET /api/Roles` is unconfirmed; HaloAPI's
  * New-HaloGETRequest.ps1 takes `response.<key>` when present, else the response itself. So do we.
  */
 export function bareOrWrapped<T extends z.ZodType>(item: T, key: string) {

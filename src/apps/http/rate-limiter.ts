@@ -1,6 +1,6 @@
 /**
  * A client-side rolling window: at most `requests` sends in any `windowMs`. HaloPSA counts the
- * same way (domain.md: "300 Requests per rolling 5 minute window") and answers 429 with no
+ * same way (docs/vendor-facts.md: "300 Requests per rolling 5 minute window") and answers 429 with no
  * Retry-After; Huntress too (60 a minute "on a sliding window"). Waiting here is cheaper than
  * being refused there.
  *

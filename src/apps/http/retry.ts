@@ -13,7 +13,7 @@ export function errorCode(e: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** RFC 9110 §10.2.3: delay-seconds or an HTTP-date. HaloPSA sends none today (domain.md), but a proxy might. */
+/** RFC 9110 §10.2.3: delay-seconds or an HTTP-date. HaloPSA sends none today (docs/vendor-facts.md), but a proxy might. */
 export function parseRetryAfter(value: string | null, nowMs: number): number | null {
   if (value === null || value.trim() === "") return null;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;

@@ -1,7 +1,7 @@
 /**
  * The Huntress template's roles in the API's terms, and the words a manual task starts with when
- * the API could not do the work. domain.md (Huntress): "the portal roles map onto it as Account
- * Admin ↔ Admin, Standard User ↔ User".
+ * the API could not do the work. In the memberships API the portal's Account Admin is
+ * `Admin` and Standard User is `User` (docs/vendor-facts.md, Huntress).
  */
 import type { ConnectorError } from "../../domain/connector-error.js";
 import type { WritablePermission } from "./wire.js";

@@ -1,5 +1,5 @@
 /**
- * The Huntress memberships API on the wire (../shared/reference/huntress-openapi.json), read with
+ * The Huntress memberships API on the wire (the Huntress API Reference, api.huntress.io/docs), read with
  * zod once at the edge and turned into the client's own types. Reads are lenient where the
  * reference is loose (extra fields, a permissions label added later, `pagination` without a
  * token); writes only send what the reference allows.

@@ -3,7 +3,7 @@
  * step-by-step instructions a person follows in the portal. Placeholders are filled from the user:
  * {name} {email} {userName} {role} {previousRole} {portalUrl}.
  *
- * Built in: Huntress (domain.md: two fixed roles, invite by hand, at least one Account Admin), and
+ * Built in: Huntress (docs/vendor-facts.md: two fixed roles, invite by hand, at least one Account Admin), and
  * an invite-based MSSP portal modelled on ManageEngine Log360 Cloud (invite → unconfirmed →
  * enabled ⇄ disabled → deleted, with reinvite). Any other portal is declared in config in the
  * same shape.

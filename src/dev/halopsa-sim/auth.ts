@@ -1,5 +1,5 @@
 /**
- * HaloPSA's OAuth2 client-credentials token endpoint and bearer check (domain.md, HaloPSA "Auth";
+ * HaloPSA's OAuth2 client-credentials token endpoint and bearer check (docs/vendor-facts.md, HaloPSA "Auth";
  * HaloAPI Public/Connect-HaloAPI.ps1 builds the same request).
  */
 import { randomBytes } from "node:crypto";
@@ -50,7 +50,7 @@ export class TokenIssuer {
       res.status(400).json({ error: "invalid_request", error_description: "unknown tenant" });
       return;
     }
-    // domain.md: bad credentials answer 401 {"error":"invalid_client"}.
+    // docs/vendor-facts.md: bad credentials answer 401 {"error":"invalid_client"}.
     if (clientId !== this.opts.clientId || field("client_secret") !== this.opts.clientSecret) {
       record(false);
       res.status(401).json({ error: "invalid_client" });

@@ -10,7 +10,7 @@ export type { FaultMatch } from "../sim/faults.js";
 export { RollingWindow, type RateLimit } from "../sim/rolling-window.js";
 
 /**
- * domain.md (HaloPSA): hosted Halo answers 429 with this text, plain, and no Retry-After header.
+ * docs/vendor-facts.md (HaloPSA): hosted Halo answers 429 with this text, plain, and no Retry-After header.
  * The text is HaloPSA's, so it stays the same whatever window the simulator is configured with.
  */
 export const RATE_LIMIT_TEXT = "Rate Limit Reached - 300 Requests per rolling 5 minute window";
@@ -22,7 +22,7 @@ export class Faults extends SimFaults<ErrorShape, { shape: ErrorShape; message: 
   }
 }
 
-/** The body of an error in one of HaloPSA's layouts (domain.md; HaloAPI Private/New-HaloError.ps1). */
+/** The body of an error in one of HaloPSA's layouts (docs/vendor-facts.md; HaloAPI Private/New-HaloError.ps1). */
 export function errorBody(shape: ErrorShape, status: number, message: string): { json?: unknown; text?: string } {
   switch (shape) {
     case "error":

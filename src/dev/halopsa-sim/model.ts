@@ -1,6 +1,6 @@
 /**
- * The HaloPSA simulator's records. Field names and types follow HaloPSA's own swagger (Halo API v2,
- * ../shared/reference/halopsa-openapi-subset.json): agents are `Uname`, team memberships
+ * The HaloPSA simulator's records. Field names and types follow HaloPSA's own swagger ("HaloPSA API"
+ * v2, served with the API documentation at <instance>/apidoc): agents are `Uname`, team memberships
  * `UnameSection`, roles `NHD_Roles` (GUID string ids), teams `SectionDetail`, tickets `Faults`.
  */
 
@@ -30,7 +30,7 @@ export interface SimAgent {
   firstname: string;
   surname: string;
   email: string;
-  /** swagger Uname.isdisabled: the deactivation flag (domain.md: never delete, disable). */
+  /** swagger Uname.isdisabled: the deactivation flag (docs/vendor-facts.md: never delete, disable). */
   isdisabled: boolean;
   /** Default team name (swagger Uname.team is a string). */
   team: string;
@@ -92,7 +92,7 @@ export interface SimTicketType {
   name: string;
 }
 
-/** The error body layouts HaloPSA is seen to answer with (domain.md; HaloAPI's New-HaloError.ps1 parses each). */
+/** The error body layouts HaloPSA is seen to answer with (docs/vendor-facts.md; HaloAPI's New-HaloError.ps1 parses each). */
 export type ErrorShape = "error" | "Message" | "errorMessage" | "ClassName" | "text" | "empty";
 
 /** An HTTP outcome a handler wants to send as an error; the server renders it in the current ErrorShape. (shared, ../sim/server.ts). */

@@ -1,7 +1,7 @@
 /**
  * The HaloPSA API resources the bridge uses, as HaloPSA answers them. Paths and query parameters
- * are those of HaloPSA's swagger (../shared/reference/halopsa-openapi-subset.json); response
- * layouts follow domain.md where the swagger leaves them out (it documents every 200 as "Success").
+ * are those of HaloPSA's swagger ("HaloPSA API", served with the API documentation at <instance>/apidoc); response
+ * layouts follow docs/vendor-facts.md where the swagger leaves them out (it documents every 200 as "Success").
  */
 import type { Request, Response } from "express";
 import { SimHttpError, type SimAgent, type SimTicket } from "./model.js";
@@ -9,7 +9,7 @@ import { agentWriteSchema, parseArrayBody, ticketWriteSchema, type SimState } fr
 import { actionWriteSchema, type SimActions } from "./ticket-actions.js";
 
 export interface ListShapes {
-  /** `GET /api/Team`: a bare array (default) or `{teams:[...]}` (domain.md: the real layout is unconfirmed). */
+  /** `GET /api/Team`: a bare array (default) or `{teams:[...]}` (docs/vendor-facts.md: the real layout is unconfirmed). */
   teams: "bare" | "wrapped";
   /** `GET /api/Roles`: a bare array (default) or `{roles:[...]}`. */
   roles: "bare" | "wrapped";
@@ -61,7 +61,11 @@ function renderTicket(t: SimTicket, state: SimState): Record<string, unknown> {
   return { ...t, agent_name: agent?.name ?? "Unassigned" };
 }
 
-/** domain.md: a POST of one element answers with the object, of several with the array. */
+/**
+ * docs/vendor-facts.md: a POST of one element answers with the object. What a POST of several answers
+ * is unconfirmed; the simulator answers the array, and can reverse its order to prove the bridge
+ * never relies on it.
+ */
 function oneOrMany<T>(items: T[]): T | T[] {
   return items.length === 1 ? items[0]! : items;
 }
@@ -82,7 +86,7 @@ export function listAgents(state: SimState) {
       .filter((a) => team === "" || a.team.toLowerCase() === team || a.teams.some((m) => m.team_name.toLowerCase() === team))
       .sort((x, y) => x.id - y.id)
       .map((a) => renderAgent(a, flag(q, "includeroles", false)));
-    // domain.md: GET /api/Agent answers a bare JSON array, no paging.
+    // docs/vendor-facts.md: GET /api/Agent answers a bare JSON array, no paging.
     res.json(out);
   };
 }
@@ -111,7 +115,7 @@ export interface AgentDeleteRecord {
 }
 
 /**
- * swagger "HaloPSA API" DELETE /Agent/{id}. The bridge must never call it (domain.md: agents are
+ * swagger "HaloPSA API" DELETE /Agent/{id}. The bridge must never call it (docs/vendor-facts.md: agents are
  * disabled, never deleted), so every call is kept in `deletes` for tests to assert on.
  */
 export function deleteAgent(state: SimState, deletes: AgentDeleteRecord[]) {
@@ -151,7 +155,7 @@ export function listTickets(state: SimState, queries: Record<string, string>[]) 
       .filter((t) => ids === undefined || ids.has(t.id))
       .filter((t) => inSummary === undefined || t.summary.toLowerCase().includes(inSummary))
       .sort((x, y) => x.id - y.id);
-    // domain.md: `pageinate=true&page_no=N&page_size=M` answers `{record_count, tickets}` for page N (1-based).
+    // docs/vendor-facts.md: `pageinate=true&page_no=N&page_size=M` answers `{record_count, tickets}` for page N (1-based).
     if (flag(q, "pageinate", false)) {
       const pageNo = Math.max(1, intParam(q, "page_no") ?? 1);
       const pageSize = Math.max(1, intParam(q, "page_size") ?? 50);

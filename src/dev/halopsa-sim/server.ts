@@ -24,7 +24,7 @@ export interface HaloPsaSimulatorOptions {
   readonly tokenTtlSeconds?: number;
   /** Drives token expiry, datecreated and lastlogindate. */
   readonly clock?: Clock;
-  /** domain.md: 300 requests per rolling 5 minutes on hosted Halo. null turns it off. */
+  /** docs/vendor-facts.md: 300 requests per rolling 5 minutes on hosted Halo. null turns it off. */
   readonly rateLimit?: RateLimit | null;
   readonly listShapes?: Partial<routes.ListShapes>;
   /** Seed the default teams, roles and the API agent (default true). */
@@ -105,7 +105,7 @@ export async function startHaloPsaSimulator(options: HaloPsaSimulatorOptions = {
     if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
     const fault = faults.take(req.method, req.path);
     if (fault?.kind === "rateLimit" || (window !== null && !window.tryAdmit())) {
-      // domain.md: plain-text body, no Retry-After.
+      // docs/vendor-facts.md: plain-text body, no Retry-After.
       res.status(429).type("text/plain").send(RATE_LIMIT_TEXT);
       return;
     }

@@ -1,5 +1,5 @@
 /**
- * The Huntress memberships API as the reference describes it (../shared/reference/huntress-openapi.json,
+ * The Huntress memberships API as the Huntress API Reference describes it (api.huntress.io/docs,
  * paths /v1/memberships, /v1/memberships/{id} and their /v1/accounts/{account_id}/... twins).
  * Validation messages follow Grape's wording ("email is missing", "limit does not have a valid
  * value"), joined with ", " into one 400, as a Grape API answers.

@@ -156,7 +156,7 @@ export class SimState {
   }
 
   /**
-   * domain.md (Huntress): an account must always keep at least one Account Admin. The reference
+   * docs/vendor-facts.md (Huntress): an account must always keep at least one Account Admin. The reference
    * has a 422 for PATCH ("Something prevented the update.") and DELETE ("Failed to delete
    * membership"); this is what the simulator answers when the last account Admin would go.
    */

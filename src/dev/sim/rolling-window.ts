@@ -1,5 +1,5 @@
 /**
- * A server-side rolling window, as HaloPSA (domain.md: "300 Requests per rolling 5 minute
+ * A server-side rolling window, as HaloPSA (docs/vendor-facts.md: "300 Requests per rolling 5 minute
  * window") and Huntress (reference, "Rate Limits": 60 a minute "on a sliding window") both count:
  * a request is admitted when fewer than `requests` were admitted in the last `windowMs`. Refused
  * requests do not count, so a client that backs off gets back in.

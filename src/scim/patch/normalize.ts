@@ -1,6 +1,6 @@
 /**
  * PATCH request normalisation (RFC 7644 §3.5.2): validates the PatchOp message and turns the
- * dialects Okta and Entra ID speak (domain.md) into one list of path-ful operations, so apply.ts
+ * dialects Okta and Entra ID speak (docs/vendor-facts.md) into one list of path-ful operations, so apply.ts
  * only ever meets RFC shapes.
  *
  * Values are passed through as sent: apply.ts coerces each against its target's definition
@@ -83,7 +83,7 @@ function normalizeOperation(raw: unknown, where: string, resource: ResourceSchem
     return expandExtension(op, extension, value, resource);
   }
 
-  // Unknown attributes in a path are an error (400 invalidPath), unlike in a value (domain.md).
+  // Unknown attributes in a path are an error (400 invalidPath), unlike in a value (docs/vendor-facts.md).
   const path = parsePatchPath(pathText, resource);
   if (!isWritable(path)) {
     if (isPassword(path)) return []; // No credentials are kept; drop it as POST/PUT do.

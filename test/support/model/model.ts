@@ -105,7 +105,7 @@ export class ProvisioningModel {
 
   /**
    * The address the user's agent is for, folded: with ssoEmailMustMatch the login (when it is an
-   * address, as domain.md says SAML sign-in needs), else the email.
+   * address, as docs/vendor-facts.md says SAML sign-in needs), else the email.
    */
   personKey(user: ModelUser): string {
     const address = this.config.ssoEmailMustMatch && user.userName.includes("@") ? user.userName : user.email;
