@@ -3,8 +3,7 @@
  * real bridge app. Runs as a child so the load generator has its own core; the bare express +
  * SQLite ceiling (ceiling.ts) is another child reading the same file.
  */
-import type { Express } from "express";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { TokenVerifier, staticToken } from "../src/auth/tokens.js";
 import { systemClock } from "../src/clock.js";
 import { AuditLog } from "../src/db/audit.js";
@@ -13,7 +12,7 @@ import { Directory } from "../src/db/directory.js";
 import { IdentityMap } from "../src/db/identity-map.js";
 import { JobQueue } from "../src/db/jobs.js";
 import { TokenStore } from "../src/db/tokens.js";
-import { createApp } from "../src/http/app.js";
+import { createApp, type RequestListener } from "../src/http/app.js";
 import { createLogger } from "../src/log.js";
 import { BridgeMetrics } from "../src/metrics/bridge-metrics.js";
 
@@ -28,9 +27,9 @@ export interface BenchServerReady {
 const USERS = Number(process.env["BENCH_USERS"] ?? 10_000);
 const token = process.env["BENCH_TOKEN"] ?? "";
 
-function listen(app: Express): Promise<Server> {
+function listen(app: RequestListener): Promise<Server> {
   return new Promise((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    const s = createServer(app).listen(0, "127.0.0.1", () => resolve(s));
   });
 }
 

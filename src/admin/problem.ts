@@ -39,4 +39,4 @@ export function sendBridgeProblem(res: Response, e: BridgeError): void {
   sendProblem(res, httpStatusOf(e.code), e.message);
 }
 
-export const denyProblem: Deny = (res, status, detail) => sendProblem(res, status, detail);
+export const denyProblem: Deny<Response> = (res, status, detail) => sendProblem(res, status, detail);

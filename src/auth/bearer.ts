@@ -13,16 +13,17 @@
  * authenticates `admin` and `reviewer` tokens at its door and then narrows each route with
  * `requireScope` (reviewers may work the task queue, nothing else).
  */
-import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Strategy as BearerStrategy } from "passport-http-bearer";
+import type { Handler } from "../http/handler.js";
 import type { Scope } from "../db/tokens.js";
 import type { AuthFailure } from "./failures.js";
 import type { Principal, TokenVerifier, Verification } from "./tokens.js";
 
-export type Deny = (res: Response, status: 401 | 403, detail: string) => void;
+export type Deny<Res extends ServerResponse = ServerResponse> = (res: Res, status: 401 | 403, detail: string) => void;
 
-declare module "express-serve-static-core" {
-  interface Request {
+declare module "node:http" {
+  interface IncomingMessage {
     principal?: Principal;
     /**
      * Set by bearerAuth on the requests it lets in, so a later requireScope refusal is counted
@@ -49,15 +50,15 @@ function refusal(principal: Principal, what = "this API"): string {
   return `Token "${principal.name}" has scope "${principal.scope}" and cannot call ${what}`;
 }
 
-export function bearerAuth(verifier: TokenVerifier, onFailure: (req: Request, failure: AuthFailure) => void): (scopes: Scopes, deny: Deny) => RequestHandler {
+export function bearerAuth(verifier: TokenVerifier, onFailure: (req: IncomingMessage, failure: AuthFailure) => void): <Res extends ServerResponse>(scopes: Scopes, deny: Deny<Res>) => Handler<Res> {
   // passport-http-bearer's verify callback is (err, user | false). The whole verification is passed
   // as the "user", so the strategy calls success() for every token it extracted and the refusal
   // reason survives; fail() then means only that no token could be read from the header.
   const strategy = new BearerStrategy((token, done) => done(null, verifier.check(token)));
-  return (scopes, deny) => {
+  return <Res extends ServerResponse>(scopes: Scopes, deny: Deny<Res>): Handler<Res> => {
     const allowed = scopeSet(scopes);
     if (allowed.size === 0) throw new Error("bearerAuth: a route must accept at least one scope");
-    return (req: Request, res: Response, next: NextFunction) => {
+    return (req, res, next) => {
       const run = Object.create(strategy) as StrategyRun;
       run.success = (verification) => {
         if (!verification.ok) {
@@ -90,10 +91,10 @@ export function bearerAuth(verifier: TokenVerifier, onFailure: (req: Request, fa
  * route was mounted without authentication, a wiring mistake) it refuses with 401 rather than
  * letting the request through.
  */
-export function requireScope(scopes: Scopes, deny: Deny): RequestHandler {
+export function requireScope<Res extends ServerResponse>(scopes: Scopes, deny: Deny<Res>): Handler<Res> {
   const allowed = scopeSet(scopes);
   if (allowed.size === 0) throw new Error("requireScope: a route must accept at least one scope");
-  return (req: Request, res: Response, next: NextFunction) => {
+  return (req, res, next) => {
     const principal = req.principal;
     if (!principal) return deny(res, 401, "A valid bearer token is required");
     if (!allowed.has(principal.scope)) {

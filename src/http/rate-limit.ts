@@ -8,9 +8,11 @@
  * a key may send `burst` requests at once and `perSecond` after that. A refusal is a 429 with
  * Retry-After in each API's own error form. State lives in memory, per process.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { isIPv4, isIPv6 } from "node:net";
-import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { Response } from "express";
 import { sendProblem } from "../admin/problem.js";
+import { pathOf, type Handler, type Next } from "./handler.js";
 import type { Logger } from "../log.js";
 import { send } from "../scim/router.js";
 import { ERROR_SCHEMA } from "../scim/schema.js";
@@ -133,19 +135,19 @@ export function addressKey(ip: string | undefined): string {
 export type LimitKind = "address" | "token";
 
 /** Answers a refused request in the form its API uses; Retry-After is already set. */
-export type Refuse = (res: Response, detail: string) => void;
+export type Refuse<Res extends ServerResponse = ServerResponse> = (res: Res, detail: string) => void;
 
 /** SCIM routes: an RFC 7644 §3.12 error. §3.12 defines no scimType for 429, so there is none. */
 export const refuseScim: Refuse = (res, detail) => send(res, { status: 429, body: { schemas: [ERROR_SCHEMA], status: "429", detail } });
 
 /** Admin API routes: RFC 9457 problem details. */
-export const refuseProblem: Refuse = (res, detail) => sendProblem(res, 429, detail);
+export const refuseProblem: Refuse<Response> = (res, detail) => sendProblem(res, 429, detail);
 
 /**
  * Review page routes: plain text. The page's own layout would pull a stylesheet that is itself
  * refused, and text cannot run script, so no CSP is needed; nosniff keeps browsers from guessing.
  */
-export const refusePlainText: Refuse = (res, detail) => {
+export const refusePlainText: Refuse<Response> = (res, detail) => {
   res.status(429).setHeader("X-Content-Type-Options", "nosniff");
   res.type("text/plain").send(`${detail}\n`);
 };
@@ -172,12 +174,12 @@ export class RequestLimits {
     this.token = o.perToken.perSecond > 0 ? new KeyedLimiter(o.perToken, now, o.maxKeys) : undefined;
   }
 
-  /** Limits by source address (req.ip, which honours SCIM_BRIDGE_TRUST_PROXY); mount before authentication. */
-  byAddress(refuse: Refuse): RequestHandler {
+  /** Limits by source address (`addressOf`, which honours SCIM_BRIDGE_TRUST_PROXY); mount before authentication. */
+  byAddress<Res extends ServerResponse>(addressOf: (req: IncomingMessage) => string | undefined, refuse: Refuse<Res>): Handler<Res> {
     const limiter = this.address;
     if (!limiter) return (_req, _res, next) => next();
     return (req, res, next) => {
-      const key = addressKey(req.ip);
+      const key = addressKey(addressOf(req));
       const verdict = limiter.take(key);
       if (verdict.allowed) return next();
       this.refuse(req, res, verdict, refuse, "address", key, `Too many requests from ${key}`);
@@ -185,11 +187,11 @@ export class RequestLimits {
   }
 
   /** Runs `authenticate`, then limits by the authenticated token's name. */
-  byToken(authenticate: RequestHandler, refuse: Refuse): RequestHandler {
+  byToken<Res extends ServerResponse>(authenticate: Handler<Res>, refuse: Refuse<Res>): Handler<Res> {
     const limiter = this.token;
     if (!limiter) return authenticate;
     return (req, res, next) => {
-      const afterAuth = (err?: unknown): void => {
+      const afterAuth: Next = (err) => {
         if (err !== undefined) return next(err);
         const name = req.principal?.name;
         // No principal would be a wiring mistake; the routes behind refuse it themselves.
@@ -198,7 +200,7 @@ export class RequestLimits {
         if (verdict.allowed) return next();
         this.refuse(req, res, verdict, refuse, "token", name, `Too many requests for token "${name}"`);
       };
-      void authenticate(req, res, afterAuth as NextFunction);
+      authenticate(req, res, afterAuth);
     };
   }
 
@@ -210,7 +212,7 @@ export class RequestLimits {
     ];
   }
 
-  private refuse(req: Request, res: Response, verdict: Verdict & { allowed: false }, refuse: Refuse, kind: LimitKind, key: string, what: string): void {
+  private refuse<Res extends ServerResponse>(req: IncomingMessage, res: Res, verdict: Verdict & { allowed: false }, refuse: Refuse<Res>, kind: LimitKind, key: string, what: string): void {
     this.refused[kind]++;
     const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
     if (verdict.firstInWindow) {
@@ -218,7 +220,7 @@ export class RequestLimits {
         requestId: req.requestId,
         kind,
         ...(kind === "address" ? { ip: key } : { tokenName: key }),
-        path: req.originalUrl.split("?")[0],
+        path: pathOf(req),
         retryAfterSeconds: seconds,
       });
     }

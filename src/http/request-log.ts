@@ -5,16 +5,9 @@
  * template that answered (`/admin/api/tasks/:id`), never the path itself.
  */
 import { randomUUID } from "node:crypto";
-import type { NextFunction, Request, Response } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { logRequest, type Logger } from "../log.js";
-
-declare module "express-serve-static-core" {
-  interface Request {
-    requestId: string;
-    /** The route template, set by a router that dispatches on its own (the SCIM router). */
-    routeTemplate?: string;
-  }
-}
+import { header, pathOf, type Handler } from "./handler.js";
 
 /** Told of every finished request (the bridge's metrics). */
 export interface RequestObserver {
@@ -29,27 +22,27 @@ const UNMATCHED = "unmatched";
  * mount path in baseUrl while the answering router is still the one handling the request, which is
  * the case when the response finishes (every router here answers its own 404s and errors).
  */
-function routeOf(req: Request): string {
+function routeOf(req: IncomingMessage): string {
   if (req.routeTemplate !== undefined) return req.routeTemplate;
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === "string" ? `${req.baseUrl}${path}` : UNMATCHED;
+  const { route, baseUrl } = req as { route?: { path?: unknown }; baseUrl?: string };
+  return typeof route?.path === "string" ? `${baseUrl ?? ""}${route.path}` : UNMATCHED;
 }
 
 const SAFE_ID = /^[\w.:-]{1,128}$/;
 
-export function requestLog(log: Logger, observer: RequestObserver) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+export function requestLog(log: Logger, observer: RequestObserver): Handler {
+  return (req: IncomingMessage, res: ServerResponse, next): void => {
     const started = process.hrtime.bigint();
-    const given = req.get("x-request-id");
+    const given = header(req, "x-request-id");
     req.requestId = given && SAFE_ID.test(given) ? given : randomUUID();
     res.setHeader("X-Request-Id", req.requestId);
     res.on("finish", () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      observer.requestFinished(req.method, routeOf(req), res.statusCode, ms / 1000);
+      observer.requestFinished(req.method ?? "", routeOf(req), res.statusCode, ms / 1000);
       logRequest(log, {
         requestId: req.requestId,
-        method: req.method,
-        path: req.originalUrl.split("?")[0]!,
+        method: req.method ?? "",
+        path: pathOf(req),
         status: res.statusCode,
         ms: Math.round(ms * 100) / 100,
         tokenName: req.principal?.name,

@@ -3,7 +3,7 @@
  * and the client's User-Agent (Okta and Entra name themselves there), for the status page. In
  * memory: a stored token's last use is also kept in the database, to the minute (auth/tokens.ts).
  */
-import type { RequestHandler } from "express";
+import { header, type Handler } from "./handler.js";
 
 export interface ScimCaller {
   readonly token: string;
@@ -30,10 +30,10 @@ export class ScimCallers {
   }
 
   /** Runs `authenticate`, then records the caller it let in. */
-  recording(authenticate: RequestHandler): RequestHandler {
+  recording(authenticate: Handler): Handler {
     return (req, res, next) =>
-      authenticate(req, res, (err?: unknown) => {
-        if (err === undefined && req.principal) this.record(req.principal.name, req.get("user-agent"));
+      authenticate(req, res, (err) => {
+        if (err === undefined && req.principal) this.record(req.principal.name, header(req, "user-agent"));
         next(err);
       });
   }

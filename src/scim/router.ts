@@ -1,12 +1,16 @@
 /**
- * Express adapter for the SCIM core: content negotiation, body parsing, auth, and the mapping
- * of ScimResponse to HTTP. Every answer, failures included, is `application/scim+json`.
+ * The HTTP side of the SCIM core: content negotiation, body parsing, auth, and the mapping of
+ * ScimResponse to HTTP. Every answer, failures included, is `application/scim+json`. It runs on
+ * node's own request and response, without express (app.ts says why).
  */
 import { isUtf8 } from "node:buffer";
-import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parse as parseQuery } from "node:querystring";
+import express from "express";
 import { tokenActor } from "../auth/actors.js";
 import type { Deny } from "../auth/bearer.js";
 import { asBridgeError, type ErrorCode } from "../errors.js";
+import { chain, header, type ErrorHandler, type Handler } from "../http/handler.js";
 import type { Logger } from "../log.js";
 import type { ScimDeps } from "./deps.js";
 import { errorFromBridgeError, scimError, type ScimRequest, type ScimResponse } from "./protocol.js";
@@ -20,7 +24,7 @@ const CONTENT_TYPE = "application/scim+json; charset=utf-8";
  * Writes a ScimResponse with node's own response methods: express's res.send would add its own
  * freshness (304) logic on top of our ETag handling, and costs measurable CPU per request.
  */
-export function send(res: Response, r: ScimResponse): void {
+export function send(res: ServerResponse, r: ScimResponse): void {
   res.statusCode = r.status;
   for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
   if (r.body === undefined && r.json === undefined) {
@@ -33,13 +37,13 @@ export function send(res: Response, r: ScimResponse): void {
   res.end(json);
 }
 
-const sendError = (res: Response, code: ErrorCode, detail: string) => send(res, scimError(code, detail));
+const sendError = (res: ServerResponse, code: ErrorCode, detail: string) => send(res, scimError(code, detail));
 
 export const denyScim: Deny = (res, status, detail) => sendError(res, status === 401 ? "unauthorized" : "forbidden", detail);
 
 /** RFC 7644 §3.1 wants application/scim+json; Okta POSTs application/json. Both, with any parameters. */
-function isJsonType(req: Request): boolean {
-  const type = (req.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+function isJsonType(req: IncomingMessage): boolean {
+  const type = (header(req, "content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   return type === "application/scim+json" || type === "application/json";
 }
 
@@ -47,7 +51,7 @@ function isJsonType(req: Request): boolean {
  * RFC 8259 §8.1: JSON between systems is UTF-8. body-parser would decode a `charset=utf-16` body as
  * UTF-16 and replace invalid UTF-8 bytes with U+FFFD, silently storing a userName the IdP never sent.
  */
-function requireUtf8(_req: Request, _res: Response, body: Buffer, encoding: string): void {
+function requireUtf8(_req: IncomingMessage, _res: ServerResponse, body: Buffer, encoding: string): void {
   if (encoding !== "utf-8") throw Object.assign(new Error(`charset ${encoding}`), { type: "charset.unsupported" });
   if (!isUtf8(body)) throw Object.assign(new Error("The body is not valid UTF-8"), { type: "encoding.invalid" });
 }
@@ -67,9 +71,9 @@ function refuseUnpairedSurrogates(key: string, value: unknown): unknown {
   return value;
 }
 
-function hasBody(req: Request): boolean {
-  const length = req.get("content-length");
-  return req.get("transfer-encoding") !== undefined || (length !== undefined && length !== "0");
+function hasBody(req: IncomingMessage): boolean {
+  const length = header(req, "content-length");
+  return header(req, "transfer-encoding") !== undefined || (length !== undefined && length !== "0");
 }
 
 /**
@@ -85,9 +89,15 @@ function pathSegments(path: string): string[] | undefined {
   }
 }
 
-function firstValues(query: Request["query"]): Record<string, string | undefined> {
+/**
+ * The query string's parameters, the first value of each. Parsed flat, as node's querystring does
+ * (SCIM parameters are plain strings, never nested objects).
+ */
+function firstValues(url: string): Record<string, string | undefined> {
+  const q = url.indexOf("?");
   const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(query)) {
+  if (q === -1) return out;
+  for (const [k, v] of Object.entries(parseQuery(url.slice(q + 1)))) {
     const first = Array.isArray(v) ? v[0] : v;
     if (typeof first === "string") out[k] = first;
   }
@@ -99,46 +109,73 @@ export interface ScimRouterOptions {
   readonly log: Logger;
   readonly maxBodyBytes: number;
   readonly publicUrl: string | undefined;
-  readonly authenticate: express.RequestHandler;
+  /** The scheme the client used (through trusted proxies), for resource locations when no public URL is set. */
+  readonly protocol: (req: IncomingMessage) => string;
+  /** Run in order before a body is read: the access log, rate limits and authentication. */
+  readonly admit: readonly Handler[];
 }
 
 /**
- * Names the endpoint a request is for (request-log.ts labels the request metrics with it). Mounted
- * at the SCIM base ahead of the rate limits and authentication, so their refusals too are counted
- * under the endpoint rather than as unmatched.
+ * The path below the SCIM base, as the client sent it (`/Users/2819c223`), or undefined when the
+ * request is not for the SCIM API. The base is matched without regard to case, like every other
+ * route of the bridge (express's default), so `/SCIM/v2/Users` is the same endpoint.
  */
-export function nameScimRoute(req: Request, _res: Response, next: NextFunction): void {
-  const route = scimRouteOf(pathSegments(req.path) ?? []);
-  if (route !== undefined) req.routeTemplate = `${SCIM_BASE}${route}`;
-  next();
+export function scimPathOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  let path = url;
+  if (!path.startsWith("/")) {
+    // An absolute-form request target (RFC 9112 §3.2.2) names the same path.
+    try {
+      path = new URL(path).pathname;
+    } catch {
+      return undefined;
+    }
+  }
+  const q = path.indexOf("?");
+  if (q !== -1) path = path.slice(0, q);
+  if (path.slice(0, SCIM_BASE.length).toLowerCase() !== SCIM_BASE.toLowerCase()) return undefined;
+  const below = path.slice(SCIM_BASE.length);
+  if (below === "") return "/";
+  return below.startsWith("/") ? below : undefined;
 }
 
-export function scimRouter(o: ScimRouterOptions): Router {
-  const router = express.Router();
-  router.use(o.authenticate);
+/**
+ * Names the endpoint a request is for (request-log.ts labels the request metrics with it). Runs
+ * ahead of the rate limits and authentication, so their refusals too are counted under the
+ * endpoint rather than as unmatched.
+ */
+const nameScimRoute: Handler = (req, _res, next) => {
+  const route = scimRouteOf(pathSegments(scimPathOf(req.url) ?? "") ?? []);
+  if (route !== undefined) req.routeTemplate = `${SCIM_BASE}${route}`;
+  next();
+};
+
+/** The SCIM API: one chain of handlers, answering every failure in SCIM form. Mounted by app.ts for every path scimPathOf accepts. */
+export function scimApi(o: ScimRouterOptions): (req: IncomingMessage, res: ServerResponse, done: (err?: unknown) => void) => void {
   const parseJson = express.json({ limit: o.maxBodyBytes, type: () => true, strict: true, verify: requireUtf8, reviver: refuseUnpairedSurrogates });
-  router.use((req, res, next) => {
+  const readBody: Handler = (req, res, next) => {
     if (!hasBody(req)) return next();
     if (!isJsonType(req)) return sendError(res, "unsupportedMediaType", "Send the body as application/scim+json or application/json");
     parseJson(req, res, next);
-  });
-  router.use((req, res) => {
-    const segments = pathSegments(req.path);
-    if (segments === undefined) return sendError(res, "notFound", `No such endpoint ${req.path}`);
-    const baseUrl = `${o.publicUrl ?? `${req.protocol}://${req.get("host") ?? "localhost"}`}${SCIM_BASE}`;
+  };
+  const answer: Handler = (req, res) => {
+    const path = scimPathOf(req.url) ?? "/";
+    const segments = pathSegments(path);
+    if (segments === undefined) return sendError(res, "notFound", `No such endpoint ${path}`);
+    const baseUrl = `${o.publicUrl ?? `${o.protocol(req)}://${header(req, "host") ?? "localhost"}`}${SCIM_BASE}`;
     const scimRequest: ScimRequest = {
-      method: req.method,
+      method: req.method ?? "GET",
       segments,
-      query: firstValues(req.query),
-      body: req.body as unknown,
-      ifMatch: req.get("if-match"),
-      ifNoneMatch: req.get("if-none-match"),
+      query: firstValues(req.url ?? ""),
+      body: (req as { body?: unknown }).body,
+      ifMatch: header(req, "if-match"),
+      ifNoneMatch: header(req, "if-none-match"),
       context: { actor: req.principal ? tokenActor(req.principal.name) : "unknown", requestId: req.requestId, baseUrl },
     };
     send(res, handleScim(o.deps, scimRequest));
-  });
+  };
   // Body parser failures and anything unexpected still answer in SCIM form (RFC 7644 §3.12).
-  router.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  const failed: ErrorHandler = (err, req, res) => {
     const type = (err as { type?: unknown }).type;
     if (type === "entity.too.large") return sendError(res, "payloadTooLarge", `The body is larger than ${o.maxBodyBytes} bytes`);
     // Checked before the type: body-parser labels every error thrown while parsing "entity.parse.failed".
@@ -172,6 +209,6 @@ export function scimRouter(o: ScimRouterOptions): Router {
         detail: `Internal error; quote request id ${req.requestId} when reporting it`,
       },
     });
-  });
-  return router;
+  };
+  return chain([nameScimRoute, ...o.admit, readBody, answer], failed);
 }
