@@ -28,6 +28,26 @@ export function pathOf(req: IncomingMessage): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
+/**
+ * The path and query string of a request target, read as express reads them: as sent, not
+ * normalised (no dot segment resolved, nothing percent-decoded); an absolute-form target
+ * (RFC 9112 §3.2.2) by its path; anything from a `#` on dropped (a request target has no fragment,
+ * and url.parse, which express falls back to, drops it). Undefined for a target with no path
+ * (`*`, or a scheme without `//`).
+ */
+export function requestTarget(url: string): { path: string; query: string } | undefined {
+  const hash = url.indexOf("#");
+  let rest = hash === -1 ? url : url.slice(0, hash);
+  if (!rest.startsWith("/")) {
+    const origin = /^[a-z][a-z\d+.-]*:\/\/[^/?]*/i.exec(rest);
+    if (origin === null) return undefined;
+    rest = rest.slice(origin[0].length);
+    if (!rest.startsWith("/")) rest = `/${rest}`;
+  }
+  const q = rest.indexOf("?");
+  return q === -1 ? { path: rest, query: "" } : { path: rest.slice(0, q), query: rest.slice(q + 1) };
+}
+
 /** A request header as one string (node joins repeated ones), or undefined. */
 export function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];

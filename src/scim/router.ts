@@ -10,7 +10,7 @@ import express from "express";
 import { tokenActor } from "../auth/actors.js";
 import type { Deny } from "../auth/bearer.js";
 import { asBridgeError, type ErrorCode } from "../errors.js";
-import { chain, header, type ErrorHandler, type Handler } from "../http/handler.js";
+import { chain, header, requestTarget, type ErrorHandler, type Handler } from "../http/handler.js";
 import type { Logger } from "../log.js";
 import type { ScimDeps } from "./deps.js";
 import { errorFromBridgeError, scimError, type ScimRequest, type ScimResponse } from "./protocol.js";
@@ -94,10 +94,8 @@ function pathSegments(path: string): string[] | undefined {
  * (SCIM parameters are plain strings, never nested objects).
  */
 function firstValues(url: string): Record<string, string | undefined> {
-  const q = url.indexOf("?");
   const out: Record<string, string | undefined> = {};
-  if (q === -1) return out;
-  for (const [k, v] of Object.entries(parseQuery(url.slice(q + 1)))) {
+  for (const [k, v] of Object.entries(parseQuery(requestTarget(url)?.query ?? ""))) {
     const first = Array.isArray(v) ? v[0] : v;
     if (typeof first === "string") out[k] = first;
   }
@@ -121,19 +119,8 @@ export interface ScimRouterOptions {
  * route of the bridge (express's default), so `/SCIM/v2/Users` is the same endpoint.
  */
 export function scimPathOf(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  let path = url;
-  if (!path.startsWith("/")) {
-    // An absolute-form request target (RFC 9112 §3.2.2) names the same path.
-    try {
-      path = new URL(path).pathname;
-    } catch {
-      return undefined;
-    }
-  }
-  const q = path.indexOf("?");
-  if (q !== -1) path = path.slice(0, q);
-  if (path.slice(0, SCIM_BASE.length).toLowerCase() !== SCIM_BASE.toLowerCase()) return undefined;
+  const path = url === undefined ? undefined : requestTarget(url)?.path;
+  if (path === undefined || path.slice(0, SCIM_BASE.length).toLowerCase() !== SCIM_BASE.toLowerCase()) return undefined;
   const below = path.slice(SCIM_BASE.length);
   if (below === "") return "/";
   return below.startsWith("/") ? below : undefined;
@@ -201,6 +188,8 @@ export function scimApi(o: ScimRouterOptions): (req: IncomingMessage, res: Serve
       return sendError(res, "invalidSyntax", `The request body could not be read${why}`);
     }
     o.log.error("SCIM request failed", { requestId: req.requestId, error: err });
+    // Failed while answering: the status line is out, so the client can only be told by a cut connection.
+    if (res.headersSent) return void res.destroy();
     send(res, {
       status: 500,
       body: {

@@ -57,6 +57,21 @@ describe("the SCIM front", () => {
     expect(answer).toContain("urn:ietf:params:scim:api:messages:2.0:ListResponse");
   });
 
+  it("reads an absolute-form target's path as sent: dot segments are not resolved into another endpoint", async () => {
+    const port = Number(new URL(origin).port);
+    const get = (target: string) => raw(port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${SCIM_TOKEN}\r\nConnection: close\r\n\r\n`);
+    // As an origin-form target, neither names /Users: the first is outside the base, the second a SCIM 404.
+    expect(await get(`${origin}/x/../scim/v2/Users`)).toMatch(/^HTTP\/1\.1 404 [\s\S]*the SCIM endpoints are under/);
+    expect(await get(`${origin}/scim/v2/%2e%2e/v2/Users`)).toMatch(/^HTTP\/1\.1 404 [\s\S]*No such endpoint \/\.\.\/v2\/Users/);
+  });
+
+  it("drops a fragment from the target, as it never names part of the request", async () => {
+    const port = Number(new URL(origin).port);
+    const answer = await raw(port, `GET /scim/v2/Users?count=1#frag HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ${SCIM_TOKEN}\r\nConnection: close\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain('"itemsPerPage":1');
+  });
+
   it("answers a body the client cannot have meant in SCIM form, with its request id", async () => {
     const res = await fetch(`${origin}/scim/v2/Users`, { method: "POST", headers: { ...auth, "content-type": "application/scim+json" }, body: "{not json" });
     expect(res.status).toBe(400);
