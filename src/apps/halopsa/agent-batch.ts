@@ -18,7 +18,8 @@ import type { Action } from "../../domain/model.js";
 import type { Logger } from "../../log.js";
 import { refuseOwned } from "../ownership.js";
 import type { HaloPsaClient, TicketTarget } from "./client.js";
-import { agentId, pickAgent, type HaloPsaConnector } from "./connector.js";
+import type { HaloPsaConnector } from "./connector.js";
+import { agentId, pickAgent } from "./mapping.js";
 import type { HaloAgent, HaloAgentWrite } from "./wire.js";
 
 type Writing = Extract<Action, { role: string }>;

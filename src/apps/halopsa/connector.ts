@@ -20,12 +20,14 @@ import { refuseOwned } from "../ownership.js";
 import { applyAgentBatch } from "./agent-batch.js";
 import type { HaloPsaClient, TicketTarget } from "./client.js";
 import {
+  agentId,
   Catalogue,
   configError,
   changedProfileFields,
   haloRoleNames,
   licenceTypeOf,
   parseSettings,
+  pickAgent,
   profileFields,
   remoteAccountOf,
   sameList,
@@ -307,20 +309,6 @@ export class HaloPsaConnector implements Connector {
   private licenceField(s: HaloSettings): Pick<HaloAgentWrite, "licence_type"> {
     return s.licenceType === undefined ? {} : { licence_type: licenceTypeOf(s.licenceType, this.opts.licenceTypes ?? {}) };
   }
-}
-
-export function agentId(externalId: string): number {
-  const id = Number(externalId);
-  if (!Number.isInteger(id) || id <= 0) throw configError(`"${externalId}" is not a HaloPSA agent id`);
-  return id;
-}
-
-/** Several agents with one email (made by hand before the bridge): prefer an enabled one, then the oldest. */
-export function pickAgent(agents: readonly HaloAgent[], log: Logger): HaloAgent | null {
-  if (agents.length === 0) return null;
-  const sorted = [...agents].sort((a, b) => Number(a.isdisabled) - Number(b.isdisabled) || a.id - b.id);
-  if (agents.length > 1) log.warn("several HaloPSA agents share an email; using one", { agentIds: sorted.map((a) => a.id), chosen: sorted[0]!.id });
-  return sorted[0]!;
 }
 
 /** The IdP login as email, when the login is an address (Entra's UPN, Okta's login usually are). */

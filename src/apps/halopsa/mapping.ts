@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { RemoteAccount } from "../../domain/connector.js";
 import type { Profile, Settings } from "../../domain/model.js";
+import type { Logger } from "../../log.js";
 import type { HaloPsaClient } from "./client.js";
 import { ConnectorError } from "../../domain/connector-error.js";
 import type { HaloAgent, HaloAgentWrite, HaloRole, HaloTeam } from "./wire.js";
@@ -179,4 +180,19 @@ export function remoteAccountOf(agent: HaloAgent, roles: RoleMap): RemoteAccount
 /** A setting or mapping HaloPSA cannot take: retrying will not help until the config is fixed. */
 export function configError(detail: string, cause?: unknown): ConnectorError {
   return new ConnectorError({ app: "HaloPSA", kind: "config", detail, retryable: false, ...(cause === undefined ? {} : { cause }) });
+}
+
+/** The HaloPSA id an identity-map link holds; anything else is a broken link, refused as a configuration error. */
+export function agentId(externalId: string): number {
+  const id = Number(externalId);
+  if (!Number.isInteger(id) || id <= 0) throw configError(`"${externalId}" is not a HaloPSA agent id`);
+  return id;
+}
+
+/** Several agents with one email (made by hand before the bridge): prefer an enabled one, then the oldest. */
+export function pickAgent(agents: readonly HaloAgent[], log: Logger): HaloAgent | null {
+  if (agents.length === 0) return null;
+  const sorted = [...agents].sort((a, b) => Number(a.isdisabled) - Number(b.isdisabled) || a.id - b.id);
+  if (agents.length > 1) log.warn("several HaloPSA agents share an email; using one", { agentIds: sorted.map((a) => a.id), chosen: sorted[0]!.id });
+  return sorted[0]!;
 }
