@@ -15,8 +15,14 @@ export interface Principal {
   readonly scope: Scope;
 }
 
+/** A token's SHA-256, as bytes. */
+function tokenDigest(token: string): Buffer {
+  return createHash("sha256").update(token, "utf8").digest();
+}
+
+/** A token's SHA-256 in hex: what the database and sessions keep. */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  return tokenDigest(token).toString("hex");
 }
 
 export function generateToken(): string {
@@ -33,10 +39,12 @@ export interface StaticToken {
   readonly name: string;
   readonly scope: Scope;
   readonly hash: Buffer;
+  readonly hashHex: string;
 }
 
 export function staticToken(name: string, scope: Scope, secret: string): StaticToken {
-  return { name, scope, hash: Buffer.from(hashToken(secret), "hex") };
+  const hash = tokenDigest(secret);
+  return { name, scope, hash, hashHex: hash.toString("hex") };
 }
 
 /** last_used_at is written at most this often per token, so reads don't each cost a write. */
@@ -68,14 +76,15 @@ export class TokenVerifier {
   }
 
   check(presented: string): Verification {
-    const hashHex = hashToken(presented);
-    const hash = Buffer.from(hashHex, "hex");
+    // Every request is checked here: the digest is taken once, as bytes, and turned into hex only for a stored token.
+    const hash = tokenDigest(presented);
     // Compare every static token in constant time, without stopping at the first match.
     let match: StaticToken | undefined;
     for (const s of this.statics) {
       if (timingSafeEqual(s.hash, hash)) match = s;
     }
-    if (match) return { ok: true, principal: { name: match.name, scope: match.scope }, credential: { tokenId: null, tokenHash: match.hash.toString("hex") } };
+    if (match) return { ok: true, principal: { name: match.name, scope: match.scope }, credential: { tokenId: null, tokenHash: match.hashHex } };
+    const hashHex = hash.toString("hex");
     // The lookup is by hash, so the secret itself is never compared byte by byte.
     const row = this.store.findByHash(hashHex);
     if (!row) return { ok: false, reason: "unknown" };
@@ -98,6 +107,6 @@ export class TokenVerifier {
    */
   currentHash(session: { readonly tokenId: number | null; readonly tokenName: string }): string | undefined {
     if (session.tokenId !== null) return this.store.usableHash(session.tokenId);
-    return this.statics.find((s) => s.name === session.tokenName)?.hash.toString("hex");
+    return this.statics.find((s) => s.name === session.tokenName)?.hashHex;
   }
 }
